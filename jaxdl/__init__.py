@@ -1,0 +1,6 @@
+"""jaxdl: PyTorch's deep-learning basics as pure JAX functions, proven equal to PyTorch."""
+from jaxdl import functional, nn
+
+__version__ = "0.1.0"
+
+__all__ = ["functional", "nn", "__version__"]

@@ -1,0 +1,78 @@
+"""Activations and softmax, as torch.nn.functional defines them (values and gradients).
+
+Gradients at kinks follow torch: relu'(0) = 0, leaky_relu'(0) = negative_slope.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import jax
+import jax.numpy as jnp
+
+from jaxdl.functional._checks import check_choice
+
+
+def relu(input):
+    """max(x, 0), as torch.nn.functional.relu; relu'(0) = 0 like torch."""
+    return jax.nn.relu(input)
+
+
+def leaky_relu(input, negative_slope: float = 0.01):
+    """x if x > 0 else negative_slope·x, as torch.nn.functional.leaky_relu.
+
+    Differs from ``jax.nn.leaky_relu``: the derivative at 0 is negative_slope (torch), not 1.
+    """
+    return jnp.where(input > 0, input, input * negative_slope)
+
+
+def gelu(input, approximate: str = "none"):
+    """0.5·x·(1 + erf(x/√2)), or the tanh form when approximate='tanh', as torch.nn.functional.gelu.
+
+    Differs from ``jax.nn.gelu``: the default is the exact erf form (jax defaults to tanh).
+    """
+    check_choice("approximate", approximate, ("none", "tanh"))
+    if approximate == "tanh":
+        inner = math.sqrt(2.0 / math.pi) * (input + 0.044715 * input ** 3)
+        return 0.5 * input * (1.0 + jnp.tanh(inner))
+    return 0.5 * input * (1.0 + jax.lax.erf(input * (1.0 / math.sqrt(2.0))))
+
+
+def silu(input):
+    """x·σ(x), as torch.nn.functional.silu."""
+    return input * jax.nn.sigmoid(input)
+
+
+def sigmoid(input):
+    """1 / (1 + e^-x), as torch.sigmoid."""
+    return jax.nn.sigmoid(input)
+
+
+def tanh(input):
+    """tanh(x), as torch.tanh."""
+    return jnp.tanh(input)
+
+
+def _softmax_dim(name: str, ndim: int, dim):
+    if dim is None:
+        # torch's deprecated implicit choice (torch/nn/functional.py `_get_softmax_dim`).
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
+                      "Change the call to include dim=X as an argument.", UserWarning, stacklevel=3)
+        return 0 if ndim in (0, 1, 3) else 1
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise ValueError(f"{name}: dim must be in [{-max(ndim, 1)}, {max(ndim, 1) - 1}] for a {ndim}-D input; got {dim}")
+    return dim
+
+
+def softmax(input, dim: int | None = None, dtype=None):
+    """exp(x_i) / Σ_j exp(x_j) along ``dim``, as torch.nn.functional.softmax (dim=None: torch's legacy rule)."""
+    if dtype is not None:
+        input = input.astype(dtype)
+    return jax.nn.softmax(input, axis=_softmax_dim("softmax", jnp.ndim(input), dim))
+
+
+def log_softmax(input, dim: int | None = None, dtype=None):
+    """x_i − log Σ_j exp(x_j) along ``dim``, as torch.nn.functional.log_softmax."""
+    if dtype is not None:
+        input = input.astype(dtype)
+    return jax.nn.log_softmax(input, axis=_softmax_dim("log_softmax", jnp.ndim(input), dim))

@@ -1,0 +1,57 @@
+"""Linear, Identity and Flatten, as torch.nn defines them."""
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+from jaxdl import functional as F
+from jaxdl.nn._module import Module, module, uniform
+
+
+@module
+class Linear(Module):
+    """y = x Wᵀ + b, as torch.nn.Linear; weight (out_features, in_features), W and b ~ U(±1/√in_features).
+
+    Differs from flax.linen.Dense: torch's layout and initialisation (flax: (in, out), lecun_normal, zero bias).
+    """
+
+    in_features: int
+    out_features: int
+    bias: bool = True
+
+    def init(self, key, dtype=jnp.float32):
+        wkey, bkey = jax.random.split(key)
+        bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
+        params = {"weight": uniform(wkey, (self.out_features, self.in_features), bound, dtype)}
+        if self.bias:
+            params["bias"] = uniform(bkey, (self.out_features,), bound, dtype)
+        return params, {}
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return F.linear(input, params["weight"], params.get("bias")), state
+
+
+@module
+class Identity(Module):
+    """y = x, as torch.nn.Identity."""
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return input, state
+
+
+@module
+class Flatten(Module):
+    """Flatten dims start_dim..end_dim into one, as torch.nn.Flatten (defaults 1 and -1)."""
+
+    start_dim: int = 1
+    end_dim: int = -1
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        shape = jnp.shape(input)
+        start, end = self.start_dim % max(len(shape), 1), self.end_dim % max(len(shape), 1)
+        if start > end:
+            raise ValueError(f"Flatten: start_dim={self.start_dim} comes after end_dim={self.end_dim} for shape {shape}")
+        new_shape = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
+        return jnp.reshape(input, new_shape), state

@@ -1,0 +1,45 @@
+"""Run the parity cases and print the table (the ``jaxdl parity`` command)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import jax
+
+from jaxdl.parity._core import CASES, DTYPES, Result, format_table, run_case, torch_device
+
+
+def run(groups=None, dtypes=DTYPES, match: str | None = None) -> list[Result]:
+    """Run every case (optionally filtered by group or name substring) in each dtype."""
+    import torch  # noqa: PLC0415
+
+    device = torch_device(torch)
+    results = []
+    for case in CASES:
+        if groups and case.group not in groups:
+            continue
+        if match and match not in case.name:
+            continue
+        for dtype in dtypes:
+            if dtype in case.dtypes:
+                results.append(run_case(case, dtype, torch, device))
+    return results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="jaxdl parity",
+                                     description="Compare jaxdl with PyTorch, values and gradients, on this device.")
+    parser.add_argument("--group", action="append", help="only this group (functional, nn, optim, gpt); repeatable")
+    parser.add_argument("--dtype", action="append", choices=DTYPES, help="only this dtype; repeatable")
+    parser.add_argument("-k", dest="match", help="only cases whose name contains this text")
+    args = parser.parse_args(argv)
+    try:
+        import torch  # noqa: PLC0415
+    except ImportError:
+        print("jaxdl parity needs PyTorch: pip install torch==2.13.0 (CPU) or a CUDA build", file=sys.stderr)
+        return 2
+    print(f"jaxdl parity on JAX {jax.default_backend()} ({jax.devices()[0].device_kind}), "
+          f"torch {torch.__version__} on {torch_device(torch)}; matmul precision pinned to 'highest'")
+    results = run(args.group, tuple(args.dtype or DTYPES), args.match)
+    print(format_table(results))
+    return 0 if all(r.passed for r in results) else 1

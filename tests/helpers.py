@@ -1,0 +1,26 @@
+"""One tolerance table and one tree assertion for every test."""
+import jax
+import numpy as np
+
+TOL = {
+    np.dtype("float32"): {"rtol": 1e-5, "atol": 1e-5},
+    np.dtype("float64"): {"rtol": 1e-10, "atol": 1e-12},
+}
+
+
+def to_numpy(x):
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def assert_close(actual, expected, dtype=None, **overrides):
+    """Trees equal in structure, shape and values within TOL[dtype] (dtype of the expected leaves by default)."""
+    a_leaves, a_def = jax.tree_util.tree_flatten(actual, is_leaf=lambda x: hasattr(x, "detach"))
+    e_leaves, e_def = jax.tree_util.tree_flatten(expected, is_leaf=lambda x: hasattr(x, "detach"))
+    assert a_def == e_def, f"tree structures differ: {a_def} vs {e_def}"
+    for a, e in zip(a_leaves, e_leaves):
+        a, e = to_numpy(a), to_numpy(e)
+        tol = dict(TOL.get(np.dtype(dtype) if dtype else e.dtype, TOL[np.dtype("float32")]))
+        tol.update(overrides)
+        np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64), strict=True, **tol)
