@@ -13,16 +13,23 @@ import jax.numpy as jnp
 from jaxdl.functional._checks import check_choice
 
 
-def relu(input):
+def _no_inplace(name: str, inplace: bool) -> None:
+    if inplace:
+        raise ValueError(f"{name}: inplace=True is not supported; jaxdl is functional (arrays are immutable)")
+
+
+def relu(input, inplace: bool = False):
     """max(x, 0), as torch.nn.functional.relu; relu'(0) = 0 like torch."""
+    _no_inplace("relu", inplace)
     return jax.nn.relu(input)
 
 
-def leaky_relu(input, negative_slope: float = 0.01):
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """x if x > 0 else negative_slope·x, as torch.nn.functional.leaky_relu.
 
     Differs from ``jax.nn.leaky_relu``: the derivative at 0 is negative_slope (torch), not 1.
     """
+    _no_inplace("leaky_relu", inplace)
     return jnp.where(input > 0, input, input * negative_slope)
 
 
@@ -38,8 +45,9 @@ def gelu(input, approximate: str = "none"):
     return 0.5 * input * (1.0 + jax.lax.erf(input * (1.0 / math.sqrt(2.0))))
 
 
-def silu(input):
+def silu(input, inplace: bool = False):
     """x·σ(x), as torch.nn.functional.silu."""
+    _no_inplace("silu", inplace)
     return input * jax.nn.sigmoid(input)
 
 
@@ -68,11 +76,17 @@ def softmax(input, dim: int | None = None, dtype=None):
     """exp(x_i) / Σ_j exp(x_j) along ``dim``, as torch.nn.functional.softmax (dim=None: torch's legacy rule)."""
     if dtype is not None:
         input = input.astype(dtype)
-    return jax.nn.softmax(input, axis=_softmax_dim("softmax", jnp.ndim(input), dim))
+    axis = _softmax_dim("softmax", jnp.ndim(input), dim)
+    if jnp.ndim(input) == 0:  # torch treats a 0-d input as a single element along dim 0 or -1
+        return jax.nn.softmax(input[None], axis=0)[0]
+    return jax.nn.softmax(input, axis=axis)
 
 
 def log_softmax(input, dim: int | None = None, dtype=None):
     """x_i − log Σ_j exp(x_j) along ``dim``, as torch.nn.functional.log_softmax."""
     if dtype is not None:
         input = input.astype(dtype)
-    return jax.nn.log_softmax(input, axis=_softmax_dim("log_softmax", jnp.ndim(input), dim))
+    axis = _softmax_dim("log_softmax", jnp.ndim(input), dim)
+    if jnp.ndim(input) == 0:
+        return jax.nn.log_softmax(input[None], axis=0)[0]
+    return jax.nn.log_softmax(input, axis=axis)

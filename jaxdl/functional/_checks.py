@@ -10,6 +10,15 @@ def is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
+def concrete_values(x):
+    """``x`` as a host numpy array when its values are known now, else None (a tracer).
+
+    np.asarray, not np.min(x): a concrete jax.Array captured by a jitted function is still
+    concrete, but jnp-style methods on it would be staged into the trace and fail.
+    """
+    return np.asarray(x) if is_concrete(x) else None
+
+
 def check_probability(name: str, p, what: str = "probability") -> None:
     """torch's wording: 'dropout probability has to be between 0 and 1, but got 1.5'."""
     if is_concrete(p) and not (0.0 <= float(np.asarray(p)) <= 1.0):

@@ -28,5 +28,8 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
     if key is None:
         raise ValueError(MISSING_KEY_MSG)
     keep = jax.random.bernoulli(key, 1.0 - p, jnp.shape(input))
-    scale = jnp.asarray(1.0, input.dtype) / (1.0 - p)
+    if isinstance(p, (int, float)):
+        scale = jnp.asarray(1.0, input.dtype) / (1.0 - p)
+    else:  # a traced p (e.g. vmapped over rates): p = 1 must give zeros, not 0·inf = NaN
+        scale = jnp.where(p < 1.0, 1.0 / jnp.where(p < 1.0, 1.0 - p, 1.0), 0.0).astype(input.dtype)
     return input * (keep.astype(input.dtype) * scale)

@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.functional._checks import is_concrete
+from jaxdl.functional._checks import concrete_values, is_concrete
 
 
 def linear(input, weight, bias=None):
@@ -25,7 +25,7 @@ def linear(input, weight, bias=None):
     if bias is not None:
         if jnp.shape(bias) != (jnp.shape(weight)[0],):
             raise ValueError(f"linear: bias must have shape ({jnp.shape(weight)[0]},); got {jnp.shape(bias)}")
-        out = out + bias
+        out = out + jnp.reshape(bias, (1,) * (out.ndim - 1) + (-1,))  # (out,) -> (1, ..., out): no rank promotion
     return out
 
 
@@ -39,12 +39,16 @@ def embedding(input, weight, padding_idx: int | None = None):
     if not jnp.issubdtype(jnp.asarray(input).dtype, jnp.integer):
         raise TypeError(f"embedding: input must hold integer indices; got dtype {jnp.asarray(input).dtype}")
     num = jnp.shape(weight)[0]
-    if is_concrete(input) and np.size(input):
-        lo, hi = int(np.min(input)), int(np.max(input))
+    values = concrete_values(input)
+    if values is not None and values.size:
+        lo, hi = int(values.min()), int(values.max())
         if lo < 0 or hi >= num:
             raise IndexError(f"embedding: indices must be in [0, {num}); got values in [{lo}, {hi}]")
     out = jnp.take(weight, input, axis=0)  # (*input.shape, embedding_dim)
     if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise ValueError(f"embedding: padding_idx must be within num_embeddings, in [{-num}, {num}); "
+                             f"got {padding_idx}")
         padding_idx = padding_idx % num
         out = jnp.where((input == padding_idx)[..., None], jax.lax.stop_gradient(out), out)
     return out
@@ -61,9 +65,12 @@ def one_hot(tensor, num_classes: int = -1):
     if num_classes == -1:
         if not is_concrete(tensor):
             raise ValueError("one_hot: num_classes=-1 needs concrete values; pass num_classes under jit")
-        num_classes = int(np.max(tensor)) + 1
-    if is_concrete(tensor) and np.size(tensor):
-        lo, hi = int(np.min(tensor)), int(np.max(tensor))
+        num_classes = int(np.asarray(tensor).max()) + 1
+    values = concrete_values(tensor)
+    if values is not None and values.size:
+        lo, hi = int(values.min()), int(values.max())
         if lo < 0 or hi >= num_classes:
             raise ValueError(f"one_hot: class values must be in [0, {num_classes}); got values in [{lo}, {hi}]")
-    return (jnp.asarray(tensor)[..., None] == jnp.arange(num_classes)).astype(jnp.asarray(tensor).dtype)
+    tensor = jnp.asarray(tensor)
+    classes = jnp.arange(num_classes).reshape((1,) * tensor.ndim + (num_classes,))  # (1, ..., 1, C)
+    return (tensor[..., None] == classes).astype(tensor.dtype)

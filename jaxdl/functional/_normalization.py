@@ -66,8 +66,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     mean = jnp.mean(input, axis=axes, keepdims=True)
     var = jnp.mean(jnp.square(input - mean), axis=axes, keepdims=True)
     out = (input - mean) * jax.lax.rsqrt(var + eps)
+    lead = (1,) * (jnp.ndim(input) - k)  # weight/bias (*normalized_shape) -> (1, ..., *normalized_shape)
     if weight is not None:
-        out = out * weight
+        out = out * jnp.reshape(weight, lead + normalized_shape)
     if bias is not None:
-        out = out + bias
+        out = out + jnp.reshape(bias, lead + normalized_shape)
     return out

@@ -1,0 +1,93 @@
+"""Scaled dot-product attention, as torch.nn.functional.scaled_dot_product_attention."""
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+from jaxdl.functional._checks import check_probability
+from jaxdl.functional._dropout import dropout
+
+MISSING_KEY_MSG = ("scaled_dot_product_attention needs dropout_key when dropout_p > 0: call "
+                   "scaled_dot_product_attention(q, k, v, dropout_p=0.1, dropout_key=jax.random.key(0)), "
+                   "or pass dropout_p=0.0 for eval")
+
+
+def _check_shapes(query, key, value, attn_mask) -> None:
+    qs, ks, vs = jnp.shape(query), jnp.shape(key), jnp.shape(value)
+    if min(len(qs), len(ks), len(vs)) < 2:
+        raise ValueError(f"scaled_dot_product_attention: query, key and value need at least 2 dims (..., L, E); "
+                         f"got shapes {qs}, {ks}, {vs}")
+    if qs[-1] != ks[-1]:
+        raise ValueError(f"scaled_dot_product_attention: query and key must have the same embedding size E; "
+                         f"got query {qs} and key {ks}")
+    if ks[-2] != vs[-2]:
+        raise ValueError(f"scaled_dot_product_attention: key and value must have the same length S; "
+                         f"got key {ks} and value {vs}")
+    if not (qs[:-2] == ks[:-2] == vs[:-2]):
+        raise ValueError(f"scaled_dot_product_attention: query, key and value must have the same batch dims; "
+                         f"got {qs[:-2]}, {ks[:-2]}, {vs[:-2]}")
+    if attn_mask is not None:
+        if not (attn_mask.dtype == jnp.bool_ or jnp.issubdtype(attn_mask.dtype, jnp.floating)):
+            raise TypeError(f"scaled_dot_product_attention: attn_mask must be boolean (True = takes part) or "
+                            f"float (added to the scores); got dtype {attn_mask.dtype}")
+        target = qs[:-1] + (ks[-2],)
+        ms = jnp.shape(attn_mask)
+        ok = len(ms) <= len(target) and all(m in (1, t) for m, t in zip(ms[::-1], target[::-1]))
+        if not ok:
+            raise ValueError(f"scaled_dot_product_attention: attn_mask of shape {ms} does not broadcast to "
+                             f"(..., L, S) = {target}")
+
+
+def safe_softmax(scores):
+    """softmax over the last axis, with rows that are all −inf giving zeros (value and gradient), as torch's
+    ``_safe_softmax`` inside SDPA's math backend."""
+    dead = jnp.all(scores == -jnp.inf, axis=-1, keepdims=True)  # (..., L, 1)
+    probs = jax.nn.softmax(jnp.where(dead, 0.0, scores), axis=-1)
+    return jnp.where(dead, 0.0, probs)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0, is_causal: bool = False,
+                                 scale: float | None = None, *, dropout_key=None):
+    """softmax(Q Kᵀ · scale + mask) V, as torch.nn.functional.scaled_dot_product_attention.
+
+    ``attn_mask``: boolean (True = takes part) or float (added to the scores), broadcastable to (..., L, S).
+    ``is_causal`` masks with the top-left lower triangle tril(ones(L, S)); it cannot be combined with attn_mask.
+    ``scale`` defaults to 1/√E. A query row whose keys are all masked gives zeros (and zero gradients), as torch.
+    Differs from jax.nn.dot_product_attention: torch's (..., L, E) layout (jax: (B, T, N, H)) and zeros for
+    fully-masked rows (jax: a mean over the masked keys). Dropout is applied to the attention weights.
+
+    Args:
+      query: (..., L, E). key: (..., S, E). value: (..., S, Ev).
+      dropout_key: a jax.random key, required when dropout_p > 0.
+    Returns:
+      (..., L, Ev).
+
+    Examples:
+      >>> import jax, jaxdl.functional as F
+      >>> q = jax.random.normal(jax.random.key(0), (2, 4, 5, 8))  # (N, heads, L, E)
+      >>> F.scaled_dot_product_attention(q, q, q, is_causal=True).shape
+      (2, 4, 5, 8)
+    """
+    check_probability("scaled_dot_product_attention: dropout", dropout_p)
+    _check_shapes(query, key, value, attn_mask)
+    if is_causal and attn_mask is not None:
+        raise ValueError("scaled_dot_product_attention: explicit attn_mask should not be set when is_causal=True")
+    if dropout_p > 0.0 and dropout_key is None:
+        raise ValueError(MISSING_KEY_MSG)
+    L, S, E = jnp.shape(query)[-2], jnp.shape(key)[-2], jnp.shape(query)[-1]
+    scale = 1.0 / math.sqrt(E) if scale is None else scale
+    scores = jnp.einsum("...le,...se->...ls", query, key) * jnp.asarray(scale, query.dtype)  # (..., L, S)
+    if is_causal:
+        attn_mask = jnp.tril(jnp.ones((L, S), dtype=bool))
+    if attn_mask is not None:
+        attn_mask = jnp.reshape(attn_mask, (1,) * (scores.ndim - attn_mask.ndim) + jnp.shape(attn_mask))
+        if attn_mask.dtype == jnp.bool_:
+            scores = jnp.where(attn_mask, scores, -jnp.inf)
+        else:
+            scores = scores + attn_mask.astype(scores.dtype)
+    weights = safe_softmax(scores)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True, key=dropout_key)
+    return jnp.einsum("...ls,...sv->...lv", weights, value)  # (..., L, Ev)

@@ -1,0 +1,36 @@
+"""The one place that knows torch's ``reduction=`` values: 'none' | 'mean' | 'sum' (| 'batchmean').
+
+torch: ``torch/nn/_reduction.py`` (``get_enum``) and ``apply_loss_reduction`` in ATen's Loss.cpp.
+"""
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+REDUCTIONS = ("none", "mean", "sum")
+KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
+
+
+def check_reduction(name: str, reduction, allowed=REDUCTIONS) -> None:
+    """Raise ValueError naming the bad value and the allowed ones (torch: '... is not a valid value for reduction')."""
+    if not isinstance(reduction, str) or reduction not in allowed:
+        raise ValueError(f"{name}: {reduction!r} is not a valid value for reduction; "
+                         f"expected one of {', '.join(repr(a) for a in allowed)}")
+
+
+def reduce(loss, reduction: str, *, denominator=None):
+    """Apply ``reduction`` to an unreduced loss.
+
+    'none' → loss; 'sum' → Σ loss; 'mean' → Σ loss / denominator when one is given (torch's weighted
+    means, e.g. Σ w_{y_i} for nll_loss), else mean(loss); 'batchmean' → Σ loss / loss.shape[0].
+    """
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return jnp.sum(loss)
+    if reduction == "mean":
+        return jnp.mean(loss) if denominator is None else jnp.sum(loss) / denominator
+    if reduction == "batchmean":
+        if jnp.ndim(loss) == 0:
+            raise ValueError("reduction='batchmean' needs an input with a batch dimension; got a 0-d input")
+        return jnp.sum(loss) / jnp.shape(loss)[0]
+    raise ValueError(f"unknown reduction {reduction!r}")  # unreachable after check_reduction

@@ -1,0 +1,63 @@
+"""Activations: what parity can't cover — errors, torch's implicit softmax dim, transformations."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxdl import functional as F
+from tests.helpers import assert_close
+
+
+def test_implicit_softmax_dim_follows_torch_and_warns():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+    for shape in ((2, 3, 4), (3, 4), (4,)):  # torch: dim 0 for 0/1/3-D inputs, dim 1 otherwise
+        xs = x.reshape(-1)[: int(np.prod(shape))].reshape(shape)
+        with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+            mine = F.softmax(jnp.asarray(xs))
+        with pytest.warns(UserWarning):
+            ref = torch.nn.functional.softmax(torch.as_tensor(xs))
+        assert_close(mine, ref)
+        with pytest.warns(UserWarning, match="log_softmax"):
+            mine = F.log_softmax(jnp.asarray(xs))
+        with pytest.warns(UserWarning):
+            ref = torch.nn.functional.log_softmax(torch.as_tensor(xs))
+        assert_close(mine, ref)
+
+
+def test_softmax_of_a_scalar_is_one():
+    assert float(F.softmax(jnp.float32(3.0), 0)) == 1.0
+    assert float(F.log_softmax(jnp.float32(3.0), -1)) == 0.0
+
+
+def test_errors():
+    x = jnp.ones((2, 3))
+    with pytest.raises(ValueError, match=r"dim must be in \[-2, 1\].*got 2"):
+        F.softmax(x, 2)
+    with pytest.raises(ValueError, match="approximate must be one of 'none', 'tanh'; got 'erf'"):
+        F.gelu(x, approximate="erf")
+    for fn in (F.relu, F.leaky_relu, F.silu):
+        with pytest.raises(ValueError, match="inplace=True is not supported"):
+            fn(x, inplace=True)
+
+
+def test_leaky_relu_kink_differs_from_jax_nn():
+    # torch: derivative negative_slope at 0 (jax.nn.leaky_relu gives 1 there)
+    assert float(jax.grad(F.leaky_relu)(0.0)) == pytest.approx(0.01)
+    assert float(jax.grad(lambda v: F.leaky_relu(v, 0.3))(0.0)) == pytest.approx(0.3)
+    assert float(jax.grad(F.relu)(0.0)) == 0.0
+
+
+def test_jit_vmap_grad_scan():
+    x = jax.random.normal(jax.random.key(1), (5, 4))
+
+    def f(v):
+        return jnp.sum(F.log_softmax(F.gelu(F.leaky_relu(v)), dim=-1) * F.softmax(F.silu(v), dim=-1)
+                       + F.tanh(v) * F.sigmoid(v) + F.relu(v))
+
+    eager = jax.vmap(f)(x)
+    assert_close(jax.jit(jax.vmap(f))(x), eager)
+    _, scanned = jax.lax.scan(lambda c, row: (c, f(row)), 0.0, x)
+    assert_close(scanned, eager)
+    g = jax.jit(jax.grad(lambda v: jnp.sum(jax.vmap(f)(v))))(x)
+    assert g.shape == x.shape and bool(jnp.all(jnp.isfinite(g)))

@@ -1,0 +1,135 @@
+"""Losses: errors, torch's warning, transformations (values and gradients vs torch are parity cases)."""
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxdl import functional as F
+from tests.helpers import assert_close
+
+x2, y2 = jnp.zeros((3, 4)), jnp.array([0, 1, 3])
+probs = jnp.full((3, 4), 0.25)
+LOSSES = {  # name -> a call with valid arguments and a given reduction
+    "cross_entropy": lambda r: F.cross_entropy(x2, y2, reduction=r),
+    "nll_loss": lambda r: F.nll_loss(x2, y2, reduction=r),
+    "binary_cross_entropy": lambda r: F.binary_cross_entropy(probs, probs, reduction=r),
+    "binary_cross_entropy_with_logits": lambda r: F.binary_cross_entropy_with_logits(x2, probs, reduction=r),
+    "mse_loss": lambda r: F.mse_loss(x2, probs, reduction=r),
+    "l1_loss": lambda r: F.l1_loss(x2, probs, reduction=r),
+    "smooth_l1_loss": lambda r: F.smooth_l1_loss(x2, probs, reduction=r),
+    "huber_loss": lambda r: F.huber_loss(x2, probs, reduction=r),
+    "kl_div": lambda r: F.kl_div(x2, probs, reduction=r),
+}
+
+
+def test_unknown_reduction_names_value_and_allowed():
+    for name, call in LOSSES.items():
+        with pytest.raises(ValueError, match=f"{name}: 'avg' is not a valid value for reduction; "
+                                             "expected one of 'none', "):
+            call("avg")
+    with pytest.raises(ValueError, match="'batchmean'"):
+        F.mse_loss(x2, probs, reduction="batchmean")  # only kl_div knows batchmean
+    assert F.kl_div(x2, probs, reduction="batchmean").shape == ()
+
+
+def test_shape_mismatch_raises_instead_of_broadcasting():
+    a, b = jnp.zeros((4, 1)), jnp.zeros((4,))  # torch would warn and broadcast to (4, 4)
+    for fn in (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss, F.kl_div, F.binary_cross_entropy,
+               F.binary_cross_entropy_with_logits):
+        with pytest.raises(ValueError, match=r"target shape \(4,\) must equal input shape \(4, 1\)"):
+            fn(a, b)
+    with pytest.raises(ValueError, match="Weights and input must have the same size"):
+        F.mse_loss(b, b, weight=jnp.ones(1))
+
+
+def test_classification_errors():
+    with pytest.raises(ValueError, match=r"expected target shape \(3,\) for input shape \(3, 4\).*got target shape \(2,\)"):
+        F.cross_entropy(x2, jnp.array([0, 1]))
+    with pytest.raises(ValueError, match=r"expected target shape \(2, 5\) for input shape \(2, 4, 5\)"):
+        F.nll_loss(jnp.zeros((2, 4, 5)), jnp.zeros((2, 4), int))
+    with pytest.raises(TypeError, match="class-index targets must be integers"):
+        F.nll_loss(x2, jnp.zeros(3))
+    with pytest.raises(TypeError, match="Expected floating point type for target with class probabilities"):
+        F.cross_entropy(x2, jnp.zeros((3, 4), int))
+    with pytest.raises(ValueError, match=r"weight tensor should be defined either for all 4 classes.*\(3,\)"):
+        F.cross_entropy(x2, y2, weight=jnp.ones(3))
+    with pytest.raises(ValueError, match="label_smoothing must be between 0.0 and 1.0. Got: 1.5"):
+        F.cross_entropy(x2, y2, label_smoothing=1.5)
+    with pytest.raises(ValueError, match="ignore_index is not supported for floating point target"):
+        F.cross_entropy(x2, probs, ignore_index=0)
+    with pytest.raises(ValueError, match="Target 4 is out of bounds"):
+        F.cross_entropy(x2, jnp.array([0, 4, 1]))
+    with pytest.raises(ValueError, match="all elements of input should be between 0 and 1"):
+        F.binary_cross_entropy(probs + 1.0, probs)
+    with pytest.raises(ValueError, match="all elements of target should be between 0 and 1"):
+        F.binary_cross_entropy(probs, probs - 1.0)
+    x4 = jnp.zeros((2, 3, 4, 5))
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(3,\) must broadcast to the input shape \(2, 3, 4, 5\)"):
+        F.binary_cross_entropy_with_logits(x4, x4, pos_weight=jnp.ones(3))  # torch too: needs (3, 1, 1)
+    with pytest.raises(ValueError, match="smooth_l1_loss does not support negative values for beta"):
+        F.smooth_l1_loss(probs, probs, beta=-1.0)
+    with pytest.raises(ValueError, match="huber_loss does not support non-positive values for delta"):
+        F.huber_loss(probs, probs, delta=0.0)
+
+
+def test_kl_div_mean_warns_with_torchs_wording():
+    torch = pytest.importorskip("torch")
+    with pytest.warns(UserWarning) as theirs:
+        torch.nn.functional.kl_div(torch.zeros(2, 3), torch.full((2, 3), 0.5))
+    with pytest.warns(UserWarning) as ours:
+        F.kl_div(jnp.zeros((2, 3)), jnp.full((2, 3), 0.5))
+    assert str(ours[0].message) == str(theirs[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.kl_div(jnp.zeros((2, 3)), jnp.full((2, 3), 0.5), reduction="batchmean")  # no warning
+
+
+def test_ignored_labels_give_finite_gradients():
+    logits = jax.random.normal(jax.random.key(0), (4, 5))
+    y = jnp.array([1, -100, 4, -100])
+    g = jax.jit(jax.grad(lambda a: F.cross_entropy(a, y, label_smoothing=0.2)))(logits)
+    assert bool(jnp.all(jnp.isfinite(g)))
+    np.testing.assert_array_equal(np.asarray(g[1]), np.zeros(5))  # ignored rows get no gradient
+    assert bool(jnp.isnan(F.cross_entropy(logits[:1], jnp.array([-100]))))  # all ignored: NaN, like torch
+
+
+def test_sequence_loss_under_vmap_and_scan():
+    # a batch of 3 sequences, cross entropy per sequence; vmap and scan must agree with the loop
+    logits = jax.random.normal(jax.random.key(1), (3, 6, 5))  # (B, T, C)
+    y = jax.random.randint(jax.random.key(2), (3, 6), 0, 5).at[0, 2].set(-100)
+    per_seq = jax.jit(jax.vmap(lambda a, t: F.cross_entropy(a, t)))(logits, y)
+    _, scanned = jax.lax.scan(lambda c, at: (c, F.cross_entropy(*at)), 0.0, (logits, y))
+    looped = jnp.stack([F.cross_entropy(logits[i], y[i]) for i in range(3)])
+    assert_close(per_seq, looped)
+    assert_close(scanned, looped)
+    # the (N, C, T) layout torch uses for sequences gives the same numbers as flattening
+    flat = F.cross_entropy(logits.reshape(-1, 5), y.reshape(-1), reduction="sum")
+    assert_close(F.cross_entropy(jnp.swapaxes(logits, 1, 2), y, reduction="sum"), flat)
+
+
+def test_bce_forward_mode_and_vmap():
+    p = jnp.array([0.0, 0.3, 1.0])
+    y = jnp.array([1.0, 0.3, 0.0])
+    # forward mode with only p perturbed: the infinite target derivative at p ∈ {0, 1} must not leak in
+    _, tangent = jax.jvp(lambda a: F.binary_cross_entropy(a, y, reduction="none"), (p,), (jnp.ones(3),))
+    eps = float(np.float32(1e-12))
+    np.testing.assert_allclose(np.asarray(tangent), [-1 / eps, 0.0, 1 / eps], rtol=1e-6)
+    batched = jax.vmap(lambda a, b: F.binary_cross_entropy(a, b))(jnp.stack([p, p]), jnp.stack([y, y]))
+    assert_close(batched, jnp.full(2, F.binary_cross_entropy(p, y)))
+
+
+def test_regression_losses_jit_grad_vmap():
+    a = jax.random.normal(jax.random.key(3), (4, 3))
+    b = jnp.zeros((4, 3))
+
+    def total(u):
+        return (F.mse_loss(u, b) + F.l1_loss(u, b) + F.smooth_l1_loss(u, b, beta=0.5) + F.huber_loss(u, b, delta=2.0)
+                + F.kl_div(jax.nn.log_softmax(u), jax.nn.softmax(b), reduction="batchmean"))
+
+    assert_close(jax.jit(total)(a), total(a))
+    g = jax.jit(jax.grad(total))(a)
+    assert g.shape == a.shape and bool(jnp.all(jnp.isfinite(g)))
+    per_row = jax.vmap(lambda u: F.mse_loss(u, jnp.zeros(3), reduction="sum"))(a)
+    assert_close(per_row, jnp.sum(a * a, axis=1))
