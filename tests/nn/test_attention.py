@@ -1,0 +1,146 @@
+"""F.scaled_dot_product_attention and nn.MultiheadAttention: errors, edge semantics, transforms, layouts.
+
+Values and gradients for every mask kind are compared with torch in jaxdl/parity/_cases_gpt.py.
+"""
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import torch
+
+from tests.helpers import assert_close
+from jaxdl import functional as F
+from jaxdl import nn
+
+
+def _qkv(key, shape_q=(2, 3, 5, 4), s=6):
+    kq, kk, kv = jax.random.split(key, 3)
+    shape_k = shape_q[:-2] + (s, shape_q[-1])
+    return jax.random.normal(kq, shape_q), jax.random.normal(kk, shape_k), jax.random.normal(kv, shape_k)
+
+
+def test_sdpa_errors(key):
+    q, k, v = _qkv(key)
+    with pytest.raises(ValueError, match="same embedding size"):
+        F.scaled_dot_product_attention(q, k[..., :3], v)
+    with pytest.raises(ValueError, match="same length S"):
+        F.scaled_dot_product_attention(q, k, v[..., :4, :])
+    with pytest.raises(ValueError, match=r"does not broadcast to \(\.\.\., L, S\) = \(2, 3, 5, 6\)"):
+        F.scaled_dot_product_attention(q, k, v, attn_mask=jnp.ones((5, 5), bool))
+    with pytest.raises(TypeError, match="boolean .* or float"):
+        F.scaled_dot_product_attention(q, k, v, attn_mask=jnp.ones((5, 6), jnp.int32))
+    with pytest.raises(ValueError, match="is_causal"):
+        F.scaled_dot_product_attention(q, k, v, attn_mask=jnp.ones((5, 6), bool), is_causal=True)
+    with pytest.raises(ValueError, match="dropout_key"):
+        F.scaled_dot_product_attention(q, k, v, dropout_p=0.1)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.scaled_dot_product_attention(q, k, v, dropout_p=1.5, dropout_key=key)
+
+
+def test_sdpa_scale_and_causal_rectangular_match_torch(key):
+    q, k, v = _qkv(key)
+    t = [torch.tensor(np.asarray(a)) for a in (q, k, v)]
+    got = F.scaled_dot_product_attention(q, k, v, scale=0.3, is_causal=True)  # L=5 < S=6: top-left triangle
+    want = torch.nn.functional.scaled_dot_product_attention(*t, scale=0.3, is_causal=True)
+    assert_close(got, want)
+
+
+def test_sdpa_fully_masked_row_is_zero_with_zero_grad(key):
+    q, k, v = _qkv(key)
+    mask = jnp.ones((5, 6), bool).at[1].set(False)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    assert np.all(np.asarray(out[..., 1, :]) == 0.0)
+    g = jax.grad(lambda q: jnp.sum(F.scaled_dot_product_attention(q, k, v, attn_mask=mask)))(q)
+    assert np.all(np.isfinite(np.asarray(g))) and np.all(np.asarray(g[..., 1, :]) == 0.0)
+
+
+def test_sdpa_dropout_is_keyed_and_inverted(key):
+    q, k, v = _qkv(key, (1, 1, 4, 3), s=200)
+    v = jnp.ones_like(v)  # every row of weights·1 sums to 1 before dropout
+    f = jax.jit(lambda dk: F.scaled_dot_product_attention(q, k, v, dropout_p=0.5, dropout_key=dk))
+    a, b = f(jax.random.key(1)), f(jax.random.key(2))
+    assert_close(a, f(jax.random.key(1)))
+    assert not np.allclose(a, b)
+    assert abs(float(jnp.mean(a)) - 1.0) < 0.25  # E[dropout(w)/(1-p)] = w: the mean row sum stays near 1
+
+
+def test_sdpa_vmap_and_scan_equal_batched(key):
+    q, k, v = _qkv(key)
+    full = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    vm = jax.vmap(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True))(q, k, v)
+    _, sc = jax.lax.scan(lambda c, a: (c, F.scaled_dot_product_attention(*a, is_causal=True)), 0, (q, k, v))
+    assert_close(vm, full)
+    assert_close(sc, full)
+
+
+def _mha_from_torch(ref):
+    p = {k: jnp.asarray(v.detach().numpy()) for k, v in ref.state_dict().items()}
+    return {"in_proj_weight": p["in_proj_weight"], "in_proj_bias": p["in_proj_bias"],
+            "out_proj": {"weight": p["out_proj.weight"], "bias": p["out_proj.bias"]}}
+
+
+def test_mha_init_matches_torch_layout_and_distribution(key):
+    mha = nn.MultiheadAttention(64, 4)
+    params, state = mha.init(key)
+    torch.manual_seed(0)
+    ref = torch.nn.MultiheadAttention(64, 4)
+    shapes = {k: tuple(v.shape) for k, v in ref.state_dict().items()}
+    flat = {"in_proj_weight": params["in_proj_weight"].shape, "in_proj_bias": params["in_proj_bias"].shape,
+            "out_proj.weight": params["out_proj"]["weight"].shape, "out_proj.bias": params["out_proj"]["bias"].shape}
+    assert flat == shapes and state == {}
+    bound = math.sqrt(6 / (64 + 192))  # xavier_uniform on (192, 64)
+    w = np.asarray(params["in_proj_weight"])
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.95 * bound
+    assert abs(w.std() - bound / math.sqrt(3)) < 0.01
+    assert np.all(np.asarray(params["in_proj_bias"]) == 0) and np.all(np.asarray(params["out_proj"]["bias"]) == 0)
+    assert np.abs(np.asarray(params["out_proj"]["weight"])).max() <= 1 / 8
+    assert nn.MultiheadAttention(4, 2, bias=False).init(key)[0].keys() == {"in_proj_weight", "out_proj"}
+
+
+def test_mha_seq_first_and_unbatched_match_torch(key):
+    torch.manual_seed(0)
+    ref = torch.nn.MultiheadAttention(8, 2, batch_first=False)
+    params = _mha_from_torch(ref)
+    x = np.asarray(jax.random.normal(key, (5, 2, 8)))  # (L, N, E)
+    got = nn.MultiheadAttention(8, 2, batch_first=False).apply(params, {}, jnp.asarray(x))[0]
+    assert_close(got, ref(*(torch.tensor(x),) * 3))
+    got1 = nn.MultiheadAttention(8, 2).apply(params, {}, jnp.asarray(x[:, 0]), key_padding_mask=jnp.arange(5) > 3)[0]
+    t = torch.tensor(x[:, 0])
+    assert_close(got1, ref(t, t, t, key_padding_mask=torch.arange(5) > 3))
+
+
+def test_mha_fully_padded_batch_element_as_torch(key):
+    torch.manual_seed(0)
+    ref = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+    params = _mha_from_torch(ref)
+    x = np.asarray(jax.random.normal(key, (2, 3, 8)))
+    pad = np.zeros((2, 3), bool)
+    pad[1] = True
+    mha = nn.MultiheadAttention(8, 2)
+    t = torch.tensor(x)
+    for need_weights in (True, False):
+        got = mha.apply(params, {}, jnp.asarray(x), key_padding_mask=jnp.asarray(pad), need_weights=need_weights)[0]
+        want = ref(t, t, t, key_padding_mask=torch.tensor(pad), need_weights=need_weights)
+        np.testing.assert_allclose(np.asarray(got[0]), want[0].detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_mha_errors(key):
+    with pytest.raises(ValueError, match="multiple of num_heads"):
+        nn.MultiheadAttention(10, 3)
+    mha = nn.MultiheadAttention(8, 2, dropout=0.5)
+    params, state = mha.init(key)
+    x = jnp.zeros((2, 3, 8))
+    with pytest.raises(ValueError, match=r"key_padding_mask must have shape \(N, S\) = \(2, 3\)"):
+        mha.apply(params, state, x, key_padding_mask=jnp.zeros((3, 2), bool))
+    with pytest.raises(ValueError, match=r"attn_mask must have shape \(L, S\) = \(3, 3\)"):
+        mha.apply(params, state, x, attn_mask=jnp.zeros((2, 3), bool))
+    with pytest.raises(ValueError, match="embed_dim=8"):
+        mha.apply(params, state, jnp.zeros((2, 3, 4)))
+    with pytest.raises(ValueError, match="need attn_mask"):
+        mha.apply(params, state, x, is_causal=True)
+    with pytest.raises(ValueError, match="PRNG key"):
+        mha.apply(params, state, x, training=True)
+    (out, w), _ = jax.jit(lambda p, x, k: mha.apply(p, {}, x, training=True, key=k))(params, x + 1.0, key)
+    assert out.shape == (2, 3, 8) and w.shape == (2, 3, 3)
