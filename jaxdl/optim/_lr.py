@@ -1,0 +1,123 @@
+"""The learning rate as optimizer state: torch's ``param_groups[i]['lr']``, readable and settable.
+
+Every jaxdl optimizer is ``with_lr(direction, lr)``: the chain computes a direction ``d`` that does not
+depend on the lr (true of every torch optimizer here, including AdamW's decoupled decay and Adagrad's
+``lr_decay``), and the update is ``-lr * d``. The state holds the lr of the *next* step, as torch's
+param group does after ``scheduler.step()``: ``lr(0)`` after init, ``lr(k)`` after k updates.
+"""
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from jaxdl.optim import _validate as V
+
+
+class LrState(NamedTuple):
+    """count: updates done (int32 scalar); lr: the lr the next update uses; inner: the chain's state."""
+
+    count: jax.Array
+    lr: jax.Array
+    inner: Any
+
+
+def _lr_value(lr, count):
+    value = lr(count) if callable(lr) else lr
+    return jnp.asarray(value, dtype=jnp.result_type(float))
+
+
+def with_lr(direction: optax.GradientTransformation, lr) -> optax.GradientTransformation:
+    """``update = -lr * direction(g)``, lr a float, a 0-d (possibly traced) array, or a schedule of the count.
+
+    A float is the initial lr, then the state's (``set_lr``); a schedule is re-evaluated at each count;
+    an array is used as given (so ``optax.inject_hyperparams`` can change it).
+    """
+
+    def init_fn(params):
+        count = jnp.zeros([], jnp.int32)
+        return LrState(count, _lr_value(lr, count), direction.init(params))
+
+    def update_fn(updates, state, params=None):
+        # A Python-number lr is only the initial value: the state's lr is used, so set_lr and
+        # ReduceLROnPlateau persist. An array lr is used as given: optax.inject_hyperparams rebuilds the
+        # optimizer each update with its current hyperparams['lr'].
+        now = state.lr if callable(lr) or isinstance(lr, (int, float)) else _lr_value(lr, state.count)
+        d, inner = direction.update(updates, state.inner, params)
+        updates = jax.tree.map(lambda x: (-now).astype(x.dtype) * x, d)
+        count = optax.safe_increment(state.count)
+        new_lr = _lr_value(lr, count) if callable(lr) else now
+        return updates, LrState(count, new_lr, inner)
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+def torch_optimizer(lr, *direction, weight_decay=0.0, maximize=False) -> optax.GradientTransformation:
+    """torch's common prologue, then ``direction``: g ← -g if maximize; g ← g + weight_decay·θ; update = -lr·d."""
+    V.check_lr(lr)
+    V.check_nonneg("weight_decay", weight_decay)
+    parts = []
+    if maximize:
+        parts.append(optax.scale(-1.0))
+    if not V.is_zero(weight_decay):
+        parts.append(optax.add_decayed_weights(weight_decay))
+    parts += direction
+    return with_lr(optax.chain(*parts) if parts else optax.identity(), lr)
+
+
+def _is_lr_state(x) -> bool:
+    return isinstance(x, (LrState, optax.InjectHyperparamsState))
+
+
+def _lr_of(s) -> jax.Array:
+    if isinstance(s, LrState):
+        return s.lr
+    for name in ("lr", "learning_rate"):
+        if name in s.hyperparams:
+            return s.hyperparams[name]
+    raise ValueError(f"inject_hyperparams state has no 'lr' or 'learning_rate': {sorted(s.hyperparams)}")
+
+
+def get_lrs(opt_state) -> list[jax.Array]:
+    """Every group's current lr, in the state's tree order (torch: ``[g['lr'] for g in param_groups]``)."""
+    found = [s for s in jax.tree.leaves(opt_state, is_leaf=_is_lr_state) if _is_lr_state(s)]
+    if not found:
+        raise ValueError("no learning rate in this optimizer state: expected a jaxdl.optim optimizer's state "
+                         "(LrState) or optax.inject_hyperparams' state")
+    return [_lr_of(s) for s in found]
+
+
+def get_lr(opt_state, group: int = 0) -> jax.Array:
+    """The lr the next update uses, as torch's ``optimizer.param_groups[group]['lr']``.
+
+    Args:
+      opt_state: the state of a jaxdl.optim optimizer (possibly inside chain/multi_transform/MultiSteps).
+      group: index into ``get_lrs(opt_state)``.
+    """
+    lrs = get_lrs(opt_state)
+    if not -len(lrs) <= group < len(lrs):
+        raise ValueError(f"group {group} out of range: this state has {len(lrs)} learning rate(s)")
+    return lrs[group]
+
+
+def set_lr(opt_state, lr):
+    """A copy of ``opt_state`` whose LrState lr(s) are ``lr``: a scalar for all groups, or one per group.
+
+    Torch counterpart: ``for g, v in zip(optimizer.param_groups, lr): g['lr'] = v``. With a schedule as
+    lr the next update overwrites it from the schedule, as a torch scheduler would.
+    """
+    n = len([s for s in jax.tree.leaves(opt_state, is_leaf=_is_lr_state) if isinstance(s, LrState)])
+    lr = jnp.asarray(lr)
+    if lr.ndim > 1 or (lr.ndim == 1 and lr.shape[0] != n):
+        raise ValueError(f"set_lr expects a scalar or one lr per group ({n},), got shape {lr.shape}")
+    values = iter(range(n))
+
+    def replace(s):
+        if not isinstance(s, LrState):
+            return s
+        v = lr if lr.ndim == 0 else lr[next(values)]
+        return s._replace(lr=v.astype(s.lr.dtype))
+
+    return jax.tree.map(replace, opt_state, is_leaf=_is_lr_state)

@@ -1,0 +1,114 @@
+"""The few transforms whose formula in Optax differs from torch.optim's; each names the torch lines it copies.
+
+They produce a *direction* (no lr): ``with_lr`` in ``_lr.py`` multiplies by ``-lr``.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+
+class TorchMomentumState(NamedTuple):
+    count: jax.Array  # int32 scalar: 0 until the first update, when the buffer is a clone of the gradient
+    momentum_buffer: optax.Updates
+
+
+def torch_momentum(momentum: float, dampening: float = 0.0, nesterov: bool = False):
+    """SGD's momentum buffer with dampening, as torch/optim/sgd.py ``_single_tensor_sgd``.
+
+    Reproduces ``buf = clone(grad)`` on the first step, then ``buf.mul_(momentum).add_(grad, alpha=1 -
+    dampening)``, and ``grad = grad.add(buf, alpha=momentum) if nesterov else buf``. Differs from
+    ``optax.trace``: its buffer starts at 0 and has no dampening (equal only when dampening == 0).
+    """
+
+    def init_fn(params):
+        return TorchMomentumState(jnp.zeros([], jnp.int32), optax.tree.zeros_like(params))
+
+    def update_fn(updates, state, params=None):
+        del params
+        first = state.count == 0
+        buf = jax.tree.map(lambda g, b: jnp.where(first, g, momentum * b + (1 - dampening) * g),
+                           updates, state.momentum_buffer)
+        out = jax.tree.map(lambda g, b: g + momentum * b, updates, buf) if nesterov else buf
+        return out, TorchMomentumState(optax.safe_increment(state.count), buf)
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+class TorchAdamState(NamedTuple):
+    count: jax.Array
+    exp_avg: optax.Updates
+    exp_avg_sq: optax.Updates
+    max_exp_avg_sq: optax.Updates  # () per leaf when amsgrad is off
+
+
+def _bias_correction(beta: float, step: jax.Array, dtype) -> jax.Array:
+    """1 - beta**step, with log(beta) taken in float64 Python so float32 runs do not round beta first."""
+    if beta == 0.0:
+        return jnp.ones([], dtype)
+    return -jnp.expm1(step.astype(dtype) * jnp.asarray(math.log(beta), dtype))
+
+
+def scale_by_torch_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8, amsgrad: bool = False):
+    """Adam's direction m̂ / (√v_max/√(1-β2ᵗ) + eps), as torch/optim/adam.py ``_single_tensor_adam``.
+
+    Reproduces ``torch.maximum(max_exp_avg_sqs[i], exp_avg_sq, out=...)`` (the max over the *raw* v)
+    then ``denom = (max_exp_avg_sqs[i].sqrt() / bias_correction2_sqrt).add_(eps)``; optax.amsgrad takes
+    the max over bias-corrected v̂ instead (off by ~0.1 on a toy problem, optax#1389). Its bias
+    corrections are computed from float64 log(β) so float32 matches torch's float64 ``beta ** step``.
+    """
+
+    def init_fn(params):
+        zeros = optax.tree.zeros_like(params)
+        vmax = zeros if amsgrad else jax.tree.map(lambda p: jnp.zeros([], p.dtype), params)
+        return TorchAdamState(jnp.zeros([], jnp.int32), zeros, zeros, vmax)
+
+    def update_fn(updates, state, params=None):
+        del params
+        step = optax.safe_increment(state.count)
+        m = jax.tree.map(lambda g, m: m + (1 - b1) * (g - m), updates, state.exp_avg)  # torch lerp_
+        v = jax.tree.map(lambda g, v: b2 * v + (1 - b2) * g * g, updates, state.exp_avg_sq)
+        vmax = jax.tree.map(jnp.maximum, state.max_exp_avg_sq, v) if amsgrad else state.max_exp_avg_sq
+
+        def direction(m, v):
+            bc1, bc2 = _bias_correction(b1, step, m.dtype), _bias_correction(b2, step, m.dtype)
+            return (m / bc1) / (jnp.sqrt(v) / jnp.sqrt(bc2) + eps)
+
+        out = jax.tree.map(direction, m, vmax if amsgrad else v)
+        return out, TorchAdamState(step, m, v, vmax)
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+class TorchAdagradState(NamedTuple):
+    count: jax.Array
+    sum: optax.Updates
+
+
+def scale_by_torch_adagrad(lr_decay: float = 0.0, initial_accumulator_value: float = 0.0, eps: float = 1e-10):
+    """Adagrad's direction g / (√S + eps) / (1 + (t-1)·lr_decay), as torch/optim/adagrad.py.
+
+    Reproduces ``clr = lr / (1 + (step - 1) * lr_decay)``, ``state_sum.addcmul_(grad, grad, value=1)``,
+    ``std = state_sum.sqrt().add_(eps)``. Differs from ``optax.scale_by_rss``: eps there is inside the
+    sqrt (default 1e-7), the accumulator starts at 0.1, and there is no lr_decay.
+    """
+
+    def init_fn(params):
+        return TorchAdagradState(jnp.zeros([], jnp.int32), optax.tree.full_like(params, initial_accumulator_value))
+
+    def update_fn(updates, state, params=None):
+        del params
+        step = optax.safe_increment(state.count)
+        s = jax.tree.map(lambda g, s: s + g * g, updates, state.sum)
+
+        def direction(g, s):
+            decay = 1 + (step - 1).astype(g.dtype) * lr_decay
+            return g / (jnp.sqrt(s) + eps) / decay
+
+        return jax.tree.map(direction, updates, s), TorchAdagradState(step, s)
+
+    return optax.GradientTransformation(init_fn, update_fn)
