@@ -1,0 +1,52 @@
+"""TrainState: everything a training run carries from step to step, as one pytree."""
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import struct
+
+
+@struct.dataclass
+class TrainState:
+    """params, model_state (e.g. BatchNorm buffers), opt_state, step and PRNG key; model and tx are static.
+
+    The torch counterpart is the (model.state_dict(), optimizer.state_dict(), global step, RNG state) you
+    would save by hand. Randomness comes only from ``key``: dropout uses ``fold_in(key_dropout, step)`` and
+    shuffling ``fold_in(key_shuffle, epoch)``, so a resumed run replays the uninterrupted one exactly.
+    """
+
+    params: Any
+    model_state: Any
+    opt_state: Any
+    step: jax.Array
+    key: jax.Array
+    model: Any = struct.field(pytree_node=False)
+    tx: optax.GradientTransformation = struct.field(pytree_node=False)
+
+    @classmethod
+    def create(cls, model, tx, key, dtype=jnp.float32) -> "TrainState":
+        """Initialise ``model`` from ``key`` (params, state = model.init) and ``tx`` on its params.
+
+        Args:
+          model: a jaxdl.nn module (``init(key, dtype)``/``apply``).
+          tx: an ``optax.GradientTransformation`` (e.g. ``jaxdl.optim.adam(lr=1e-3)``).
+          key: a PRNG key; split into the init key and the run's key.
+          dtype: parameter dtype.
+        """
+        if not isinstance(tx, optax.GradientTransformation):
+            raise TypeError(f"TrainState.create: tx must be an optax.GradientTransformation; got {type(tx).__name__}")
+        init_key, run_key = jax.random.split(key)
+        params, model_state = model.init(init_key, dtype)
+        return cls(params=params, model_state=model_state, opt_state=tx.init(params),
+                   step=jnp.zeros((), jnp.int32), key=run_key, model=model, tx=tx)
+
+    def dropout_key(self):
+        """The key for this step's dropout masks: fold_in(fold_in(key, 0), step)."""
+        return jax.random.fold_in(jax.random.fold_in(self.key, 0), self.step)
+
+    def shuffle_key(self, epoch):
+        """The key for epoch ``epoch``'s permutation: fold_in(fold_in(key, 1), epoch)."""
+        return jax.random.fold_in(jax.random.fold_in(self.key, 1), epoch)

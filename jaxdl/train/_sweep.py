@@ -1,0 +1,97 @@
+"""sweep: train copies differing in float hyperparameters and seed at once, with jax.vmap in one jit."""
+from __future__ import annotations
+
+import itertools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from jaxdl import functional as F
+from jaxdl.train import _epoch, _validate
+from jaxdl.train._state import TrainState
+
+NOT_IN_STATE_MSG = ("sweep: changing {name!r} does not change the optimizer state, so vmapped copies could not "
+                    "differ in it. Build the optimizer so its hyperparameters live in the state, e.g. "
+                    "make_tx = optax.inject_hyperparams(optax.adam) or jaxdl.optim.adam (lr in state)")
+
+
+class SweepResult(NamedTuple):
+    states: TrainState   # stacked: every leaf has a leading axis of len(configs)
+    histories: list      # histories[c] is copy c's list of per-epoch dicts (as FitResult.history)
+    configs: list        # configs[c] = {hparam: value, ..., "seed": seed}, hyperparameter-major order
+
+
+def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, loss_fn=F.cross_entropy,
+          epochs: int, batch_size: int, accuracy: bool = True, dtype=jnp.float32) -> SweepResult:
+    """Train k × len(seeds) copies, copy (i, s) using ``make_tx(**{name: hparams[name][i]})`` and key(s).
+
+    The whole sweep (init, every epoch's scan and validation) is one jitted program vmapped over copies;
+    copy (i, s) equals ``fit(model, make_tx(**h_i), ..., key=jax.random.key(s), mode="scan")`` without
+    early stopping. The swept values must live in the optimizer state (optax.inject_hyperparams).
+
+    Args:
+      hparams: {name: array of shape (k,)}, all of the same length k. seeds: ints.
+      train_data, val_data: (x, y) numpy arrays as in fit.
+    """
+    x, y = _validate.check_data("train_data", train_data)
+    val = None if val_data is None else _validate.check_data("val_data", val_data)
+    _validate.check_run(epochs=epochs, batch_size=batch_size, n_train=len(x), mode="scan")
+    values = {name: np.asarray(v, dtype=np.float64) for name, v in hparams.items()}
+    lengths = {name: v.shape for name, v in values.items()}
+    if not values or len({s for s in lengths.values()}) != 1 or len(next(iter(lengths.values()))) != 1:
+        raise ValueError(f"hparams must be a non-empty dict of 1-D arrays of one length k; got shapes {lengths}")
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    k = len(next(iter(values.values())))
+    configs = [{**{n: float(v[i]) for n, v in values.items()}, "seed": s}
+               for i, s in itertools.product(range(k), seeds)]
+
+    first = {n: float(v[0]) for n, v in values.items()}
+    tx = make_tx(**first)  # static part; the per-copy values are in each copy's opt_state
+    probe = TrainState.create(model, tx, jax.random.key(seeds[0]), dtype)
+    _validate.check_model_fits(probe, loss_fn, x, y, batch_size)
+    _check_in_state(make_tx, first, probe.params)
+
+    keys = jnp.stack([jax.random.key(c["seed"]) for c in configs])
+    hs = {n: jnp.asarray([c[n] for c in configs], dtype) for n in values}
+
+    train_epoch = _epoch.make_train_epoch(loss_fn, batch_size, accuracy)
+    eval_epoch = _epoch.make_eval_epoch(loss_fn, batch_size, accuracy)
+
+    def one_copy(key, h, x, y, vx, vy):
+        state = TrainState.create(model, tx, key, dtype)
+        state = state.replace(opt_state=make_tx(**h).init(state.params))
+
+        def epoch_body(state, epoch):
+            state, metrics = train_epoch(state, x, y, epoch)
+            return state, (metrics, eval_epoch(state, vx, vy) if vx is not None else {})
+
+        return lax.scan(epoch_body, state, jnp.arange(1, epochs + 1, dtype=jnp.int32))
+
+    vx, vy = (None, None) if val is None else (jnp.asarray(val[0]), jnp.asarray(val[1]))
+    run = jax.jit(jax.vmap(one_copy, in_axes=(0, 0, None, None, None, None)))
+    states, (train_m, val_m) = run(keys, hs, jnp.asarray(x), jnp.asarray(y), vx, vy)
+    train_m, val_m = jax.device_get((train_m, val_m))  # leaves (copies, epochs, steps) / (copies, epochs)
+    histories = [[_record(e + 1, train_m, val_m, c, e, None if val is None else len(val[0]))
+                  for e in range(epochs)] for c in range(len(configs))]
+    return SweepResult(states, histories, configs)
+
+
+def _record(epoch, train_m, val_m, c, e, n_val):
+    acc = (lambda m, idx: float(np.sum(m["correct"][idx])) / float(np.sum(m["count"][idx]))
+           if "correct" in m else None)
+    return {"epoch": epoch, "train_loss": float(np.mean(train_m["loss"][c, e])), "train_acc": acc(train_m, (c, e)),
+            "val_loss": None if n_val is None else float(val_m["loss"][c, e]) / n_val,
+            "val_acc": None if n_val is None else acc(val_m, (c, e))}
+
+
+def _check_in_state(make_tx, first, params):
+    base = jax.tree.leaves(make_tx(**first).init(params))
+    for name, v in first.items():
+        other = jax.tree.leaves(make_tx(**{**first, name: 2 * v + 1}).init(params))
+        if len(base) == len(other) and all(np.array_equal(a, b) for a, b in zip(base, other)):
+            raise ValueError(NOT_IN_STATE_MSG.format(name=name))

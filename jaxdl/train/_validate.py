@@ -1,0 +1,60 @@
+"""Checks fit and sweep run before training starts: clear errors instead of failures mid-run."""
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+MODES = ("scan", "loop")
+
+
+def check_data(name: str, data):
+    """``data`` must be a pair (x, y) of arrays with the same number of examples; returns numpy arrays."""
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise TypeError(f"{name} must be a pair (x, y) of arrays; got {type(data).__name__}")
+    x, y = np.asarray(data[0]), np.asarray(data[1])
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"{name}: x and y need a leading example axis; got shapes {x.shape} and {y.shape}")
+    if len(x) != len(y):
+        raise ValueError(f"{name}: x and y have different lengths: {len(x)} examples vs {len(y)} labels")
+    if len(x) == 0:
+        raise ValueError(f"{name} is empty")
+    return x, y
+
+
+def check_run(*, epochs, batch_size, n_train, mode):
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int; got {epochs!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+    if batch_size > n_train:
+        raise ValueError(f"batch_size={batch_size} is larger than the training set ({n_train} examples); "
+                         f"with drop_last no step would run. Use batch_size <= {n_train}")
+
+
+def check_model_fits(state, loss_fn, x, y, batch_size: int) -> None:
+    """Trace model and loss on one batch (no compute): output/loss mismatches and bad labels raise here."""
+    xb = jax.ShapeDtypeStruct((batch_size, *x.shape[1:]), x.dtype)
+    yb = jax.ShapeDtypeStruct((batch_size, *y.shape[1:]), y.dtype)
+    try:
+        out, _ = jax.eval_shape(lambda s, a: s.model.apply(s.params, s.model_state, a, training=False), state, xb)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"the model does not accept inputs of shape {xb.shape} ({x.dtype}): {err}") from err
+    try:
+        loss = jax.eval_shape(loss_fn, out, yb)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"the model's output of shape {out.shape} does not fit loss_fn "
+                         f"{getattr(loss_fn, '__name__', loss_fn)} with targets of shape {yb.shape} ({y.dtype}): "
+                         f"{err}") from err
+    if loss.shape != ():
+        raise ValueError(f"loss_fn must return a scalar; got shape {loss.shape} (use reduction='mean')")
+    if np.issubdtype(y.dtype, np.integer) and tuple(out.shape[:-1]) == tuple(yb.shape):
+        check_labels(y, out.shape[-1])
+
+
+def check_labels(y, num_classes: int) -> None:
+    lo, hi = int(y.min()), int(y.max())
+    if lo < 0 or hi >= num_classes:
+        raise ValueError(f"labels must lie in [0, {num_classes}) for a model with {num_classes} outputs; "
+                         f"got labels in [{lo}, {hi}]")

@@ -1,0 +1,94 @@
+"""Checkpoints: resume equals the uninterrupted run bit for bit; corrupt files and NaN losses are caught."""
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxdl.train import NonFiniteLossError, TrainState, fit, load_checkpoint, save_checkpoint
+from tests.train._common import blobs, mlp
+
+X, Y = blobs(n=64)
+VX, VY = blobs(n=24, seed=1)
+KW = dict(batch_size=16, progress=False)
+
+
+def _bits_equal(a, b):
+    la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
+    assert len(la) == len(lb)
+    for u, v in zip(la, lb):
+        if jax.dtypes.issubdtype(u.dtype, jax.dtypes.prng_key):
+            u, v = jax.random.key_data(u), jax.random.key_data(v)
+        np.testing.assert_array_equal(np.asarray(u), np.asarray(v), strict=True)
+
+
+def test_resume_after_epoch_k_equals_the_uninterrupted_run(key, tmp_path):
+    kw = dict(KW, patience=3)  # the early-stopping bookkeeping (best.msgpack, wait) must resume too
+    full = fit(mlp(), optax.adam(1e-2), (X, Y), (VX, VY), epochs=4, key=key, **kw)
+    fit(mlp(), optax.adam(1e-2), (X, Y), (VX, VY), epochs=2, key=key, out_dir=tmp_path, **kw)
+    resumed = fit(mlp(), optax.adam(1e-2), (X, Y), (VX, VY), epochs=4, key=key, out_dir=tmp_path, resume=True, **kw)
+    assert resumed.best_epoch == full.best_epoch and (tmp_path / "best.msgpack").exists()
+    _bits_equal(full.state.params, resumed.state.params)
+    _bits_equal(full.state.model_state, resumed.state.model_state)
+    _bits_equal(full.state.opt_state, resumed.state.opt_state)
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3, 4]
+    assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 4
+
+
+def test_save_load_roundtrip_and_corrupt_files(key, tmp_path):
+    state = TrainState.create(mlp(), optax.adam(1e-3), key)
+    path = tmp_path / "checkpoint.msgpack"
+    save_checkpoint(path, state, {"epoch": 3})
+    restored, extra = load_checkpoint(path, state)
+    _bits_equal(restored, state)
+    assert extra == {"epoch": 3} and jax.dtypes.issubdtype(restored.key.dtype, jax.dtypes.prng_key)
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 2])
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        load_checkpoint(path, state)
+    path.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        load_checkpoint(path, state)
+    path.write_bytes(good)
+    other = TrainState.create(mlp(hidden=5), optax.adam(1e-3), key)
+    with pytest.raises(ValueError, match="does not match"):
+        load_checkpoint(path, other)
+
+
+def test_a_failed_write_keeps_the_previous_checkpoint(key, tmp_path, monkeypatch):
+    state = TrainState.create(mlp(), optax.adam(1e-3), key)
+    path = tmp_path / "checkpoint.msgpack"
+    save_checkpoint(path, state, {"epoch": 1})
+    good = path.read_bytes()
+
+    def crash(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, state.replace(step=state.step + 1), {"epoch": 2})
+    assert path.read_bytes() == good and os.listdir(tmp_path) == ["checkpoint.msgpack"]
+
+
+def _nan_after(k):
+    """An optax transform that turns every update into NaN from update k+1 on (a diverging run, on cue)."""
+    def init(params):
+        return jnp.zeros((), jnp.int32)
+
+    def update(updates, count, params=None):
+        bad = count >= k
+        return jax.tree.map(lambda u: jnp.where(bad, jnp.nan, u), updates), count + 1
+
+    return optax.GradientTransformation(init, update)
+
+
+@pytest.mark.parametrize("mode", ["scan", "loop"])
+def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_last_good_checkpoint(key, tmp_path, mode):
+    tx = optax.chain(optax.sgd(0.1), _nan_after(4))  # 64 // 16 = 4 steps per epoch: epoch 2 goes bad
+    with pytest.raises(NonFiniteLossError, match=r"at epoch 2, step 2 of 4 \(global step 6\).*last good checkpoint"):
+        fit(mlp(), tx, (X, Y), (VX, VY), epochs=3, key=key, out_dir=tmp_path, mode=mode, **KW)
+    state, extra = load_checkpoint(tmp_path / "checkpoint.msgpack", TrainState.create(mlp(), tx, key))
+    assert extra["epoch"] == 1 and int(state.step) == 4
+    assert all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(state.params))

@@ -1,0 +1,88 @@
+"""fit: loop and scan modes agree, early stopping restores the best epoch, reports, errors, no recompiles."""
+import json
+import logging
+
+import jax
+import numpy as np
+import optax
+import pytest
+
+from jaxdl import functional as F
+from jaxdl import nn
+from jaxdl.train import fit
+from tests.helpers import assert_close
+from tests.train._common import blobs, mlp
+
+X, Y = blobs(n=100)  # 100 % 16 != 0: exercises drop_last (train) and the smaller final batch (validation)
+VX, VY = blobs(n=40, seed=1)
+
+
+def test_loop_and_scan_give_the_same_parameters_and_history(key):
+    runs = [fit(mlp(), optax.adam(1e-2), (X, Y), (VX, VY), epochs=3, batch_size=16, key=key, mode=mode,
+                progress=False) for mode in ("loop", "scan")]
+    assert_close(runs[0].state.params, runs[1].state.params)
+    assert_close(runs[0].state.model_state, runs[1].state.model_state)
+    assert int(runs[0].state.step) == int(runs[1].state.step) == 3 * (100 // 16)
+    for a, b in zip(runs[0].history, runs[1].history):
+        np.testing.assert_allclose([a["train_loss"], a["val_loss"]], [b["train_loss"], b["val_loss"]], rtol=1e-5)
+        assert a["train_acc"] == b["train_acc"] and a["val_acc"] == b["val_acc"]
+    assert runs[1].history[-1]["val_loss"] < runs[1].history[0]["val_loss"]  # it learns
+
+
+def test_early_stopping_restores_the_best_epoch(key):
+    rng = np.random.default_rng(3)
+    y_noise, vy_noise = rng.integers(0, 3, 100).astype(np.int32), rng.integers(0, 3, 40).astype(np.int32)
+    model = nn.Sequential(nn.Linear(6, 64), nn.ReLU(), nn.Linear(64, 3))  # memorises random labels: val rises
+    kw = dict(epochs=30, batch_size=20, key=key, progress=False)
+    res = fit(model, optax.adam(3e-2), (X, y_noise), (VX, vy_noise), patience=2, **kw)
+    val = [h["val_loss"] for h in res.history]
+    assert len(res.history) < 30, "expected an early stop"
+    assert res.best_epoch == 1 + int(np.argmin(val)) and len(res.history) == res.best_epoch + 2
+    again = fit(model, optax.adam(3e-2), (X, y_noise), (VX, vy_noise), **dict(kw, epochs=res.best_epoch))
+    assert_close(res.state.params, again.state.params)
+
+
+def test_reports_progress_metrics_and_plot(key, tmp_path, capsys):
+    fit(mlp(), optax.adam(1e-2), (X, Y), (VX, VY), epochs=2, batch_size=16, key=key, out_dir=tmp_path)
+    lines = [json.loads(s) for s in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in lines] == [1, 2]
+    assert {"train_loss", "train_acc", "val_loss", "val_acc", "examples_per_s"} <= set(lines[0])
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    err = capsys.readouterr().err
+    assert "epoch 2/2" in err and "ex_per_s" in err and "loss=" in err
+
+
+def test_regression_and_token_targets(key):
+    reg = fit(nn.Linear(6, 1), optax.sgd(0.1), (X, X[:, :1] * 2.0), epochs=2, batch_size=10, key=key,
+              loss_fn=F.mse_loss, progress=False, mode="loop")
+    assert reg.history[-1]["train_acc"] is None and reg.history[-1]["train_loss"] < reg.history[0]["train_loss"]
+    tokens = np.random.default_rng(0).integers(0, 5, (12, 4)).astype(np.int32)  # (B, T) like the GPT's
+    lm = nn.Sequential(nn.Embedding(5, 8), nn.Linear(8, 5))
+    res = fit(lm, optax.adam(1e-2), (tokens, np.roll(tokens, -1, axis=1)), (tokens, tokens), epochs=1,
+              batch_size=4, key=key, loss_fn=lambda o, t: F.cross_entropy(o.reshape(-1, 5), t.reshape(-1)),
+              progress=False)
+    assert 0.0 <= res.history[0]["val_acc"] <= 1.0
+
+
+@pytest.mark.parametrize("kwargs, data, match", [
+    ({}, (X, Y[:-1]), "different lengths: 100 examples vs 99 labels"),
+    ({}, (X, Y + 1), r"labels must lie in \[0, 3\).*\[1, 3\]"),
+    ({"batch_size": 101}, (X, Y), "batch_size=101 is larger than the training set"),
+    ({"loss_fn": F.mse_loss}, (X, X[:, :2]), "does not fit loss_fn mse_loss"),
+    ({}, (X[:, :5], Y), r"does not accept inputs of shape \(16, 5\)"),
+    ({"mode": "fused"}, (X, Y), "mode must be one of"),
+    ({"patience": 2}, (X, Y), "patience=2 needs val_data"),
+])
+def test_bad_input_raises_before_training(key, kwargs, data, match):
+    with pytest.raises(ValueError, match=match):
+        fit(mlp(), optax.sgd(0.1), data, **{"epochs": 1, "batch_size": 16, "key": key, "progress": False, **kwargs})
+
+
+def test_no_recompiles_after_the_first_epoch(key, caplog):
+    counts = {}
+    for epochs in (1, 3):
+        caplog.clear()
+        with jax.log_compiles(), caplog.at_level(logging.WARNING, logger="jax"):
+            fit(mlp(), optax.adam(1e-2), (X, Y), (VX, VY), epochs=epochs, batch_size=16, key=key, progress=False)
+        counts[epochs] = sum("Finished XLA compilation" in r.getMessage() for r in caplog.records)
+    assert counts[1] > 0 and counts[3] == counts[1], counts

@@ -1,0 +1,51 @@
+"""sweep: every vmapped copy equals its own single fit; hyperparameters must live in the optimizer state."""
+import jax
+import numpy as np
+import optax
+import pytest
+
+from jaxdl import optim
+from jaxdl.train import fit, sweep
+from tests.helpers import assert_close
+from tests.train._common import blobs, mlp
+
+X, Y = blobs(n=64)
+VX, VY = blobs(n=20, seed=1)
+
+
+def make_tx(learning_rate, b1):
+    return optax.inject_hyperparams(optax.adam)(learning_rate=learning_rate, b1=b1)
+
+
+def test_each_copy_equals_its_single_run():
+    res = sweep(mlp(), make_tx, {"learning_rate": np.array([1e-2, 3e-2]), "b1": np.array([0.9, 0.8])}, [0, 5],
+                (X, Y), (VX, VY), epochs=2, batch_size=16)
+    assert [(c["learning_rate"], c["b1"], c["seed"]) for c in res.configs] == [
+        (0.01, 0.9, 0), (0.01, 0.9, 5), (0.03, 0.8, 0), (0.03, 0.8, 5)]
+    for c in (1, 2):  # one run per distinct lr and seed keeps the test lean
+        cfg = res.configs[c]
+        single = fit(mlp(), make_tx(cfg["learning_rate"], cfg["b1"]), (X, Y), (VX, VY), epochs=2, batch_size=16,
+                     key=jax.random.key(cfg["seed"]), progress=False)
+        copy = jax.tree.map(lambda leaf: leaf[c], res.states.params)
+        # vmapped matmuls may associate sums differently from the unbatched ones: float tolerance
+        assert_close(copy, single.state.params, rtol=1e-5, atol=1e-6)
+        for mine, theirs in zip(res.histories[c], single.history):
+            np.testing.assert_allclose(mine["train_loss"], theirs["train_loss"], rtol=1e-5)
+            np.testing.assert_allclose(mine["val_loss"], theirs["val_loss"], rtol=1e-3)
+    assert not np.allclose(res.states.params["0"]["weight"][0], res.states.params["0"]["weight"][2])
+
+
+def test_jaxdl_optim_lr_can_be_swept():
+    res = sweep(mlp(), lambda lr: optim.adam(lr=lr), {"lr": np.array([1e-3, 1e-1])}, [0], (X, Y), epochs=1,
+                batch_size=32)
+    assert [float(optim.get_lr(jax.tree.map(lambda v: v[i], res.states.opt_state))) for i in (0, 1)] == \
+        pytest.approx([1e-3, 1e-1])
+
+
+@pytest.mark.parametrize("make, hparams, match", [
+    (lambda lr: optax.adam(lr), {"lr": np.array([1e-2, 3e-2])}, "does not change the optimizer state"),
+    (make_tx, {"learning_rate": np.array([1e-2]), "b1": np.array([0.9, 0.8])}, "1-D arrays of one length"),
+])
+def test_bad_sweeps_raise(make, hparams, match):
+    with pytest.raises(ValueError, match=match):
+        sweep(mlp(), make, hparams, [0], (X, Y), epochs=1, batch_size=16)
