@@ -11,8 +11,36 @@ def _parity(argv):
     return parity_main(argv)
 
 
+def _sample(argv):
+    from jaxdl.generate import run_sample  # noqa: PLC0415
+
+    return run_sample(argv)
+
+
+def _params(argv):
+    from jaxdl.generate import run_params  # noqa: PLC0415
+
+    return run_params(argv)
+
+
+def _train(argv):
+    from jaxdl.experiment import main as train_main  # noqa: PLC0415
+
+    return train_main(argv)
+
+
+def _compare(argv):
+    from jaxdl.compare import main as compare_main  # noqa: PLC0415
+
+    return compare_main(argv)
+
+
 COMMANDS = {
+    "train": (_train, "train a model from a TOML config: jaxdl train CONFIG [--set k=v] [--out DIR] [--resume]"),
+    "compare": (_compare, "compare optimizers over learning rates and seeds: jaxdl compare CONFIG [--out DIR]"),
     "parity": (_parity, "compare jaxdl with PyTorch (values and gradients) on this device"),
+    "sample": (_sample, "generate text from a trained GPT checkpoint"),
+    "params": (_params, "print the parameter count of a GPT config"),
 }
 
 

@@ -1,0 +1,212 @@
+"""Text generation from a GPT: one compiled lax.scan over a fixed-size token buffer (no per-token recompiles).
+
+Also the GPT's command-line glue: ``jaxdl sample``, ``jaxdl params`` and ``train_char_gpt`` (the run behind
+``configs/gpt_char.toml``), small functions the CLI table points to.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser under its PyPI name
+    import tomli as tomllib
+
+SIDE_CAR = "gpt.json"  # written next to the checkpoints by examples/gpt_char.py: model config + vocabulary
+
+
+def top_k_logits(logits, top_k: int | None):
+    """Keep the top_k largest logits per row and set the rest to −inf (ties with the k-th value are kept),
+    as the lecture's generate(): logits < topk(logits, k)[..., -1] → −inf."""
+    if top_k is None:
+        return logits
+    kth = jax.lax.top_k(logits, top_k)[0][..., -1:]  # (B, 1)
+    return jnp.where(logits < kth, -jnp.inf, logits)
+
+
+@functools.partial(jax.jit, static_argnames=("model", "max_new_tokens", "temperature", "top_k"))
+def _generate(model, params, state, idx, key, max_new_tokens, temperature, top_k):
+    B, T0 = idx.shape
+    N = T0 + max_new_tokens
+    W = min(N, model.context_length)  # the model always sees a window of W tokens (a fixed shape)
+    buf = jnp.concatenate([idx, jnp.zeros((B, max_new_tokens), idx.dtype)], axis=1)  # (B, N)
+
+    def step(buf, inputs):
+        pos, k = inputs  # the next token goes to buf[:, pos]
+        start = jnp.clip(pos - W, 0, N - W)
+        window = jax.lax.dynamic_slice_in_dim(buf, start, W, axis=1)  # (B, W); causal: later zeros are unseen
+        logits = model.apply(params, state, window)[0]  # (B, W, V)
+        logits = jax.lax.dynamic_index_in_dim(logits, pos - 1 - start, axis=1, keepdims=False)  # (B, V)
+        logits = top_k_logits(logits, top_k)
+        if temperature > 0.0:
+            nxt = jax.random.categorical(k, logits / temperature, axis=-1)
+        else:
+            nxt = jnp.argmax(logits, axis=-1)
+        buf = jax.lax.dynamic_update_slice_in_dim(buf, nxt[:, None].astype(buf.dtype), pos, axis=1)
+        return buf, None
+
+    positions = jnp.arange(T0, N)
+    buf, _ = jax.lax.scan(step, buf, (positions, jax.random.split(key, max_new_tokens)))
+    return buf
+
+
+def generate(model, params, idx, max_new_tokens: int, *, key, temperature: float = 1.0, top_k: int | None = None,
+             state=None):
+    """Append ``max_new_tokens`` tokens to ``idx``, each sampled from softmax(top_k(logits)/temperature).
+
+    The lecture's generate(model, idx, max_new_tokens, context_size, temperature, top_k): the model sees the
+    last context_length tokens; temperature=0 takes the argmax (greedy). Compiled once per (model, shapes,
+    max_new_tokens, temperature, top_k): the loop over tokens is a lax.scan over a fixed-size buffer.
+
+    Args:
+      idx: (B, T0) or (T0,) integer prompt ids, T0 ≥ 1. key: a jax.random key.
+    Returns:
+      (B, T0 + max_new_tokens) ids (or 1-D for a 1-D prompt).
+    """
+    idx = jnp.asarray(idx)
+    squeeze = idx.ndim == 1
+    idx = idx[None] if squeeze else idx
+    if idx.ndim != 2 or idx.shape[1] < 1 or not jnp.issubdtype(idx.dtype, jnp.integer):
+        raise ValueError(f"generate: idx must be (B, T0) or (T0,) integer ids with T0 ≥ 1; got shape "
+                         f"{jnp.shape(idx)} dtype {idx.dtype}")
+    if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+        raise ValueError(f"generate: max_new_tokens must be a positive int; got {max_new_tokens!r}")
+    if temperature < 0:
+        raise ValueError(f"generate: temperature must be ≥ 0 (0 = greedy); got {temperature}")
+    if top_k is not None and not 1 <= top_k <= model.vocab_size:
+        raise ValueError(f"generate: top_k must be in [1, vocab_size={model.vocab_size}] or None; got {top_k}")
+    if key is None:
+        raise ValueError("generate: pass key=jax.random.key(seed)")
+    out = _generate(model, params, {} if state is None else state, idx, key, max_new_tokens, float(temperature),
+                    top_k)
+    return out[0] if squeeze else out
+
+
+# --- command-line entry points ------------------------------------------------------------------------------
+def load_gpt(checkpoint: str):
+    """(model, params, vocab) from a fit checkpoint (checkpoint.msgpack / best.msgpack) and its gpt.json."""
+    from flax import serialization  # noqa: PLC0415
+
+    from jaxdl.data import CharVocab  # noqa: PLC0415
+    from jaxdl.nn import GPT  # noqa: PLC0415
+
+    side = os.path.join(os.path.dirname(os.path.abspath(checkpoint)), SIDE_CAR)
+    if not os.path.exists(side):
+        raise ValueError(f"sample: {side} (model config and vocabulary) not found next to {checkpoint}; "
+                         f"train with examples/gpt_char.py or `jaxdl train configs/gpt_char.toml`")
+    with open(side) as f:
+        meta = json.load(f)
+    model = GPT.from_config(meta["model"])
+    template = jax.eval_shape(lambda k: model.init(k)[0], jax.random.key(0))
+    with open(checkpoint, "rb") as f:
+        payload = serialization.msgpack_restore(f.read())
+    try:
+        params = serialization.from_state_dict(template, payload["state"]["params"])
+    except Exception as err:  # msgpack/flax raise several types on a mismatch
+        raise ValueError(f"sample: {checkpoint} does not hold this GPT's params ({type(err).__name__}: {err})") from err
+    return model, jax.tree_util.tree_map(jnp.asarray, params), CharVocab(meta["vocab"])
+
+
+def run_sample(argv) -> int:
+    """``jaxdl sample CHECKPOINT --prompt TEXT --temperature T --top-k K --max-new-tokens N --seed S``."""
+    p = argparse.ArgumentParser(prog="jaxdl sample", description="generate text from a trained GPT checkpoint")
+    p.add_argument("checkpoint")
+    p.add_argument("--prompt", default="def ")
+    p.add_argument("--max-new-tokens", type=int, default=200)
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    try:
+        model, params, vocab = load_gpt(args.checkpoint)
+        ids = vocab.encode(args.prompt)
+        out = generate(model, params, ids, args.max_new_tokens, key=jax.random.key(args.seed),
+                       temperature=args.temperature, top_k=args.top_k)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"jaxdl sample: {err}", file=sys.stderr)
+        return 2
+    print(vocab.decode(np.asarray(out)))
+    return 0
+
+
+def run_params(argv) -> int:
+    """``jaxdl params CONFIG.toml``: the parameter count of the [model] table's GPT, untied and tied."""
+    from jaxdl.nn import GPT, count_parameters  # noqa: PLC0415
+
+    p = argparse.ArgumentParser(prog="jaxdl params", description="count the parameters of a GPT config")
+    p.add_argument("config")
+    args = p.parse_args(argv)
+    try:
+        with open(args.config, "rb") as f:
+            cfg = dict(tomllib.load(f).get("model", {}))
+        cfg.pop("kind", None)
+        model = GPT.from_config(cfg)
+    except (ValueError, TypeError, OSError, tomllib.TOMLDecodeError) as err:
+        print(f"jaxdl params: {args.config}: {err}", file=sys.stderr)
+        return 2
+    untied = count_parameters(GPT(**{**model.config(), "tie_weights": False}))
+    tied = count_parameters(GPT(**{**model.config(), "tie_weights": True}))
+    print(f"{args.config}: {count_parameters(model):,} parameters (tie_weights={str(model.tie_weights).lower()})")
+    print(f"  untied output head: {untied:,}; tied to tok_emb: {tied:,}")
+    return 0
+
+
+def train_char_gpt(config: dict, *, out_dir: str | None = None, progress: bool = True):
+    """Train a character-level GPT as configs/gpt_char.toml describes; returns (FitResult, vocab, val_entropy).
+
+    ``config`` has tables model (the GPT keys but vocab_size, which comes from the corpus), data (num_chars,
+    val_fraction) and train (epochs, batch_size, lr, weight_decay, seed, out_dir). Writes gpt.json (model
+    config + vocabulary, for ``jaxdl sample``) next to fit's checkpoints. The loss is nn.lm_loss: cross_entropy
+    over (B·T, V); the reported accuracy is per character.
+    """
+    from jaxdl import optim  # noqa: PLC0415
+    from jaxdl.data import char_lm_data, stdlib_corpus, unigram_entropy  # noqa: PLC0415
+    from jaxdl.nn import GPT, lm_loss  # noqa: PLC0415
+    from jaxdl.train import fit  # noqa: PLC0415
+
+    mcfg = {k: v for k, v in config["model"].items() if k != "kind"}
+    data, tcfg = config.get("data", {}), config["train"]
+    text = stdlib_corpus(data.get("num_chars", 400_000))
+    vocab, train, val = char_lm_data(text, mcfg["context_length"], data.get("val_fraction", 0.1))
+    model = GPT.from_config({**mcfg, "vocab_size": vocab.size})
+    out_dir = out_dir or tcfg.get("out_dir")
+    if out_dir:
+        os.makedirs(out_dir, exist_ok=True)
+        with open(os.path.join(out_dir, SIDE_CAR), "w") as f:
+            json.dump({"model": model.config(), "vocab": vocab.chars}, f)
+    tx = optim.adamw(lr=tcfg.get("lr", 1e-3), weight_decay=tcfg.get("weight_decay", 0.1))
+    result = fit(model, tx, train, val, loss_fn=lm_loss, epochs=tcfg["epochs"], batch_size=tcfg["batch_size"],
+                 key=jax.random.key(tcfg.get("seed", 0)), out_dir=out_dir, progress=progress)
+    return result, vocab, unigram_entropy(val[1], vocab.size)
+
+
+def run_train_gpt(argv) -> int:
+    """``jaxdl train configs/gpt_char.toml`` for a [model] kind = "gpt" config: train_char_gpt, then a report
+    of train/validation loss per epoch beside the validation text's unigram entropy."""
+    p = argparse.ArgumentParser(prog="jaxdl train", description="train a character-level GPT from a TOML config")
+    p.add_argument("config")
+    p.add_argument("--out-dir", default=None)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--no-progress", action="store_true")
+    args = p.parse_args(argv)
+    try:
+        with open(args.config, "rb") as f:
+            config = tomllib.load(f)
+        if args.epochs is not None:
+            config["train"]["epochs"] = args.epochs
+        result, _, entropy = train_char_gpt(config, out_dir=args.out_dir, progress=not args.no_progress)
+    except (ValueError, TypeError, KeyError, OSError, tomllib.TOMLDecodeError) as err:
+        print(f"jaxdl train: {args.config}: {type(err).__name__}: {err}", file=sys.stderr)
+        return 2
+    for h in result.history:
+        print(f"epoch {h['epoch']}: train_loss {h['train_loss']:.4f}  val_loss {h['val_loss']:.4f}  "
+              f"(unigram entropy {entropy:.4f} nats)")
+    return 0

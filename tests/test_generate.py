@@ -1,0 +1,132 @@
+"""jaxdl.generate: greedy decoding equals the lecture's torch loop, one trace for all tokens, top-k, the CLI."""
+import dataclasses
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import torch
+
+from jaxdl import nn
+from jaxdl.cli import main as cli_main
+from jaxdl.data._text import CharVocab
+from jaxdl.generate import SIDE_CAR, generate, top_k_logits
+from jaxdl.parity._torch_gpt import torch_gpt, torch_state_dict_to_jax
+from jaxdl.train import TrainState, save_checkpoint
+
+CFG = {"vocab_size": 7, "context_length": 6, "emb_dim": 8, "n_heads": 2, "n_layers": 1, "drop_rate": 0.0,
+       "qkv_bias": True}
+
+
+def _unflatten(flat):
+    out = {}
+    for name, value in flat.items():
+        *path, leaf = name.split(".")
+        node = out
+        for part in path:
+            node = node.setdefault(part, {})
+        node[leaf] = jnp.asarray(value)
+    return out
+
+
+@pytest.fixture(scope="module")
+def torch_and_jax():
+    torch.manual_seed(0)
+    ref = torch_gpt(CFG).eval()
+    return ref, nn.GPT.from_config(CFG), _unflatten(torch_state_dict_to_jax(ref, False))
+
+
+def test_greedy_equals_lecture_generate_in_torch(torch_and_jax):
+    ref, model, params = torch_and_jax
+    prompt = np.array([[1, 2, 3], [4, 0, 6]])
+    idx = torch.tensor(prompt)
+    with torch.no_grad():  # the lecture's generate_text_simple: crop to the context, argmax, append
+        for _ in range(9):  # 3 + 9 > context_length 6: the window slides
+            nxt = ref(idx[:, -CFG["context_length"]:])[:, -1].argmax(-1, keepdim=True)
+            idx = torch.cat([idx, nxt], dim=1)
+    got = generate(model, params, jnp.asarray(prompt, jnp.int32), 9, key=jax.random.key(0), temperature=0.0)
+    np.testing.assert_array_equal(np.asarray(got), idx.numpy())
+    top1 = generate(model, params, jnp.asarray(prompt, jnp.int32), 9, key=jax.random.key(3), top_k=1)
+    np.testing.assert_array_equal(np.asarray(top1), idx.numpy())  # top_k=1 sampling is greedy
+
+
+@dataclasses.dataclass(frozen=True)
+class CountingGPT(nn.GPT):
+    """A GPT whose apply records each trace in a list outside jit."""
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        TRACES.append(jnp.shape(input))
+        return super().apply(params, state, input, training=training, key=key)
+
+
+TRACES = []
+
+
+def test_one_trace_for_all_tokens(torch_and_jax):
+    _, model, params = torch_and_jax
+    counting = CountingGPT(**model.config())
+    TRACES.clear()
+    a = generate(counting, params, jnp.array([1, 2], jnp.int32), 20, key=jax.random.key(0), top_k=3)
+    b = generate(counting, params, jnp.array([5, 3], jnp.int32), 20, key=jax.random.key(1), top_k=3)
+    assert TRACES == [(1, 6)] and a.shape == b.shape == (22,)  # one trace: no per-token (or per-call) compile
+    c = generate(counting, params, jnp.array([1, 2], jnp.int32), 20, key=jax.random.key(0), top_k=3)
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(c))  # same key, same text
+    assert not np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_top_k_logits_like_torch_topk():
+    logits = jnp.array([[1.0, 3.0, 2.0, 3.0, -1.0], [0.0, 0.5, 0.25, 0.1, 0.2]])
+    t = torch.tensor(np.asarray(logits))
+    kth = torch.topk(t, 2).values[:, -1:]
+    want = torch.where(t < kth, torch.tensor(-torch.inf), t)
+    np.testing.assert_array_equal(np.asarray(top_k_logits(logits, 2)), want.numpy())
+
+
+def test_generate_errors(torch_and_jax):
+    _, model, params = torch_and_jax
+    idx = jnp.array([1, 2], jnp.int32)
+    with pytest.raises(ValueError, match="top_k must be in"):
+        generate(model, params, idx, 3, key=jax.random.key(0), top_k=8)
+    with pytest.raises(ValueError, match="temperature"):
+        generate(model, params, idx, 3, key=jax.random.key(0), temperature=-1.0)
+    with pytest.raises(ValueError, match="integer ids"):
+        generate(model, params, jnp.zeros((2,)), 3, key=jax.random.key(0))
+    with pytest.raises(ValueError, match="key="):
+        generate(model, params, idx, 3, key=None)
+
+
+def test_sample_cli_reads_checkpoint(torch_and_jax, tmp_path, capsys):
+    _, model, _ = torch_and_jax
+    import optax
+
+    state = TrainState.create(model, optax.sgd(0.1), jax.random.key(0))
+    save_checkpoint(tmp_path / "checkpoint.msgpack", state)
+    (tmp_path / SIDE_CAR).write_text(json.dumps({"model": model.config(), "vocab": "abcdefg"}))
+    args = ["sample", str(tmp_path / "checkpoint.msgpack"), "--prompt", "ab", "--max-new-tokens", "5",
+            "--temperature", "0.5", "--top-k", "3"]
+    assert cli_main(args) == 0
+    text = capsys.readouterr().out.strip()
+    assert len(text) == 7 and text.startswith("ab") and set(text) <= set("abcdefg")
+    assert cli_main(args[:3] + ["xyz"]) == 2  # characters outside the vocabulary
+    assert "not in the vocabulary" in capsys.readouterr().err
+    assert CharVocab("abcdefg").size == model.vocab_size
+
+
+def test_train_char_gpt_then_sample(tmp_path, capsys):
+    from jaxdl.generate import run_train_gpt
+
+    config = tmp_path / "tiny.toml"
+    config.write_text(
+        '[model]\nkind = "gpt"\ncontext_length = 16\nemb_dim = 16\nn_heads = 2\nn_layers = 1\ndrop_rate = 0.1\n'
+        'qkv_bias = false\n[data]\nnum_chars = 6000\nval_fraction = 0.2\n'
+        '[train]\nepochs = 2\nbatch_size = 8\nlr = 3e-3\nweight_decay = 0.1\nseed = 0\n')
+    assert run_train_gpt([str(config), "--out-dir", str(tmp_path / "run"), "--no-progress"]) == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("epoch")]
+    assert len(lines) == 2 and "val_loss" in lines[-1]
+    first, last = (float(ln.split("train_loss ")[1].split()[0]) for ln in (lines[0], lines[-1]))
+    assert last < first  # learning
+    assert cli_main(["sample", str(tmp_path / "run" / "checkpoint.msgpack"), "--prompt", "de",
+                     "--max-new-tokens", "10"]) == 0
+    assert capsys.readouterr().out.startswith("de")
+    assert run_train_gpt([str(tmp_path / "missing.toml")]) == 2
