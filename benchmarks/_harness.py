@@ -1,0 +1,98 @@
+"""Shared benchmark harness: interleaved timing rounds, first-call (compile) time, matmul ceiling, tables.
+
+A *variant* is anything with ``name``, ``steps`` (training steps one ``block()`` call runs) and
+``block()`` — which runs those steps and returns only once the work is done (``block_until_ready`` /
+``.item()``). ``run_rounds`` calls every variant once per round, in a fresh (seeded) random order each
+round, so that machine drift (other processes, thermal state) and neighbour effects (a thread pool still
+spinning after the previous variant) hit all variants alike; the figure kept is the median over rounds. Import it from a sibling script with ``from _harness import ...`` (benchmarks/ is on
+sys.path when a script there runs).
+"""
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+@dataclass
+class Variant:
+    """One contender: ``block()`` runs ``steps`` training steps to completion."""
+
+    name: str
+    steps: int
+    block: Callable[[], object]
+    first_call_s: float | None = None  # wall time of the very first block() (trace + compile + run)
+    times_ms: list = field(default_factory=list)  # ms per step, one entry per round
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.times_ms)
+
+
+def first_call(variant: Variant) -> float:
+    """Time the variant's first ``block()`` (it includes tracing and compilation) and store it."""
+    t0 = time.perf_counter()
+    variant.block()
+    variant.first_call_s = time.perf_counter() - t0
+    return variant.first_call_s
+
+
+def run_rounds(variants: list[Variant], rounds: int, warmup: int = 1, seed: int = 0) -> None:
+    """``warmup`` untimed blocks each, then ``rounds`` rounds of one timed block per variant, shuffled."""
+    for v in variants:
+        for _ in range(warmup):
+            v.block()
+    order = np.random.default_rng(seed)
+    for _ in range(rounds):
+        for i in order.permutation(len(variants)):
+            v = variants[i]
+            t0 = time.perf_counter()
+            v.block()
+            v.times_ms.append((time.perf_counter() - t0) * 1e3 / v.steps)
+
+
+def matmul_ceiling(n: int = 2048, reps: int = 10, dtype=jnp.float32) -> float:
+    """XLA's dense float32 matmul rate in GFLOP/s: median of ``reps`` jitted ``n×n @ n×n`` (2·n³ flops)."""
+    a = jax.random.normal(jax.random.key(0), (n, n), dtype)
+    b = jax.random.normal(jax.random.key(1), (n, n), dtype)
+    dot = jax.jit(jnp.dot)
+    dot(a, b).block_until_ready()
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        dot(a, b).block_until_ready()
+        ts.append(time.perf_counter() - t0)
+    return 2 * n**3 / statistics.median(ts) / 1e9
+
+
+def machine() -> str:
+    """One line naming the host, for the table's caption."""
+    import os  # noqa: PLC0415
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores visible, Python {platform.python_version()}, jax {jax.__version__}, "
+            f"backend {jax.default_backend()}")
+
+
+def fmt(value, spec: str = ".2f") -> str:
+    return "—" if value is None or (isinstance(value, float) and np.isnan(value)) else format(value, spec)
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    """A GitHub-markdown table (prints well in a terminal too)."""
+    cells = [header] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    return "\n".join([line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+                     + [line(r) for r in cells[1:]])
