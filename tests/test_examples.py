@@ -6,7 +6,7 @@ import pytest
 from jaxdl.config import load_config
 from jaxdl.experiment import run_train
 
-# (config, --set overrides, validation accuracy it must reach); full-length figures in docs/what_you_get.md
+# (config, --set overrides, validation accuracy it must reach); full-length figures in README.md ("What you get")
 CASES = [
     ("configs/logreg_moons.toml", [], 0.8),            # a line on two moons: ~0.87 (chance 0.5)
     ("configs/spirals_sigmoid.toml", [], 0.9),         # chance 0.33

@@ -12,6 +12,7 @@ from jaxdl import nn
 from jaxdl.cli import main as cli_main
 from jaxdl.data._text import CharVocab
 from jaxdl.generate import SIDE_CAR, generate, top_k_logits
+from jaxdl.interop import load_state_dict
 from jaxdl.parity._torch_gpt import torch_gpt, torch_state_dict_to_jax
 from jaxdl.train import TrainState, save_checkpoint
 
@@ -19,22 +20,12 @@ CFG = {"vocab_size": 7, "context_length": 6, "emb_dim": 8, "n_heads": 2, "n_laye
        "qkv_bias": True}
 
 
-def _unflatten(flat):
-    out = {}
-    for name, value in flat.items():
-        *path, leaf = name.split(".")
-        node = out
-        for part in path:
-            node = node.setdefault(part, {})
-        node[leaf] = jnp.asarray(value)
-    return out
-
-
 @pytest.fixture(scope="module")
 def torch_and_jax():
     torch.manual_seed(0)
     ref = torch_gpt(CFG).eval()
-    return ref, nn.GPT.from_config(CFG), _unflatten(torch_state_dict_to_jax(ref, False))
+    model = nn.GPT.from_config(CFG)
+    return ref, model, load_state_dict(model, torch_state_dict_to_jax(ref, False))[0]
 
 
 def test_greedy_equals_lecture_generate_in_torch(torch_and_jax):

@@ -11,6 +11,7 @@ import numpy as np
 
 from jaxdl import functional as F
 from jaxdl import nn
+from jaxdl.interop import load_state_dict
 from jaxdl.parity._core import Comparison, compare_function, register, to_numpy
 from jaxdl.parity._torch_gpt import torch_gpt, torch_state_dict_to_jax
 
@@ -98,18 +99,7 @@ def _flatten(tree, prefix=""):
 
 
 def _load(model, state_dict):
-    """torch state_dict (numpy) -> jaxdl params, through jaxdl.interop when it is present."""
-    try:
-        from jaxdl.interop import load_state_dict  # noqa: PLC0415  (built by another engineer)
-    except ImportError:
-        params = {}
-        for name, value in state_dict.items():
-            *path, leaf = name.split(".")
-            node = params
-            for part in path:
-                node = node.setdefault(part, {})
-            node[leaf] = jnp.asarray(value)
-        return params
+    """torch state_dict (numpy) -> jaxdl params, checked by jaxdl.interop."""
     return load_state_dict(model, state_dict)[0]
 
 

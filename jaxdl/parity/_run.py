@@ -10,7 +10,7 @@ from jaxdl.parity._core import CASES, DTYPES, Result, format_table, run_case, to
 
 
 def run(groups=None, dtypes=DTYPES, match: str | None = None) -> list[Result]:
-    """Run every case (optionally filtered by group or name substring) in each dtype."""
+    """Run every case (optionally filtered by group or case-insensitive name substring) in each dtype."""
     import torch  # noqa: PLC0415
 
     device = torch_device(torch)
@@ -18,7 +18,7 @@ def run(groups=None, dtypes=DTYPES, match: str | None = None) -> list[Result]:
     for case in CASES:
         if groups and case.group not in groups:
             continue
-        if match and match not in case.name:
+        if match and match.lower() not in case.name.lower():
             continue
         for dtype in dtypes:
             if dtype in case.dtypes:
@@ -29,9 +29,9 @@ def run(groups=None, dtypes=DTYPES, match: str | None = None) -> list[Result]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="jaxdl parity",
                                      description="Compare jaxdl with PyTorch, values and gradients, on this device.")
-    parser.add_argument("--group", action="append", help="only this group (functional, nn, optim, gpt); repeatable")
+    parser.add_argument("--group", action="append", help="only this group (functional, nn, optim, gpt, train); repeatable")
     parser.add_argument("--dtype", action="append", choices=DTYPES, help="only this dtype; repeatable")
-    parser.add_argument("-k", dest="match", help="only cases whose name contains this text")
+    parser.add_argument("-k", dest="match", help="only cases whose name contains this text (case-insensitive)")
     args = parser.parse_args(argv)
     try:
         import torch  # noqa: PLC0415
