@@ -40,7 +40,8 @@ class TrainState:
             raise TypeError(f"TrainState.create: tx must be an optax.GradientTransformation; got {type(tx).__name__}")
         init_key, run_key = jax.random.split(key)
         params, model_state = model.init(init_key, dtype)
-        return cls(params=params, model_state=model_state, opt_state=tx.init(params),
+        params, model_state, opt_state = _distinct_buffers((params, model_state, tx.init(params)))
+        return cls(params=params, model_state=model_state, opt_state=opt_state,
                    step=jnp.zeros((), jnp.int32), key=run_key, model=model, tx=tx)
 
     def dropout_key(self):
@@ -50,3 +51,21 @@ class TrainState:
     def shuffle_key(self, epoch):
         """The key for epoch ``epoch``'s permutation: fold_in(fold_in(key, 1), epoch)."""
         return jax.random.fold_in(jax.random.fold_in(self.key, 1), epoch)
+
+
+def _distinct_buffers(tree):
+    """Copy any leaf that is the same array object as an earlier leaf.
+
+    The train step donates the state; XLA refuses to donate one buffer twice, which happens when an init
+    returns the same array in two places (e.g. a shared zeros bias).
+    """
+    seen = set()
+
+    def leaf(x):
+        if id(x) in seen:
+            return jnp.array(x, copy=True)
+        seen.add(id(x))
+        return x
+
+    return jax.tree_util.tree_map(leaf, tree)
+

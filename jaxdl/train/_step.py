@@ -6,12 +6,19 @@ import jax.numpy as jnp
 import optax
 
 
+IGNORE_INDEX = -100  # torch's default ignore_index: such targets count neither as right nor as seen
+
+
 def batch_metrics(output, target, loss, accuracy: bool):
-    """{"loss"} plus {"correct", "count"} when accuracy applies (integer targets of shape output.shape[:-1])."""
+    """{"loss"} plus {"correct", "count"} when accuracy applies (integer targets of shape output.shape[:-1]).
+
+    Targets equal to -100 (F.cross_entropy's default ignore_index) are left out of "correct" and "count".
+    """
     metrics = {"loss": loss}
     if accuracy and _is_classification(output.shape, target.shape, target.dtype):
-        metrics["correct"] = jnp.sum(jnp.argmax(output, axis=-1) == target).astype(jnp.int32)
-        metrics["count"] = jnp.asarray(target.size, jnp.int32)
+        seen = target != IGNORE_INDEX
+        metrics["correct"] = jnp.sum(seen & (jnp.argmax(output, axis=-1) == target)).astype(jnp.int32)
+        metrics["count"] = jnp.sum(seen).astype(jnp.int32)
     return metrics
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import jax
 import numpy as np
 
+from jaxdl.train._step import IGNORE_INDEX
+
 MODES = ("scan", "loop")
 
 
@@ -53,8 +55,13 @@ def check_model_fits(state, loss_fn, x, y, batch_size: int) -> None:
         check_labels(y, out.shape[-1])
 
 
-def check_labels(y, num_classes: int) -> None:
-    lo, hi = int(y.min()), int(y.max())
+def check_labels(y, num_classes: int, ignore_index: int = IGNORE_INDEX) -> None:
+    """Class labels must be in [0, num_classes) or equal torch's default ignore_index (-100)."""
+    y = np.asarray(y)
+    used = y[y != ignore_index]
+    if used.size == 0:
+        return
+    lo, hi = int(used.min()), int(used.max())
     if lo < 0 or hi >= num_classes:
-        raise ValueError(f"labels must lie in [0, {num_classes}) for a model with {num_classes} outputs; "
-                         f"got labels in [{lo}, {hi}]")
+        raise ValueError(f"labels must lie in [0, {num_classes}) for a model with {num_classes} outputs "
+                         f"(or equal ignore_index={ignore_index}); got labels in [{lo}, {hi}]")

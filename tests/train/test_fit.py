@@ -9,7 +9,7 @@ import pytest
 
 from jaxdl import functional as F
 from jaxdl import nn
-from jaxdl.train import fit
+from jaxdl.train import TrainState, fit, make_steps
 from tests.helpers import assert_close
 from tests.train._common import blobs, mlp
 
@@ -86,3 +86,44 @@ def test_no_recompiles_after_the_first_epoch(key, caplog):
             fit(mlp(), optax.adam(1e-2), (X, Y), (VX, VY), epochs=epochs, batch_size=16, key=key, progress=False)
         counts[epochs] = sum("Finished XLA compilation" in r.getMessage() for r in caplog.records)
     assert counts[1] > 0 and counts[3] == counts[1], counts
+
+
+def test_ignore_index_targets_are_left_out_of_accuracy(key):
+    # Padded token targets (-100, cross_entropy's default ignore_index) are accepted and not counted.
+
+    model = nn.Sequential(nn.Embedding(5, 8), nn.Linear(8, 5))
+    tokens = np.random.default_rng(1).integers(0, 5, (8, 6)).astype(np.int32)
+    targets = np.roll(tokens, -1, axis=1)
+    targets[:, -2:] = -100
+    loss_fn = lambda o, t: F.cross_entropy(o.reshape(-1, 5), t.reshape(-1))  # noqa: E731
+    res = fit(model, optax.adam(1e-2), (tokens, targets), (tokens, targets), epochs=1, batch_size=4, key=key,
+              loss_fn=loss_fn, progress=False)
+    state = res.state
+    logits, _ = model.apply(state.params, state.model_state, tokens)
+    keep = targets != -100
+    expected = np.sum((np.argmax(np.asarray(logits), -1) == targets) & keep) / keep.sum()
+    np.testing.assert_allclose(res.history[0]["val_acc"], expected, rtol=1e-6)
+    _, eval_step = make_steps(model, state.tx, loss_fn)
+    metrics = eval_step(state, tokens, targets)
+    assert int(metrics["count"]) == keep.sum() == 32
+    with pytest.raises(ValueError, match=r"or equal ignore_index=-100\); got labels in \[-1, 4\]"):
+        fit(model, optax.adam(1e-2), (tokens, np.where(keep, targets, -1)), epochs=1, batch_size=4, key=key,
+            loss_fn=loss_fn, progress=False)
+
+
+def test_state_with_a_shared_init_array_can_be_donated(key):
+    class SharedZeros(nn.Linear):  # an init that hands out the same zeros array twice
+        def init(self, key, dtype=None):
+            params, state = super().init(key)
+            shared = jax.numpy.zeros(self.out_features)
+            return {"weight": params["weight"], "bias": shared, "bias2": shared}, state
+
+        def apply(self, params, state, x, training=False, key=None):
+            return super().apply({"weight": params["weight"], "bias": params["bias"] + params["bias2"]}, state, x)
+
+    model = SharedZeros(6, 3)
+    tx = optax.sgd(0.1)
+    state = TrainState.create(model, tx, key)
+    train_step, _ = make_steps(model, tx, F.cross_entropy)
+    new_state, metrics = train_step(state, X[:16], Y[:16])
+    assert np.isfinite(float(metrics["loss"])) and int(new_state.step) == 1
