@@ -7,7 +7,9 @@ from jaxdl.nn._module import Module, module
 
 @module
 class ReLU(Module):
-    """torch.nn.ReLU."""
+    """torch.nn.ReLU(inplace=False)."""
+
+    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
 
     def apply(self, params, state, input, *, training=False, key=None):
         return F.relu(input), state
@@ -15,9 +17,10 @@ class ReLU(Module):
 
 @module
 class LeakyReLU(Module):
-    """torch.nn.LeakyReLU(negative_slope=0.01)."""
+    """torch.nn.LeakyReLU(negative_slope=0.01, inplace=False)."""
 
     negative_slope: float = 0.01
+    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
 
     def apply(self, params, state, input, *, training=False, key=None):
         return F.leaky_relu(input, self.negative_slope), state
@@ -35,7 +38,9 @@ class GELU(Module):
 
 @module
 class SiLU(Module):
-    """torch.nn.SiLU."""
+    """torch.nn.SiLU(inplace=False)."""
+
+    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
 
     def apply(self, params, state, input, *, training=False, key=None):
         return F.silu(input), state

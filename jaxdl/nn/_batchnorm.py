@@ -1,6 +1,8 @@
 """BatchNorm1d, as torch.nn.BatchNorm1d, with its buffers in ``state``."""
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 
@@ -10,9 +12,9 @@ from jaxdl.nn._module import Module, module
 
 @module
 class BatchNorm1d(Module):
-    """torch.nn.BatchNorm1d(num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True).
+    """torch.nn.BatchNorm1d(num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True).
 
-    params: weight (ones), bias (zeros) when affine. state: running_mean (zeros), running_var (ones),
+    params: weight (ones) when affine, bias (zeros) when affine and bias. state: running_mean (zeros), running_var (ones),
     num_batches_tracked (0) when track_running_stats. momentum=None is the cumulative average
     (factor 1/num_batches_tracked). Differs from flax: torch's momentum convention and unbiased running var.
     Input (N, C) or (N, C, L).
@@ -23,10 +25,16 @@ class BatchNorm1d(Module):
     momentum: float | None = 0.1
     affine: bool = True
     track_running_stats: bool = True
+    _: dataclasses.KW_ONLY
+    bias: bool = True
 
     def init(self, key, dtype=jnp.float32):
         c = self.num_features
-        params = {"weight": jnp.ones((c,), dtype), "bias": jnp.zeros((c,), dtype)} if self.affine else {}
+        params = {}
+        if self.affine:
+            params["weight"] = jnp.ones((c,), dtype)
+            if self.bias:
+                params["bias"] = jnp.zeros((c,), dtype)
         state = {}
         if self.track_running_stats:
             state = {"running_mean": jnp.zeros((c,), dtype), "running_var": jnp.ones((c,), dtype),

@@ -8,9 +8,10 @@ from jaxdl.nn._module import Module, module
 
 @module
 class Dropout(Module):
-    """torch.nn.Dropout(p=0.5): inverted dropout when training (needs ``key``), identity in eval."""
+    """torch.nn.Dropout(p=0.5, inplace=False): inverted dropout when training (needs ``key``), identity in eval."""
 
     p: float = 0.5
+    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
 
     def __post_init__(self):
         check_probability("dropout", self.p)

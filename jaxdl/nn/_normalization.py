@@ -14,7 +14,7 @@ class LayerNorm(Module):
     Differs from flax.linen.LayerNorm: eps 1e-5 (flax 1e-6); weight/bias have shape normalized_shape.
     """
 
-    normalized_shape: int | tuple = ()
+    normalized_shape: int | tuple
     eps: float = 1e-5
     elementwise_affine: bool = True
     bias: bool = True

@@ -178,7 +178,7 @@ def _batchnorm_case(shape, **kwargs):
 
 for _shape in ((8, 3), (4, 3, 5)):
     for _kw in ({}, {"momentum": None}, {"affine": False}, {"track_running_stats": False},
-                {"eps": 1e-3, "momentum": 0.3}):
+                {"eps": 1e-3, "momentum": 0.3}, {"bias": False}):
         _label = ",".join(f"{k}={v}" for k, v in _kw.items())
         register(f"nn.BatchNorm1d{list(_shape)}[{_label}]", "nn")(_batchnorm_case(_shape, **_kw))
 
