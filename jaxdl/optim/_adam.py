@@ -17,16 +17,18 @@ def _direction(betas, eps, amsgrad):
     return optax.scale_by_adam(b1, b2, eps)  # m̂/(√v̂ + eps): torch's formula (eps_root=0)
 
 
-def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False
-         ) -> optax.GradientTransformation:
+def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False, *,
+         decoupled_weight_decay=False) -> optax.GradientTransformation:
     """Adam, as ``torch.optim.Adam``: weight_decay is L2 added to the gradient (not AdamW's decay).
+
+    ``decoupled_weight_decay=True`` is AdamW (torch: ``Adam(decoupled_weight_decay=True)`` ≡ ``AdamW``).
 
     g ← ±g + λθ;  m ← β1m + (1-β1)g;  v ← β2v + (1-β2)g²;  θ ← θ - lr·(m/(1-β1ᵗ)) / (√v̂max/√(1-β2ᵗ) + eps).
 
     Args:
       lr: float, 0-d array or schedule. betas: (β1, β2) in [0, 1). eps: added outside the sqrt.
       weight_decay: λ ≥ 0. amsgrad: use the running max of the raw v (torch's rule, not optax.amsgrad's).
-      maximize: ascend instead.
+      maximize: ascend instead. decoupled_weight_decay: decay θ by lr·λ instead of adding λθ to g.
 
     Example:
       >>> import jax.numpy as jnp, jaxdl.optim as optim
@@ -35,6 +37,8 @@ def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
       >>> [round(float(u), 4) for u in updates["w"]]
       [-0.1, -0.1]
     """
+    if decoupled_weight_decay:
+        return adamw(lr, betas, eps, weight_decay, amsgrad, maximize)
     return torch_optimizer(lr, _direction(betas, eps, amsgrad), weight_decay=weight_decay, maximize=maximize)
 
 

@@ -136,7 +136,8 @@ def _sgd(env):
 def _adam(env):
     configs = [({}, 1e-2, None), ({"weight_decay": 0.1}, 1e-2, None), ({"amsgrad": True}, 1e-2, None),
                ({"amsgrad": True, "weight_decay": 0.05, "maximize": True}, 1e-2, None),
-               ({"betas": (0.8, 0.99), "eps": 1e-6}, 2e-2, "step")]
+               ({"betas": (0.8, 0.99), "eps": 1e-6}, 2e-2, "step"),
+               ({"weight_decay": 0.1, "decoupled_weight_decay": True}, 1e-2, None)]
     return _optimizer_case(env, optim.adam, env.torch.optim.Adam, configs)
 
 
