@@ -131,7 +131,7 @@ def run_sample(argv) -> int:
         out = generate(model, params, ids, args.max_new_tokens, key=jax.random.key(args.seed),
                        temperature=args.temperature, top_k=args.top_k)
     except (ValueError, FileNotFoundError) as err:
-        print(f"jaxdl sample: {err}", file=sys.stderr)
+        print(f"jaxdl sample: {str(err).removeprefix('sample: ')}", file=sys.stderr)
         return 2
     print(vocab.decode(np.asarray(out)))
     return 0
