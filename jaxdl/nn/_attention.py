@@ -21,19 +21,20 @@ def _float_mask(mask, dtype):
 
 @module
 class MultiheadAttention(Module):
-    """torch.nn.MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, batch_first=True).
+    """torch.nn.MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False).
 
     out = concat_h(softmax(Q_h K_hᵀ/√d + mask) V_h) W_outᵀ + b_out, with [Q K V] = [q k v] W_inᵀ + b_in split
     into num_heads heads of d = embed_dim/num_heads. Parameters as torch: in_proj_weight (3E, E) ~
     xavier_uniform, in_proj_bias (3E,) = 0, out_proj.weight (E, E) ~ U(±1/√E), out_proj.bias = 0.
-    Differs from torch: batch_first defaults to True (torch: False); only embed_dim == kdim == vdim.
+    As torch, batch_first=False means (L, N, E) inputs. Differs from torch: the forward's key/value arguments
+    are named ``keys``/``values`` (``key`` is the PRNG key of every jaxdl apply); only embed_dim == kdim == vdim.
     """
 
     embed_dim: int
     num_heads: int
     dropout: float = 0.0
     bias: bool = True
-    batch_first: bool = True
+    batch_first: bool = False
 
     def __post_init__(self):
         if self.embed_dim <= 0 or self.num_heads <= 0 or self.embed_dim % self.num_heads:

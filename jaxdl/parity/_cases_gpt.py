@@ -78,7 +78,7 @@ def _mha_case(kind):
             kw_j["need_weights"] = kw_t["need_weights"] = False
         if kind == "per_head_weights":
             kw_j["average_attn_weights"] = kw_t["average_attn_weights"] = False
-        mha = nn.MultiheadAttention(E, HEADS)
+        mha = nn.MultiheadAttention(E, HEADS, batch_first=True)
         return compare_function(  # outputs (attn_output, attn_weights or None); gradients w.r.t. q, k, v
             env, lambda q, k, v: mha.apply(params, {}, q, k, v, **kw_j)[0], lambda q, k, v: ref(q, k, v, **kw_t),
             [env.randn(2, L, E), env.randn(2, S, E), env.randn(2, S, E)], diff_argnums=(0, 1, 2))

@@ -104,7 +104,7 @@ def test_mha_seq_first_and_unbatched_match_torch(key):
     ref = torch.nn.MultiheadAttention(8, 2, batch_first=False)
     params = _mha_from_torch(ref)
     x = np.asarray(jax.random.normal(key, (5, 2, 8)))  # (L, N, E)
-    got = nn.MultiheadAttention(8, 2, batch_first=False).apply(params, {}, jnp.asarray(x))[0]
+    got = nn.MultiheadAttention(8, 2).apply(params, {}, jnp.asarray(x))[0]  # torch's default: batch_first=False
     assert_close(got, ref(*(torch.tensor(x),) * 3))
     got1 = nn.MultiheadAttention(8, 2).apply(params, {}, jnp.asarray(x[:, 0]), key_padding_mask=jnp.arange(5) > 3)[0]
     t = torch.tensor(x[:, 0])
@@ -118,7 +118,7 @@ def test_mha_fully_padded_batch_element_as_torch(key):
     x = np.asarray(jax.random.normal(key, (2, 3, 8)))
     pad = np.zeros((2, 3), bool)
     pad[1] = True
-    mha = nn.MultiheadAttention(8, 2)
+    mha = nn.MultiheadAttention(8, 2, batch_first=True)
     t = torch.tensor(x)
     for need_weights in (True, False):
         got = mha.apply(params, {}, jnp.asarray(x), key_padding_mask=jnp.asarray(pad), need_weights=need_weights)[0]
@@ -129,7 +129,7 @@ def test_mha_fully_padded_batch_element_as_torch(key):
 def test_mha_errors(key):
     with pytest.raises(ValueError, match="multiple of num_heads"):
         nn.MultiheadAttention(10, 3)
-    mha = nn.MultiheadAttention(8, 2, dropout=0.5)
+    mha = nn.MultiheadAttention(8, 2, dropout=0.5, batch_first=True)
     params, state = mha.init(key)
     x = jnp.zeros((2, 3, 8))
     with pytest.raises(ValueError, match=r"key_padding_mask must have shape \(N, S\) = \(2, 3\)"):
