@@ -1,117 +1,379 @@
-"""GPT training speed: tokens/s of one Adam step for jaxdl, torch eager and torch.compile, in one run.
+"""GPT training speed (workload w4): jaxdl (loop and scan) side by side with torch eager, torch.compile,
+flax.linen + optax and plain JAX (jit loop and lax.scan), all in one process, Adam(lr=1e-3), float32, the
+same weights and data.
 
-Run: python benchmarks/bench_gpt.py [--steps 30] [--repeats 5] [--drop-rate 0.0] [--peers jaxdl,torch_eager,...]
-Model (vocab 65, context 64, emb_dim 128, 4 layers, 4 heads, batch 32, Adam lr 1e-3): the same architecture on
-both sides (jaxdl.nn.GPT and the torch reference in jaxdl/parity/_torch_gpt.py). Each peer is a function
-``setup(cfg, batch, x, y) -> step`` where ``step()`` runs one training step and returns a loss that can be
-synchronised; the harness warms each up, times ``--steps`` steps ``--repeats`` times (peers interleaved) and reports the median.
-To add a peer, add a setup function to PEERS.
+Run: python benchmarks/bench_gpt.py [--rounds N] [--steps S] [--quick] [--variants "jaxdl loop,torch eager"]
+                                    [--malloc-retain]
+
+Model w4: vocab 65, context 64, emb_dim 128, 4 layers, 4 heads, batch 32, drop_rate 0.0, qkv_bias False — the
+lecture's GPT (jaxdl.nn.GPT, and its torch twin jaxdl/parity/_torch_gpt.py). Every variant starts from the torch
+model's default init (state_dict copied into each framework) and trains on the same token batches. Per variant:
+the first call (one step from cold: trace + compile + run), then a check that every variant's loss after 10 steps
+equals torch eager's, then ``rounds`` interleaved rounds of ``steps`` steps (benchmarks/_harness.py); the table
+shows the median ms/step, tokens/s, GFLOP/s and the ratios to torch eager and to the best non-jaxdl peer.
+
+FLOPs per step: 6·P·tokens (P = all 816,640 parameters, tokens = 32·64 = 2048) plus attention's
+12·n_layers·B·T²·E (QKᵀ and AV: 2·T²·E each forward, ×3 for forward + backward; the causal half is not
+discounted, as no variant skips it) = 10.03 + 0.81 = 10.84 GFLOP.
+
+``--malloc-retain`` re-runs the script with glibc told to keep freed memory (MALLOC_ARENA_MAX=1,
+MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_=4 GiB), for every variant alike. By default each call of a jitted
+step gets its ~129 MiB temp buffer from a fresh mmap and page-faults it in (~32,000 minor faults, ~30 ms per
+w4 step on this 2-core machine); a lax.scan of S steps pays that once per S steps.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import os
-import statistics
-import time
+import sys
+
+RETAIN_ENV = {"MALLOC_ARENA_MAX": "1", "MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(4 << 30)}
+if "--malloc-retain" in sys.argv[1:] and any(os.environ.get(k) != v for k, v in RETAIN_ENV.items()):
+    # glibc reads these at start-up only, so re-execute before anything (jax, torch) allocates
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **RETAIN_ENV})
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
+from jax import lax
+
+from _harness import Variant, first_call, fmt, machine, run_rounds, table
 
 CFG = {"vocab_size": 65, "context_length": 64, "emb_dim": 128, "n_heads": 4, "n_layers": 4, "drop_rate": 0.0,
        "qkv_bias": False}
-BATCH = 32
+BATCH, LR = 32, 1e-3
+JAXDL = ("jaxdl loop", "jaxdl scan")
 
 
-def setup_jaxdl(cfg, batch, x, y):
-    from jaxdl import nn, optim  # noqa: PLC0415
-    from jaxdl.train import TrainState, make_steps  # noqa: PLC0415
-
-    model, tx = nn.GPT.from_config(cfg), optim.adam(lr=1e-3)
-    train_step, _ = make_steps(model, tx, nn.lm_loss, accuracy=False)
-    box = {"state": TrainState.create(model, tx, jax.random.key(0))}
-    xj, yj = jax.device_put(x), jax.device_put(y)
-
-    def step():
-        box["state"], metrics = train_step(box["state"], xj, yj)
-        return metrics["loss"]
-
-    return step, lambda loss: jax.block_until_ready(loss)
+def n_params(cfg=CFG) -> int:
+    V, T, E, L = cfg["vocab_size"], cfg["context_length"], cfg["emb_dim"], cfg["n_layers"]
+    block = 3 * E * E + (E * E + E) + (E * 4 * E + 4 * E) + (4 * E * E + E) + 4 * E  # qkv, out, ff, 2 LN
+    return V * E + T * E + L * block + 2 * E + E * V  # tok, pos, blocks, final LN, head
 
 
-def _torch_setup(compiled: bool):
-    def setup(cfg, batch, x, y):
+def step_gflop(cfg=CFG, batch=BATCH) -> float:
+    T, E, L = cfg["context_length"], cfg["emb_dim"], cfg["n_layers"]
+    return (6 * n_params(cfg) * batch * T + 12 * L * batch * T * T * E) / 1e9
+
+
+def state_dict_numpy(cfg=CFG, seed=0):
+    """torch's default init of the reference GPT as float32 numpy arrays, the start for every variant."""
+    import torch  # noqa: PLC0415
+
+    from jaxdl.parity._torch_gpt import torch_gpt  # noqa: PLC0415
+
+    torch.manual_seed(seed)
+    return {k: np.array(v.detach().numpy(), copy=True) for k, v in torch_gpt(cfg).state_dict().items()}
+
+
+def _jax_list(xs, ys):
+    return [(jnp.asarray(x), jnp.asarray(y)) for x, y in zip(xs, ys)]
+
+
+def _jax_stacked(xs, ys):
+    return jnp.asarray(xs), jnp.asarray(ys)
+
+
+# ---------------------------------------------------------------- torch eager / torch.compile
+class TorchGPT:
+    def __init__(self, sd, compile=False):
         import torch  # noqa: PLC0415
 
         from jaxdl.parity._torch_gpt import torch_gpt  # noqa: PLC0415
 
-        torch.manual_seed(0)
-        model = torch_gpt(cfg).train()
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        forward = torch.compile(model) if compiled else model
-        xt, yt = torch.as_tensor(x).long(), torch.as_tensor(y).long()
+        self.torch, self.sd = torch, sd
+        self.model = torch_gpt(CFG)
+        self.fwd = torch.compile(self.model) if compile else self.model
+        self.reset()
 
-        def step():
-            logits = forward(xt)
-            loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), yt.flatten())
-            opt.zero_grad(set_to_none=True)
+    def reset(self):
+        self.model.load_state_dict({k: self.torch.from_numpy(v.copy()) for k, v in self.sd.items()})
+        self.model.train()
+        self.opt = self.torch.optim.Adam(self.model.parameters(), lr=LR)
+
+    def prepare(self, xs, ys):
+        return [(self.torch.from_numpy(x).long(), self.torch.from_numpy(y).long()) for x, y in zip(xs, ys)]
+
+    def run(self, data):
+        F = self.torch.nn.functional
+        for x, y in data:
+            logits = self.fwd(x)
+            loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+            self.opt.zero_grad(set_to_none=True)
             loss.backward()
-            opt.step()
-            return loss
-
-        return step, lambda loss: loss.item()
-    return setup
+            self.opt.step()
+        return loss.item()
 
 
-PEERS = {"jaxdl": setup_jaxdl, "torch_eager": _torch_setup(False), "torch_compile": _torch_setup(True)}
+# ---------------------------------------------------------------- jaxdl: nn.GPT + jaxdl.train steps
+class JaxdlGPT:
+    def __init__(self, sd, scan=False):
+        from jaxdl import nn, optim  # noqa: PLC0415
+        from jaxdl.train import TrainState, make_steps  # noqa: PLC0415
+        from jaxdl.train._step import train_step_fn  # noqa: PLC0415  (the step fit's scan mode scans)
+
+        self.model, self.tx = nn.GPT.from_config(CFG), optim.adam(lr=LR)
+        self.sd, self.scan, self.TrainState = sd, scan, TrainState
+        if scan:
+            step = train_step_fn(nn.lm_loss, accuracy=False)
+            self.fn = jax.jit(lambda s, xs, ys: lax.scan(lambda s, b: step(s, *b), s, (xs, ys)), donate_argnums=0)
+        else:
+            self.fn, _ = make_steps(self.model, self.tx, nn.lm_loss, accuracy=False)
+        self.prepare = _jax_stacked if scan else _jax_list
+        self.reset()
+
+    def reset(self):
+        from jaxdl.interop import load_state_dict  # noqa: PLC0415
+
+        params, model_state = load_state_dict(self.model, self.sd)
+        state = self.TrainState.create(self.model, self.tx, jax.random.key(0))
+        self.state = state.replace(params=params, model_state=model_state, opt_state=self.tx.init(params))
+
+    def run(self, data):
+        if self.scan:
+            self.state, metrics = self.fn(self.state, *data)
+            return float(metrics["loss"][-1])
+        for x, y in data:
+            self.state, metrics = self.fn(self.state, x, y)
+        return float(metrics["loss"])
 
 
-def time_peers(peers, cfg, batch, x, y, steps, repeats, warmup=5):
-    """Seconds per step of each peer: {name: [one figure per repeat]}.
+# ---------------------------------------------------------------- plain JAX: dict of arrays named as torch's
+def plain_forward(p, idx, cfg=CFG):
+    """The GPT forward written as one would by hand in JAX: (B, T, E) activations, per-head einsums."""
+    B, T = idx.shape
+    E, H, L = cfg["emb_dim"], cfg["n_heads"], cfg["n_layers"]
 
-    The peers take turns (repeat 1 of every peer, then repeat 2, ...) with a short pause between them, so a
-    burst of load from other processes on a shared machine hits all of them rather than one.
-    """
-    runners = {}
-    for name, setup in peers.items():
-        step, sync = setup(cfg, batch, x, y)
-        for _ in range(warmup):  # compiles (jit, torch.compile) happen here, outside the timings
-            sync(step())
-        runners[name] = (step, sync)
-    times = {name: [] for name in peers}
-    for _ in range(repeats):
-        for name, (step, sync) in runners.items():
-            time.sleep(0.2)  # let the previous peer's thread pool go idle
-            t0 = time.perf_counter()
-            for _ in range(steps):
-                loss = step()
-            sync(loss)
-            times[name].append((time.perf_counter() - t0) / steps)
-    return times
+    def ln(x, name):
+        mean = x.mean(-1, keepdims=True)
+        var = jnp.square(x - mean).mean(-1, keepdims=True)
+        return (x - mean) * lax.rsqrt(var + 1e-5) * p[f"{name}.weight"] + p[f"{name}.bias"]
+
+    def lin(x, name, bias=True):
+        y = x @ p[f"{name}.weight"].T
+        return y + p[f"{name}.bias"] if bias else y
+
+    mask = jnp.tril(jnp.ones((T, T), bool))
+    x = p["tok_emb.weight"][idx] + p["pos_emb.weight"][:T]
+    for i in range(L):
+        b = f"trf_blocks.{i}"
+        h = ln(x, f"{b}.norm1")
+        q, k, v = (lin(h, f"{b}.att.{n}", cfg["qkv_bias"]).reshape(B, T, H, E // H)
+                   for n in ("W_query", "W_key", "W_value"))
+        s = jnp.einsum("bqhd,bkhd->bhqk", q, k) / math.sqrt(E // H)
+        w = jax.nn.softmax(jnp.where(mask, s, -jnp.inf), axis=-1)
+        ctx = jnp.einsum("bhqk,bkhd->bqhd", w, v).reshape(B, T, E)
+        x = x + lin(ctx, f"{b}.att.out_proj")
+        h = ln(x, f"{b}.norm2")
+        x = x + lin(jax.nn.gelu(lin(h, f"{b}.ff.layers.0"), approximate=True), f"{b}.ff.layers.2")
+    return lin(ln(x, "final_norm"), "out_head", bias=False)
+
+
+class PlainJax:
+    def __init__(self, sd, scan=False):
+        self.sd, self.tx, self.scan = sd, optax.adam(LR), scan
+
+        def step(carry, batch):
+            params, opt_state = carry
+            x, y = batch
+
+            def objective(p):
+                return optax.softmax_cross_entropy_with_integer_labels(plain_forward(p, x), y).mean()
+
+            loss, grads = jax.value_and_grad(objective)(params)
+            updates, opt_state = self.tx.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), loss
+
+        if scan:
+            self.fn = jax.jit(lambda c, xs, ys: lax.scan(step, c, (xs, ys)), donate_argnums=0)
+        else:
+            self.fn = jax.jit(lambda c, x, y: step(c, (x, y)), donate_argnums=0)
+        self.prepare = _jax_stacked if scan else _jax_list
+        self.reset()
+
+    def reset(self):
+        params = {k: jnp.asarray(v) for k, v in self.sd.items()}
+        self.carry = (params, self.tx.init(params))
+
+    def run(self, data):
+        if self.scan:
+            self.carry, losses = self.fn(self.carry, *data)
+            return float(losses[-1])
+        for x, y in data:
+            self.carry, loss = self.fn(self.carry, x, y)
+        return float(loss)
+
+
+# ---------------------------------------------------------------- flax.linen
+class FlaxLinen:
+    def __init__(self, sd, cfg=CFG):
+        import flax.linen as fnn  # noqa: PLC0415
+
+        E, H, L, V, C = cfg["emb_dim"], cfg["n_heads"], cfg["n_layers"], cfg["vocab_size"], cfg["context_length"]
+        qkv_bias = cfg["qkv_bias"]
+
+        class Attention(fnn.Module):
+            @fnn.compact
+            def __call__(self, x):
+                B, T, _ = x.shape
+                q, k, v = (fnn.Dense(E, use_bias=qkv_bias, name=n)(x).reshape(B, T, H, E // H)
+                           for n in ("W_query", "W_key", "W_value"))
+                mask = fnn.make_causal_mask(jnp.ones((B, T), bool))  # (B, 1, T, T)
+                ctx = fnn.dot_product_attention(q, k, v, mask=mask)  # (B, T, H, d), softmax in float32
+                return fnn.Dense(E, name="out_proj")(ctx.reshape(B, T, E))
+
+        class Block(fnn.Module):
+            @fnn.compact
+            def __call__(self, x):
+                x = x + Attention(name="att")(fnn.LayerNorm(epsilon=1e-5, name="norm1")(x))
+                h = fnn.LayerNorm(epsilon=1e-5, name="norm2")(x)
+                h = fnn.Dense(E, name="ff2")(fnn.gelu(fnn.Dense(4 * E, name="ff0")(h), approximate=True))
+                return x + h
+
+        class GPT(fnn.Module):
+            @fnn.compact
+            def __call__(self, idx):
+                T = idx.shape[1]
+                x = fnn.Embed(V, E, name="tok_emb")(idx) + fnn.Embed(C, E, name="pos_emb")(jnp.arange(T))
+                for i in range(L):
+                    x = Block(name=f"b{i}")(x)
+                return fnn.Dense(V, use_bias=False, name="out_head")(fnn.LayerNorm(epsilon=1e-5, name="final_norm")(x))
+
+        self.module, self.sd, self.tx, self.cfg = GPT(), sd, optax.adam(LR), cfg
+
+        def step(params, opt_state, x, y):
+            def objective(p):
+                return optax.softmax_cross_entropy_with_integer_labels(self.module.apply({"params": p}, x), y).mean()
+
+            loss, grads = jax.value_and_grad(objective)(params)
+            updates, opt_state = self.tx.update(grads, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state, loss
+
+        self.fn = jax.jit(step, donate_argnums=(0, 1))
+        self.prepare = _jax_list
+        self.reset()
+
+    def reset(self):
+        sd, a = self.sd, jnp.asarray
+        dense = lambda n, bias=True: {"kernel": a(sd[f"{n}.weight"].T),
+                                      **({"bias": a(sd[f"{n}.bias"])} if bias else {})}
+        norm = lambda n: {"scale": a(sd[f"{n}.weight"]), "bias": a(sd[f"{n}.bias"])}
+        params = {"tok_emb": {"embedding": a(sd["tok_emb.weight"])}, "pos_emb": {"embedding": a(sd["pos_emb.weight"])},
+                  "final_norm": norm("final_norm"), "out_head": dense("out_head", bias=False)}
+        for i in range(self.cfg["n_layers"]):
+            b = f"trf_blocks.{i}"
+            att = {n: dense(f"{b}.att.{n}", self.cfg["qkv_bias"]) for n in ("W_query", "W_key", "W_value")}
+            att["out_proj"] = dense(f"{b}.att.out_proj")
+            params[f"b{i}"] = {"att": att, "norm1": norm(f"{b}.norm1"), "norm2": norm(f"{b}.norm2"),
+                               "ff0": dense(f"{b}.ff.layers.0"), "ff2": dense(f"{b}.ff.layers.2")}
+        self.carry = (params, self.tx.init(params))
+
+    def run(self, data):
+        for x, y in data:
+            *self.carry, loss = self.fn(*self.carry, x, y)
+        return float(loss)
+
+
+VARIANTS = {
+    "jaxdl loop": lambda sd: JaxdlGPT(sd, scan=False),
+    "jaxdl scan": lambda sd: JaxdlGPT(sd, scan=True),
+    "torch eager": lambda sd: TorchGPT(sd),
+    "torch.compile": lambda sd: TorchGPT(sd, compile=True),
+    "flax.linen jit loop": FlaxLinen,
+    "plain JAX jit loop": lambda sd: PlainJax(sd, scan=False),
+    "plain JAX lax.scan": lambda sd: PlainJax(sd, scan=True),
+}
+
+
+def tokens(steps, seed):
+    """``steps`` batches of next-token pairs: x = seq[:, :-1], y = seq[:, 1:] of random token sequences."""
+    seq = np.random.default_rng(seed).integers(0, CFG["vocab_size"], (steps, BATCH, CFG["context_length"] + 1))
+    return seq[:, :, :-1].astype(np.int32), seq[:, :, 1:].astype(np.int32)
+
+
+def check_same_loss(objs, rtol=1e-4):
+    """Every variant's loss at the 10th step from the same weights and batches must equal torch eager's."""
+    xs, ys = tokens(10, seed=1)
+    losses = {}
+    for name, v in objs.items():
+        v.reset()
+        losses[name] = v.run(v.prepare(xs, ys))
+        v.reset()
+    ref = losses["torch eager"]
+    bad = {n: l for n, l in losses.items() if not abs(l - ref) <= rtol * abs(ref)}
+    print("loss after 10 steps: " + ", ".join(f"{n} {l:.6f}" for n, l in losses.items()))
+    if bad:
+        raise SystemExit(f"loss check failed (rtol {rtol}) against torch eager {ref:.6f}: {bad}")
+    return losses
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--drop-rate", type=float, default=0.0)
-    parser.add_argument("--peers", default=",".join(PEERS))
+    parser.add_argument("--rounds", type=int, default=None, help="timed rounds (default 7, --quick 2)")
+    parser.add_argument("--steps", type=int, default=None, help="steps per timed block (default 5, --quick 2)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: few steps and rounds")
+    parser.add_argument("--malloc-retain", action="store_true", help="keep freed memory in glibc malloc (no "
+                        "per-step page faults for XLA's temp buffer); set before start-up by re-executing")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset (torch eager is "
+                        "always included: the loss check and the ratios refer to it)")
     args = parser.parse_args(argv)
-    cfg = {**CFG, "drop_rate": args.drop_rate}
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, cfg["vocab_size"], (BATCH, cfg["context_length"])).astype(np.int32)
-    y = rng.integers(0, cfg["vocab_size"], (BATCH, cfg["context_length"])).astype(np.int32)
-    times = time_peers({name: PEERS[name] for name in args.peers.split(",")}, cfg, BATCH, x, y, args.steps,
-                       args.repeats)
-    secs = {name: statistics.median(t) for name, t in times.items()}
-    tokens = BATCH * cfg["context_length"]
-    base = secs.get("torch_compile", next(iter(secs.values())))
-    print(f"GPT {cfg}, batch {BATCH}, Adam; device {jax.devices()[0].platform}, {os.cpu_count()} CPUs; "
-          f"median (and best) of {args.repeats} interleaved runs of {args.steps} steps")
-    print(f"{'peer':<15} {'tokens/s':>10} {'ms/step':>9} {'best ms/step':>13} {'time/step vs torch_compile':>27}")
-    for name, s in secs.items():
-        print(f"{name:<15} {tokens / s:>10.0f} {1e3 * s:>9.2f} {1e3 * min(times[name]):>13.2f} {s / base:>26.2f}x")
-    return secs
+    rounds = args.rounds if args.rounds is not None else (2 if args.quick else 7)
+    steps = args.steps if args.steps is not None else (2 if args.quick else 5)
+    names = [n.strip() for n in args.variants.split(",") if n.strip()]
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        parser.error(f"--variants: unknown {unknown}; expected names from {list(VARIANTS)}")
+    if rounds < 1 or steps < 1:
+        parser.error("--rounds and --steps must be ≥ 1")
+    names = ["torch eager"] + [n for n in VARIANTS if n in names and n != "torch eager"]
+
+    import torch  # noqa: PLC0415
+
+    tok = BATCH * CFG["context_length"]
+    gflop = step_gflop()
+    print(f"# bench_gpt on {machine()}; torch {torch.__version__} ({torch.get_num_threads()} threads)"
+          + ("; malloc: " + " ".join(f"{k}={v}" for k, v in RETAIN_ENV.items()) if args.malloc_retain else ""))
+    print(f"## w4: GPT {CFG}, batch {BATCH} ({n_params():,} params, {tok} tokens and {gflop:.2f} GFLOP per step), "
+          f"Adam(lr={LR}), float32; {steps} steps per block, {rounds} rounds")
+    sd = state_dict_numpy()
+    objs = {n: VARIANTS[n](sd) for n in names}
+
+    xs, ys = tokens(steps, seed=0)
+    variants = []
+    for n, v in objs.items():
+        var = Variant(n, steps, None)
+        data1 = v.prepare(xs[:1], ys[:1])
+        var.block = lambda v=v, d=data1: v.run(d)
+        first_call(var)
+        variants.append(var)
+    print("first call (s): " + ", ".join(f"{v.name} {v.first_call_s:.2f}" for v in variants))
+
+    check_same_loss(objs)
+
+    for var in variants:
+        v = objs[var.name]
+        v.reset()
+        var.block = lambda v=v, d=v.prepare(xs, ys): v.run(d)
+    run_rounds(variants, rounds)
+
+    med = {v.name: v.median_ms for v in variants}
+    peers = [m for n, m in med.items() if n not in JAXDL]
+    best_peer = min(peers)
+    rows = [[v.name, fmt(v.median_ms, ".1f"), f"{min(v.times_ms):.1f}–{max(v.times_ms):.1f}",
+             fmt(tok / v.median_ms * 1e3, ",.0f"), fmt(gflop / v.median_ms * 1e3, ".1f"), fmt(v.first_call_s),
+             fmt(v.median_ms / med["torch eager"]), fmt(v.median_ms / best_peer)] for v in variants]
+    print()
+    print(table(["variant", "median ms/step", "range over rounds", "tokens/s", "GFLOP/s", "first call s",
+                 "× torch eager", "× best peer"], rows))
+    if "torch.compile" in med:
+        print("\n## target (ratio within this run)")
+        trows = [[n, "≤ 0.85× torch.compile", f"{med[n] / med['torch.compile']:.2f}×",
+                  "yes" if med[n] / med["torch.compile"] <= 0.85 else "NO"] for n in JAXDL if n in med]
+        print(table(["variant", "target", "measured", "met"], trows))
+    return med
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main() and None)

@@ -98,23 +98,26 @@ class GPT(Module):
     def _attention(self, p, x, shape, training, key):
         B, T = shape
         E, H = self.emb_dim, self.n_heads
-        # One fused (3E, E) projection instead of three matmuls: same numbers, one larger kernel (~2% faster on CPU).
-        w = jnp.concatenate([p["W_query"]["weight"], p["W_key"]["weight"], p["W_value"]["weight"]])
-        b = (jnp.concatenate([p["W_query"]["bias"], p["W_key"]["bias"], p["W_value"]["bias"]])
-             if self.qkv_bias else None)
-        qkv = jnp.transpose(F.linear(x, w, b).reshape(B, T, 3, H, E // H), (2, 0, 3, 1, 4))  # (3, B, H, T, d)
-        p_drop = self.drop_rate if training else 0.0
-        ctx = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], dropout_p=p_drop, is_causal=True,
-                                             dropout_key=key)  # (B, H, T, d)
-        ctx = jnp.transpose(ctx, (0, 2, 1, 3)).reshape(B * T, E)  # (B, H, T, d) -> (B·T, E)
+        # Causal attention written for XLA:CPU (w4 profile, benchmarks/README.md): separate q/k/v projections
+        # (no slicing of a fused qkv), einsums straight on the (B, T, H, d) layout (no head transposes), and a
+        # plain softmax — with the causal mask every row keeps its diagonal, so torch's "safe" softmax (zeros for
+        # all-masked rows) is the plain one here, values and gradients.
+        q, k, v = (F.linear(x, p[n]["weight"], p[n]["bias"] if self.qkv_bias else None).reshape(B, T, H, E // H)
+                   for n in ("W_query", "W_key", "W_value"))
+        scores = jnp.einsum("bqhd,bkhd->bhqk", q, k) * jnp.asarray(1.0 / math.sqrt(E // H), x.dtype)
+        scores = jnp.where(jnp.tril(jnp.ones((T, T), bool))[None, None], scores, -jnp.inf)
+        weights = jax.nn.softmax(scores, axis=-1)  # (B, H, T, T)
+        if training and self.drop_rate > 0.0:
+            weights = F.dropout(weights, self.drop_rate, True, key=key)
+        ctx = jnp.einsum("bhqk,bkhd->bqhd", weights, v).reshape(B * T, E)  # (B·T, E)
         return F.linear(ctx, p["out_proj"]["weight"], p["out_proj"]["bias"])
 
     def _block(self, p, x, shape, training, key):
         ka, k1, k2 = split_keys(key, 3)
         drop = lambda h, k: F.dropout(h, self.drop_rate, training, key=k)
-        h = F.layer_norm(x, (self.emb_dim,), p["norm1"]["weight"], p["norm1"]["bias"])
+        h = _layer_norm(x, p["norm1"]["weight"], p["norm1"]["bias"])
         x = x + drop(self._attention(p["att"], h, shape, training, ka), k1)
-        h = F.layer_norm(x, (self.emb_dim,), p["norm2"]["weight"], p["norm2"]["bias"])
+        h = _layer_norm(x, p["norm2"]["weight"], p["norm2"]["bias"])
         l0, l2 = p["ff"]["layers"]["0"], p["ff"]["layers"]["2"]
         h = F.linear(F.gelu(F.linear(h, l0["weight"], l0["bias"]), approximate="tanh"), l2["weight"], l2["bias"])
         return x + drop(h, k2)
@@ -136,11 +139,34 @@ class GPT(Module):
         x = F.dropout(x.reshape(B * T, self.emb_dim), self.drop_rate, training, key=keys[0])
         for i in range(self.n_layers):
             x = self._block(params["trf_blocks"][str(i)], x, (B, T), training, keys[1 + i])
-        x = F.layer_norm(x, (self.emb_dim,), params["final_norm"]["weight"], params["final_norm"]["bias"])
+        x = _layer_norm(x, params["final_norm"]["weight"], params["final_norm"]["bias"])
         head = params["tok_emb"]["weight"] if self.tie_weights else params["out_head"]["weight"]
         return F.linear(x, head).reshape(B, T, self.vocab_size), state  # (B, T, V)
 
 
+@jax.custom_jvp
+def _layer_norm(x, weight, bias):
+    """F.layer_norm(x, (E,), weight, bias) over the last axis (eps 1e-5) of the (B·T, E) residual stream, with the
+    textbook derivative as a custom JVP: the same values, and a shorter backward pass than the chain XLA derives
+    through mean/var/rsqrt (~3% of the w4 training step on CPU, benchmarks/README.md). A JVP rule (not a VJP)
+    keeps forward mode (jax.jvp, jacfwd) working; reverse mode transposes it.
+    """
+    mean = jnp.mean(x, axis=-1, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
+    return (x - mean) * jax.lax.rsqrt(var + 1e-5) * weight[None] + bias[None]
+
+
+@_layer_norm.defjvp
+def _layer_norm_jvp(primals, tangents):
+    x, weight, bias = primals
+    dx, dweight, dbias = tangents
+    mean = jnp.mean(x, axis=-1, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
+    rstd = jax.lax.rsqrt(var + 1e-5)
+    xhat = (x - mean) * rstd
+    # d xhat = rstd·(dx − mean(dx) − xhat·mean(dx·xhat))
+    dxhat = rstd * (dx - jnp.mean(dx, axis=-1, keepdims=True) - xhat * jnp.mean(dx * xhat, axis=-1, keepdims=True))
+    return xhat * weight[None] + bias[None], dxhat * weight[None] + xhat * dweight[None] + dbias[None]
 
 
 def count_parameters(model: Module, dtype=jnp.float32) -> int:

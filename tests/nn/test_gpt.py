@@ -120,3 +120,23 @@ def test_vmap_and_scan_over_batches_equal_direct(key):
     _, sc = jax.lax.scan(lambda c, xb: (c, model.apply(params, state, xb)[0]), 0, x)
     np.testing.assert_allclose(np.asarray(vm), np.asarray(direct), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(np.asarray(sc), np.asarray(direct), rtol=1e-5, atol=1e-5)
+
+
+def test_gpt_layer_norm_custom_jvp_equals_functional_layer_norm(key):
+    """GPT's LayerNorm (a custom JVP for speed) equals F.layer_norm in value, gradient and forward mode."""
+    from jaxdl import functional as F
+    from jaxdl.nn._gpt import _layer_norm
+
+    kx, kw, kb = jax.random.split(key, 3)
+    x = jax.random.normal(kx, (6, 16)) * 3.0 + 1.0
+    w, b = jax.random.normal(kw, (16,)), jax.random.normal(kb, (16,))
+    ours = lambda x, w, b: _layer_norm(x, w, b)
+    ref = lambda x, w, b: F.layer_norm(x, (16,), w, b)
+    np.testing.assert_allclose(ours(x, w, b), ref(x, w, b), rtol=0, atol=0)
+    loss = lambda f: lambda *a: jnp.sum(jnp.sin(f(*a)) * jnp.arange(16.0)[None])
+    grads = [jax.grad(loss(f), argnums=(0, 1, 2))(x, w, b) for f in (ours, ref)]
+    for g1, g2 in zip(*grads):
+        np.testing.assert_allclose(g1, g2, rtol=1e-5, atol=1e-6)
+    tangents = (jnp.cos(x), jnp.ones(16), jnp.arange(16.0))
+    np.testing.assert_allclose(jax.jvp(ours, (x, w, b), tangents)[1], jax.jvp(ref, (x, w, b), tangents)[1],
+                               rtol=1e-5, atol=1e-6)
