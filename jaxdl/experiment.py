@@ -78,7 +78,10 @@ def accuracy(cfg: Config, state, x, y) -> float:
 
 
 def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, progress: bool = True) -> dict:
-    """Train as the config says; returns {"history", "val_acc", "test_acc"} (test_acc None without a test split)."""
+    """Train as the config says; returns {"history", "val_acc", "test_acc"} (test_acc None without a test split).
+
+    A GPT config also returns "unigram_entropy", the validation text's loss for a model that ignores context.
+    """
     import jax  # noqa: PLC0415
 
     from jaxdl.train import fit  # noqa: PLC0415
@@ -87,12 +90,13 @@ def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, pro
         from jaxdl.generate import train_char_gpt  # noqa: PLC0415
 
         try:
-            result, _, _ = train_char_gpt(cfg.raw, out_dir=out_dir, progress=progress)
+            result, _, entropy = train_char_gpt(cfg.raw, out_dir=out_dir, progress=progress)
         except KeyError as err:  # the GPT trainer validates its own tables; a missing one is a config error
             raise ConfigError(f"gpt config: missing key {err}") from None
         except (ValueError, TypeError) as err:
             raise ConfigError(f"[model] kind = 'gpt': {err}") from None
-        return {"history": result.history, "val_acc": result.history[-1]["val_acc"], "test_acc": None}
+        return {"history": result.history, "val_acc": result.history[-1]["val_acc"], "test_acc": None,
+                "unigram_entropy": entropy}
     train, val, test = build_data(cfg)
     model = build_model(cfg, train[0].shape[1])
     o, t = cfg.optim, cfg.train
@@ -121,6 +125,10 @@ def main(argv) -> int:
     except ConfigError as err:
         print(f"jaxdl: error: {err}", file=sys.stderr)
         return 2
+    if "unigram_entropy" in res:  # a language model: its loss per epoch beside the no-context baseline
+        for h in res["history"]:
+            print(f"epoch {h['epoch']}: train_loss {h['train_loss']:.4f}  val_loss {h['val_loss']:.4f}  "
+                  f"(unigram entropy of the validation text: {res['unigram_entropy']:.4f} nats)")
     last = res["history"][-1]
     print(f"epoch {last['epoch']}: train_loss {last['train_loss']:.4f}  val_loss {last['val_loss']:.4f}  "
           f"val_acc {res['val_acc']:.4f}" + ("" if res["test_acc"] is None else f"  test_acc {res['test_acc']:.4f}"))

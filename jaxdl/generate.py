@@ -15,10 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10: the same parser under its PyPI name
-    import tomli as tomllib
+import tomllib
 
 SIDE_CAR = "gpt.json"  # written next to the checkpoints by examples/gpt_char.py: model config + vocabulary
 
@@ -186,27 +183,3 @@ def train_char_gpt(config: dict, *, out_dir: str | None = None, progress: bool =
     result = fit(model, tx, train, val, loss_fn=lm_loss, epochs=tcfg["epochs"], batch_size=tcfg["batch_size"],
                  key=jax.random.key(tcfg.get("seed", 0)), out_dir=out_dir, progress=progress)
     return result, vocab, unigram_entropy(val[1], vocab.size)
-
-
-def run_train_gpt(argv) -> int:
-    """``jaxdl train configs/gpt_char.toml`` for a [model] kind = "gpt" config: train_char_gpt, then a report
-    of train/validation loss per epoch beside the validation text's unigram entropy."""
-    p = argparse.ArgumentParser(prog="jaxdl train", description="train a character-level GPT from a TOML config")
-    p.add_argument("config")
-    p.add_argument("--out-dir", default=None)
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--no-progress", action="store_true")
-    args = p.parse_args(argv)
-    try:
-        with open(args.config, "rb") as f:
-            config = tomllib.load(f)
-        if args.epochs is not None:
-            config["train"]["epochs"] = args.epochs
-        result, _, entropy = train_char_gpt(config, out_dir=args.out_dir, progress=not args.no_progress)
-    except (ValueError, TypeError, KeyError, OSError, tomllib.TOMLDecodeError) as err:
-        print(f"jaxdl train: {args.config}: {type(err).__name__}: {err}", file=sys.stderr)
-        return 2
-    for h in result.history:
-        print(f"epoch {h['epoch']}: train_loss {h['train_loss']:.4f}  val_loss {h['val_loss']:.4f}  "
-              f"(unigram entropy {entropy:.4f} nats)")
-    return 0
