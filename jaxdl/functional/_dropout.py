@@ -1,9 +1,9 @@
 """Inverted dropout, as torch.nn.functional.dropout, with an explicit PRNG key."""
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 
+from jaxdl.functional._bernoulli import bernoulli
 from jaxdl.functional._checks import check_probability
 
 MISSING_KEY_MSG = ("dropout needs a PRNG key when training=True and 0 < p < 1: call "
@@ -27,7 +27,7 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
         return input * 0.0
     if key is None:
         raise ValueError(MISSING_KEY_MSG)
-    keep = jax.random.bernoulli(key, 1.0 - p, jnp.shape(input))
+    keep = bernoulli(key, 1.0 - p, jnp.shape(input))  # jax.random.bernoulli's bits, fused on CPU
     if isinstance(p, (int, float)):
         scale = jnp.asarray(1.0, input.dtype) / (1.0 - p)
     else:  # a traced p (e.g. vmapped over rates): p = 1 must give zeros, not 0·inf = NaN
