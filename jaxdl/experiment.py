@@ -89,6 +89,10 @@ def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, pro
     if cfg.raw.get("model", {}).get("kind") == "gpt":
         from jaxdl.generate import train_char_gpt  # noqa: PLC0415
 
+        if "train" not in cfg.raw:
+            raise ConfigError("this GPT config has no [train] table: it describes a model only (see "
+                              "`jaxdl params CONFIG`); configs/gpt_char.toml is one that trains")
+
         try:
             result, _, entropy = train_char_gpt(cfg.raw, out_dir=out_dir, progress=progress)
         except KeyError as err:  # the GPT trainer validates its own tables; a missing one is a config error

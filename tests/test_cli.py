@@ -60,3 +60,9 @@ def test_compare_shortened(tmp_path, capsys):
     assert "SGD momentum 0.9" in table and "AdamW" in table and "±" in table
     # 3 epochs of AdamW at lr 0.01 already beat chance (0.1) by far on digits
     assert max(float(r["val_acc"]) for r in rows if r["optimizer"] == "adamw") > 0.8
+
+
+def test_model_only_gpt_config_is_one_line_exit_2(capsys):
+    assert main(["train", "configs/gpt2_124m.toml"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("jaxdl: error: ") and "no [train] table" in err and err.count("\n") == 1, err
