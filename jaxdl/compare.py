@@ -107,10 +107,10 @@ def main(argv) -> int:
     args = p.parse_args(argv)
     try:
         cfg = load_config(args.config, args.set)
-    except ConfigError as err:
+        rows = run_compare(cfg, args.out, not args.no_progress)
+    except ConfigError as err:  # from load_config or build_data's checks of the tables against the data
         print(f"jaxdl: error: {err}", file=sys.stderr)
         return 2
-    rows = run_compare(cfg, args.out, not args.no_progress)
     print(format_table(rows))
     print(f"figure: {os.path.join(args.out, 'compare.png')}  runs: {os.path.join(args.out, 'runs.csv')}")
     return 0

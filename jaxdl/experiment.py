@@ -8,6 +8,8 @@ import numpy as np
 
 from jaxdl.config import Config, ConfigError, load_config
 
+NPZ_KEYS = ("x_train", "y_train", "x_val", "y_val")
+
 
 def build_data(cfg: Config):
     """(train, val, test) (x, y) numpy arrays for ``cfg.data``; y is float (N, 1) for binary_cross_entropy."""
@@ -18,15 +20,42 @@ def build_data(cfg: Config):
         parts = data.digits(val_fraction=d.val_fraction, test_fraction=d.test_fraction, seed=d.seed)
     elif d.kind == "npz":
         with np.load(d.path) as z:
+            missing = [k for k in NPZ_KEYS if k not in z.files]
+            if missing:
+                raise ConfigError(f"data.path = {d.path!r}: the .npz lacks {missing}; it has {sorted(z.files)}, "
+                                  f"expected {list(NPZ_KEYS)}")
             parts = ((z["x_train"], z["y_train"]), (z["x_val"], z["y_val"]), (z["x_val"][:0], z["y_val"][:0]))
     else:
         make = {"moons": data.two_moons, "circles": data.circles,
                 "spirals": lambda n, noise, seed: data.spirals(n, classes=d.classes, noise=noise, seed=seed)}[d.kind]
         x, y = make(d.n, noise=d.noise, seed=d.seed)
         parts = data.split(x, y, val_fraction=d.val_fraction, test_fraction=d.test_fraction, seed=d.seed)
+    check_fits(cfg, parts[0], parts[1])
     if cfg.train.loss == "binary_cross_entropy":
         parts = tuple((x, y.astype(np.float32).reshape(-1, 1)) for x, y in parts)
     return parts
+
+
+def check_fits(cfg: Config, train, val) -> None:
+    """The tables must agree with each other and the data: one ConfigError line naming the keys, not a
+    traceback from fit (empty split, too few outputs for the labels, binary loss on a multi-class set)."""
+    m, d, loss = cfg.model, cfg.data, cfg.train.loss
+    for name, (x, _) in (("training", train), ("validation", val)):
+        if len(x) == 0:
+            raise ConfigError(f"the {name} split is empty (data.kind = {d.kind!r}, data.n = {d.n}, "
+                              f"data.val_fraction = {d.val_fraction}): use more data or other fractions")
+    y = np.concatenate([np.asarray(train[1]).ravel(), np.asarray(val[1]).ravel()])
+    classes = int(y.max()) + 1 if np.issubdtype(y.dtype, np.integer) else None
+    if loss == "binary_cross_entropy":
+        if m.out_features != 1 or not m.sigmoid_output:
+            raise ConfigError(f"train.loss = 'binary_cross_entropy' needs model.out_features = 1 and "
+                              f"model.sigmoid_output = true; got {m.out_features} and {str(m.sigmoid_output).lower()}")
+        if not np.isin(y, (0, 1)).all():
+            raise ConfigError(f"train.loss = 'binary_cross_entropy' needs labels 0/1; data.kind = {d.kind!r} has "
+                              f"labels {np.unique(y)[:10].tolist()}: use 'cross_entropy'")
+    elif classes is not None and m.out_features < classes:
+        raise ConfigError(f"model.out_features = {m.out_features}, but data.kind = {d.kind!r} has {classes} classes "
+                          f"(labels 0..{classes - 1}): expected model.out_features >= {classes} for cross_entropy")
 
 
 def build_model(cfg: Config, in_features: int):

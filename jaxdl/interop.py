@@ -1,7 +1,8 @@
 """Move weights between torch and jaxdl: a torch ``state_dict`` is jaxdl's ``(params, state)`` flattened with '.'.
 
 jaxdl's params/state are nested dicts whose '.'-joined paths are torch's state_dict keys, so loading is
-an unflatten plus checks. torch is never imported: tensors are read through ``.detach().cpu().numpy()``.
+an unflatten plus checks. torch is never imported: tensors are read through ``.detach().cpu().numpy()``
+(bfloat16 ones through float32, which holds them exactly).
 
 dtype policy: floating-point entries keep the state_dict's float dtype (a float64 state_dict gives float64
 params under ``jax.enable_x64(True)``; with x64 off it raises, rather than silently rounding to float32).
@@ -57,7 +58,10 @@ def unflatten(flat: Mapping[str, Any], sep: str = ".") -> dict:
 
 def _to_numpy(value) -> np.ndarray:
     if hasattr(value, "detach"):  # a torch tensor, read without importing torch
-        value = value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":  # torch's .numpy() has no bfloat16; float32 holds it exactly
+            return value.float().numpy().astype(jnp.bfloat16)
+        value = value.numpy()
     # a copy: .numpy() shares torch's memory and jnp.asarray may alias it on CPU, so a later in-place
     # torch update (optimizer.step) would otherwise change the loaded jax arrays
     return np.array(value, copy=True)
@@ -66,7 +70,7 @@ def _to_numpy(value) -> np.ndarray:
 def _convert(name: str, value: np.ndarray, expected, problems: list[str]):
     """One state_dict entry as a jax array of the policy's dtype; problems appended instead of raised."""
     want_float = jnp.issubdtype(expected.dtype, jnp.floating)
-    if want_float and value.dtype.kind != "f":
+    if want_float and not jnp.issubdtype(value.dtype, jnp.floating):  # bfloat16's numpy kind is 'V', not 'f'
         problems.append(f"{name}: expected a floating-point array, got dtype {value.dtype}")
     elif not want_float and value.dtype.kind not in "iub":
         problems.append(f"{name}: expected an integer array, got dtype {value.dtype}")
@@ -161,6 +165,9 @@ def _restore_empty(template, tree):
 
 def state_dict(params: Mapping, state: Mapping | None = None, *, module=None) -> dict[str, np.ndarray]:
     """jaxdl ``(params, state)`` -> flat {name: numpy array}, as torch.nn.Module.state_dict.
+
+    bfloat16 entries are ``ml_dtypes.bfloat16`` numpy arrays, which ``torch.from_numpy`` cannot read: give
+    torch their bits, ``torch.from_numpy(a.view(np.int16)).view(torch.bfloat16)``.
 
     With ``module`` the keys come in torch's order exactly (``module.init``'s order). Without it, in the
     dicts' own order: at each level a module's own parameters, then its own buffers, then its children

@@ -34,6 +34,26 @@ def test_bad_config_is_one_line_exit_2(command, args, words, capsys):
     assert err.startswith("jaxdl: error: ") and words in err and err.count("\n") == 1, err
 
 
+@pytest.mark.parametrize("command", ["train", "compare"])
+@pytest.mark.parametrize("sets,words", [  # tables that disagree with each other or the data: still one line
+    (["train.loss='binary_cross_entropy'", "model.out_features=1", "model.sigmoid_output=True"],
+     "needs labels 0/1; data.kind = 'digits'"),
+    (["model.out_features=5"], "model.out_features = 5, but data.kind = 'digits' has 10 classes"),
+    (["data.kind='spirals'", "data.n=4", "data.classes=6"], "training split is empty"),
+    (["data.kind='npz'", "data.path='{npz}'"], "the .npz lacks ['x_train', 'y_train', 'x_val', 'y_val']"),
+])
+def test_inconsistent_config_is_one_line_exit_2(command, sets, words, tmp_path, capsys):
+    import numpy as np
+
+    np.savez(tmp_path / "wrong.npz", a=np.zeros(3))
+    sets = [s.format(npz=tmp_path / "wrong.npz") for s in sets]
+    args = [command, "configs/compare_optimizers.toml" if command == "compare" else "configs/digits_mlp.toml",
+            "--no-progress", "--out", str(tmp_path / "out"), *sum((["--set", s] for s in sets), [])]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("jaxdl: error: ") and words in err and err.count("\n") == 1, err
+
+
 def test_train_writes_outputs_and_resumes(tmp_path, capsys):
     out = str(tmp_path / "run")
     args = ["train", "configs/logreg_moons.toml", "--out", out, "--no-progress", "--set", "train.epochs=3"]

@@ -27,6 +27,8 @@ def write(tmp_path, text):
     ("", ["optim.name='lbfgs'"], ["optim.name = 'lbfgs'", "one of"]),
     ("", ["data.kind='npz'", "data.path='/no/such/file.npz'"], ["data.path", "not found"]),
     ("", ["optim.lr"], ["SECTION.KEY=VALUE"]),
+    ("[optim]\nweight_decay = inf\n", [], ["optim.weight_decay = inf", "finite"]),
+    ("[compare]\nlr_max = inf\n", [], ["compare.lr_max = inf", "finite"]),
 ])
 def test_bad_configs(tmp_path, text, sets, words):
     with pytest.raises(ConfigError) as err:

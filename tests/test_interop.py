@@ -98,3 +98,19 @@ def test_flatten_unflatten():
         unflatten({"a": 1, "a.b": 2})
     with pytest.raises(ValueError, match="leaf"):
         unflatten({"a.b": 2, "a": 1})
+
+
+def test_half_precision_state_dicts_load_with_their_dtype():
+    # bfloat16 is the usual dtype of LLM checkpoints; torch's .numpy() cannot read it (TypeError)
+    for tdtype, jdtype in ((torch.bfloat16, jnp.bfloat16), (torch.float16, jnp.float16)):
+        tm = _mlp(torch.nn).to(tdtype)
+        params, state = load_state_dict(_mlp(nn), tm.state_dict())
+        assert params["0"]["weight"].dtype == jdtype and state["1"]["running_var"].dtype == jdtype
+        np.testing.assert_array_equal(np.asarray(params["0"]["weight"], np.float32),
+                                      tm[0].weight.detach().float().numpy())
+        sd = state_dict(params, state)
+        back = {k: torch.from_numpy(v.view(np.int16)).view(tdtype) if v.dtype == jnp.bfloat16 else torch.from_numpy(v)
+                for k, v in sd.items()}
+        _mlp(torch.nn).to(tdtype).load_state_dict(back)  # round trip (bfloat16 through its bits, as documented)
+        for k, v in tm.state_dict().items():
+            assert torch.equal(back[k], v), k

@@ -10,7 +10,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 
-from jaxdl.functional._checks import check_choice
+from jaxdl.functional._checks import check_choice, check_floating, promote_to_float, upcast_half
 
 
 def _no_inplace(name: str, inplace: bool) -> None:
@@ -30,6 +30,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     Differs from ``jax.nn.leaky_relu``: the derivative at 0 is negative_slope (torch), not 1.
     """
     _no_inplace("leaky_relu", inplace)
+    check_floating("leaky_relu", input)
     return jnp.where(input > 0, input, input * negative_slope)
 
 
@@ -37,28 +38,35 @@ def gelu(input, approximate: str = "none"):
     """0.5·x·(1 + erf(x/√2)), or the tanh form when approximate='tanh', as torch.nn.functional.gelu.
 
     Differs from ``jax.nn.gelu``: the default is the exact erf form (jax defaults to tanh).
+    float16/bfloat16 inputs are computed in float32 and rounded back, as torch's kernels do (in float16,
+    x³ overflows for |x| ≳ 40 and x² for |x| ≥ 256, which made the tanh form's gradient NaN there).
     """
     check_choice("approximate", approximate, ("none", "tanh"))
+    check_floating("gelu", input)
+    x, restore = upcast_half(input)
     if approximate == "tanh":
-        inner = math.sqrt(2.0 / math.pi) * (input + 0.044715 * input ** 3)
-        return 0.5 * input * (1.0 + jnp.tanh(inner))
-    return 0.5 * input * (1.0 + jax.lax.erf(input * (1.0 / math.sqrt(2.0))))
+        inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)
+        out = 0.5 * x * (1.0 + jnp.tanh(inner))
+    else:
+        out = 0.5 * x * (1.0 + jax.lax.erf(x * (1.0 / math.sqrt(2.0))))
+    return restore(out)
 
 
 def silu(input, inplace: bool = False):
     """x·σ(x), as torch.nn.functional.silu."""
     _no_inplace("silu", inplace)
+    check_floating("silu", input)
     return input * jax.nn.sigmoid(input)
 
 
 def sigmoid(input):
-    """1 / (1 + e^-x), as torch.sigmoid."""
-    return jax.nn.sigmoid(input)
+    """1 / (1 + e^-x), as torch.sigmoid; integer/bool inputs give float32, as in torch."""
+    return jax.nn.sigmoid(promote_to_float(input))
 
 
 def tanh(input):
-    """tanh(x), as torch.tanh."""
-    return jnp.tanh(input)
+    """tanh(x), as torch.tanh; integer/bool inputs give float32, as in torch."""
+    return jnp.tanh(promote_to_float(input))
 
 
 def _softmax_dim(name: str, ndim: int, dim):
@@ -73,20 +81,28 @@ def _softmax_dim(name: str, ndim: int, dim):
 
 
 def softmax(input, dim: int | None = None, dtype=None):
-    """exp(x_i) / Σ_j exp(x_j) along ``dim``, as torch.nn.functional.softmax (dim=None: torch's legacy rule)."""
+    """exp(x_i) / Σ_j exp(x_j) along ``dim``, as torch.nn.functional.softmax (dim=None: torch's legacy rule).
+
+    float16/bfloat16 inputs are computed in float32 and rounded once, as torch does.
+    """
     if dtype is not None:
         input = input.astype(dtype)
+    check_floating("softmax", input)
     axis = _softmax_dim("softmax", jnp.ndim(input), dim)
-    if jnp.ndim(input) == 0:  # torch treats a 0-d input as a single element along dim 0 or -1
-        return jax.nn.softmax(input[None], axis=0)[0]
-    return jax.nn.softmax(input, axis=axis)
+    x, restore = upcast_half(input)  # float16/bfloat16: computed in float32 and rounded once, as torch does
+    if jnp.ndim(x) == 0:  # torch treats a 0-d input as a single element along dim 0 or -1
+        return restore(jax.nn.softmax(x[None], axis=0)[0])
+    return restore(jax.nn.softmax(x, axis=axis))
 
 
 def log_softmax(input, dim: int | None = None, dtype=None):
-    """x_i − log Σ_j exp(x_j) along ``dim``, as torch.nn.functional.log_softmax."""
+    """x_i − log Σ_j exp(x_j) along ``dim``, as torch.nn.functional.log_softmax (float16/bfloat16 computed in
+    float32 and rounded once, as torch does)."""
     if dtype is not None:
         input = input.astype(dtype)
+    check_floating("log_softmax", input)
     axis = _softmax_dim("log_softmax", jnp.ndim(input), dim)
-    if jnp.ndim(input) == 0:
-        return jax.nn.log_softmax(input[None], axis=0)[0]
-    return jax.nn.log_softmax(input, axis=axis)
+    x, restore = upcast_half(input)  # float16/bfloat16: computed in float32 and rounded once, as torch does
+    if jnp.ndim(x) == 0:
+        return restore(jax.nn.log_softmax(x[None], axis=0)[0])
+    return restore(jax.nn.log_softmax(x, axis=axis))

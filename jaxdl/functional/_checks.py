@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -28,3 +29,33 @@ def check_probability(name: str, p, what: str = "probability") -> None:
 def check_choice(name: str, value, allowed) -> None:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(repr(a) for a in allowed)}; got {value!r}")
+
+
+def check_floating(name: str, x, what: str = "input") -> None:
+    """Raise TypeError for an integer or bool array where torch's kernel is float-only.
+
+    torch raises there (e.g. '"log_softmax_lastdim_kernel_impl" not implemented for 'Long''); JAX would
+    silently promote the integers to float and return a value torch never gives.
+    """
+    dtype = jnp.result_type(x)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(f"{name}: {what} must be a floating-point array (torch raises for integer and bool "
+                        f"tensors here); got dtype {dtype}")
+
+
+def promote_to_float(x):
+    """Integer/bool -> float32, as torch's unary float ops (sigmoid, tanh) promote to the default dtype."""
+    x = jnp.asarray(x)
+    return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.float32)
+
+
+def upcast_half(x):
+    """``(x32, restore)``: torch's kernels compute float16/bfloat16 inputs in float32 ("opmath") and round the
+    result once, back to the input's dtype (also when the parameters are float32: torch's CPU "mixed type").
+
+    For other dtypes ``x32`` is ``x`` and ``restore`` the identity (the usual promotion applies).
+    """
+    dtype = jnp.result_type(x)
+    if dtype not in (jnp.float16, jnp.bfloat16):
+        return x, lambda out: out
+    return x.astype(jnp.float32), lambda out: out.astype(dtype)

@@ -44,7 +44,9 @@ def embedding(input, weight, padding_idx: int | None = None):
         lo, hi = int(values.min()), int(values.max())
         if lo < 0 or hi >= num:
             raise IndexError(f"embedding: indices must be in [0, {num}); got values in [{lo}, {hi}]")
-    out = jnp.take(weight, input, axis=0)  # (*input.shape, embedding_dim)
+    # (*input.shape, embedding_dim); a traced index outside [0, num) gives NaN (jnp.take's fill), negative ones
+    # included (jnp.take would wrap −1 to the last row, where torch raises)
+    out = jnp.take(weight, jnp.where(input < 0, num, input), axis=0)
     if padding_idx is not None:
         if not -num <= padding_idx < num:
             raise ValueError(f"embedding: padding_idx must be within num_embeddings, in [{-num}, {num}); "
@@ -57,14 +59,16 @@ def embedding(input, weight, padding_idx: int | None = None):
 def one_hot(tensor, num_classes: int = -1):
     """Integer one-hot encoding with a trailing class axis, as torch.nn.functional.one_hot.
 
-    Returns integers (torch: int64; here the default JAX integer). num_classes=-1 infers max+1, which
-    needs concrete values (not possible under jit).
+    Returns integers (torch: int64; here the default JAX integer, int32 or int64 under x64, whatever the
+    input's integer type). num_classes=-1 infers max+1, which needs concrete values (not possible under jit).
     """
     if not jnp.issubdtype(jnp.asarray(tensor).dtype, jnp.integer):
         raise TypeError(f"one_hot is only applicable to index tensor; got dtype {jnp.asarray(tensor).dtype}")
     if num_classes == -1:
         if not is_concrete(tensor):
             raise ValueError("one_hot: num_classes=-1 needs concrete values; pass num_classes under jit")
+        if not np.size(tensor):
+            raise ValueError("one_hot: Can not infer total number of classes from empty tensor; pass num_classes")
         num_classes = int(np.asarray(tensor).max()) + 1
     values = concrete_values(tensor)
     if values is not None and values.size:
@@ -73,4 +77,4 @@ def one_hot(tensor, num_classes: int = -1):
             raise ValueError(f"one_hot: class values must be in [0, {num_classes}); got values in [{lo}, {hi}]")
     tensor = jnp.asarray(tensor)
     classes = jnp.arange(num_classes).reshape((1,) * tensor.ndim + (num_classes,))  # (1, ..., 1, C)
-    return (tensor[..., None] == classes).astype(tensor.dtype)
+    return (tensor[..., None] == classes).astype(jax.dtypes.canonicalize_dtype(jnp.int64))

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.functional._checks import is_concrete
+from jaxdl.functional._checks import check_floating, is_concrete
 from jaxdl.functional._reduction import check_reduction, reduce
 
 # torch's `constexpr float EPSILON = 1e-12` in binary_cross_entropy_backward (Loss.cpp): a float32 1e-12,
@@ -52,12 +52,18 @@ def _check_index_target(name: str, input, target, num_classes: int, ignore_index
 
 
 def _nll(logp, target, weight, ignore_index: int, axis: int):
-    """Per-position −w_{y}·logp_{y} (0 where ignored) and the per-position weights w_{y} (0 where ignored)."""
+    """Per-position −w_{y}·logp_{y} (0 where ignored) and the per-position weights w_{y} (0 where ignored).
+
+    A target outside [0, C) that is not ignore_index gives NaN there (torch raises; traced targets under jit
+    cannot be checked, and the gather would otherwise wrap a negative label such as −1 to class C−1).
+    """
     valid = target != ignore_index
-    safe = jnp.where(valid, target, 0)  # mask before the gather, so ignored labels cannot give NaN
+    bad = valid & ((target < 0) | (target >= jnp.shape(logp)[axis]))
+    safe = jnp.where(valid & ~bad, target, 0)  # mask before the gather, so ignored labels cannot give NaN
     picked = jnp.squeeze(jnp.take_along_axis(logp, jnp.expand_dims(safe, axis), axis=axis), axis)  # target's shape
     w_y = jnp.ones_like(picked) if weight is None else jnp.take(weight, safe).astype(picked.dtype)
-    return jnp.where(valid, -w_y * picked, 0.0), jnp.where(valid, w_y, 0.0), valid
+    w_y = jnp.where(bad, jnp.nan, jnp.where(valid, w_y, 0.0))
+    return jnp.where(valid, -w_y * picked, 0.0), w_y, valid
 
 
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
@@ -76,6 +82,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
       0.3567
     """
     check_reduction("nll_loss", reduction)
+    check_floating("nll_loss", input)
     if jnp.ndim(input) < 1:
         raise ValueError(f"nll_loss: input must have shape (C,), (N, C) or (N, C, d1, ...); got {jnp.shape(input)}")
     axis = _class_axis(input)
@@ -107,6 +114,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
       0.1698
     """
     check_reduction("cross_entropy", reduction)
+    check_floating("cross_entropy", input)
     if jnp.ndim(input) < 1:
         raise ValueError(f"cross_entropy: input must have shape (C,), (N, C) or (N, C, d1, ...); "
                          f"got {jnp.shape(input)}")
@@ -199,6 +207,8 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
     """
     check_reduction("binary_cross_entropy", reduction)
     _check_same_shape("binary_cross_entropy", input, target)
+    check_floating("binary_cross_entropy", input)
+    check_floating("binary_cross_entropy", target, "target")
     for what, v in (("input", input), ("target", target)):
         if is_concrete(v) and np.size(v) and not np.all((np.asarray(v) >= 0) & (np.asarray(v) <= 1)):
             raise ValueError(f"binary_cross_entropy: all elements of {what} should be between 0 and 1")
@@ -227,6 +237,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     """
     check_reduction("binary_cross_entropy_with_logits", reduction)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    check_floating("binary_cross_entropy_with_logits", input)
+    check_floating("binary_cross_entropy_with_logits", target, "target")
     shape = jnp.shape(input)
     log_sig = jax.nn.log_sigmoid(input)
     if pos_weight is None:

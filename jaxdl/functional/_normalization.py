@@ -5,6 +5,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl.functional._checks import check_floating, upcast_half
+
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5):
@@ -12,7 +14,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
     y = (x − μ)/√(σ² + eps)·weight + bias. Training uses the batch mean and the biased batch variance and
     returns running stats updated as r ← (1−momentum)·r + momentum·s with the *unbiased* variance
-    (torch's convention; flax's momentum is 1 − this one). Eval uses the running stats.
+    (torch's convention; flax's momentum is 1 − this one). Eval uses the running stats. float16/bfloat16 inputs
+    are normalised in float32 and the output rounded back to their dtype (torch), float32 buffers or not.
     Returns ``(output, new_running_mean, new_running_var)`` (the running stats unchanged in eval or when None).
 
     Args:
@@ -21,39 +24,44 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     if jnp.ndim(input) < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *); got shape {jnp.shape(input)}")
+    check_floating("batch_norm", input)
     c = jnp.shape(input)[1]
     for name, v in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if v is not None and jnp.shape(v) != (c,):
             raise ValueError(f"batch_norm: {name} must have shape ({c},) for input {jnp.shape(input)}; got {jnp.shape(v)}")
     axes = (0,) + tuple(range(2, jnp.ndim(input)))
     bshape = (1, c) + (1,) * (jnp.ndim(input) - 2)  # broadcast a (C,) vector against (N, C, *)
+    x, restore = upcast_half(input)  # float16/bfloat16: statistics and affine in float32, rounded once (torch)
     if training:
         n = int(np.prod([jnp.shape(input)[a] for a in axes]))
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(jnp.shape(input))}")
-        mean = jnp.mean(input, axis=axes)
-        var = jnp.mean(jnp.square(input - mean.reshape(bshape)), axis=axes)  # biased, for normalising
-        if running_mean is not None:
-            running_mean = (1 - momentum) * running_mean + momentum * jax.lax.stop_gradient(mean)
+        mean = jnp.mean(x, axis=axes)
+        var = jnp.mean(jnp.square(x - mean.reshape(bshape)), axis=axes)  # biased, for normalising
+        if running_mean is not None:  # the buffers keep their dtype, as torch's in-place update
+            running_mean = ((1 - momentum) * running_mean + momentum * jax.lax.stop_gradient(mean)).astype(
+                jnp.result_type(running_mean))
         if running_var is not None:
             unbiased = jax.lax.stop_gradient(var) * (n / (n - 1))
-            running_var = (1 - momentum) * running_var + momentum * unbiased
+            running_var = ((1 - momentum) * running_var + momentum * unbiased).astype(jnp.result_type(running_var))
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var must be given when training=False")
         mean, var = running_mean, running_var
-    out = (input - mean.reshape(bshape)) * jax.lax.rsqrt(var.reshape(bshape) + eps)
+    out = (x - mean.reshape(bshape)) * jax.lax.rsqrt(var.reshape(bshape) + eps)
     if weight is not None:
         out = out * weight.reshape(bshape)
     if bias is not None:
         out = out + bias.reshape(bshape)
-    return out, running_mean, running_var
+    return restore(out), running_mean, running_var
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """(x − E[x])/√(Var[x] + eps)·weight + bias over the trailing ``normalized_shape`` axes (biased
     variance), as torch.nn.functional.layer_norm. Differs from flax.linen.LayerNorm: eps is 1e-5 (flax 1e-6).
+    float16/bfloat16 inputs are normalised in float32 and rounded once, as torch does.
     """
+    check_floating("layer_norm", input)
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(normalized_shape)
     if tuple(jnp.shape(input)[jnp.ndim(input) - k:]) != normalized_shape or jnp.ndim(input) < k:
@@ -63,12 +71,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
         if v is not None and tuple(jnp.shape(v)) != normalized_shape:
             raise ValueError(f"layer_norm: {name} must have shape {normalized_shape}; got {jnp.shape(v)}")
     axes = tuple(range(jnp.ndim(input) - k, jnp.ndim(input)))
-    mean = jnp.mean(input, axis=axes, keepdims=True)
-    var = jnp.mean(jnp.square(input - mean), axis=axes, keepdims=True)
-    out = (input - mean) * jax.lax.rsqrt(var + eps)
+    x, restore = upcast_half(input)  # float16/bfloat16: statistics and affine in float32, rounded once (torch)
+    mean = jnp.mean(x, axis=axes, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+    out = (x - mean) * jax.lax.rsqrt(var + eps)
     lead = (1,) * (jnp.ndim(input) - k)  # weight/bias (*normalized_shape) -> (1, ..., *normalized_shape)
     if weight is not None:
         out = out * jnp.reshape(weight, lead + normalized_shape)
     if bias is not None:
         out = out + jnp.reshape(bias, lead + normalized_shape)
-    return out
+    return restore(out)  # a float16/bfloat16 input gives its own dtype, even with float32 weight (torch)

@@ -12,6 +12,7 @@ import warnings
 import jax.numpy as jnp
 from jax.scipy.special import xlogy
 
+from jaxdl.functional._checks import check_floating
 from jaxdl.functional._reduction import KL_REDUCTIONS, check_reduction, reduce
 
 # torch's wording (torch/nn/functional.py kl_div), missing spaces included.
@@ -21,6 +22,8 @@ KL_MEAN_WARNING = ("reduction: 'mean' divides the total loss by both the batch s
 
 
 def _check_pair(name: str, input, target, weight=None) -> None:
+    # torch computes in the promoted dtype: an integer input with a float target is fine, two integers are not
+    check_floating(name, jnp.result_type(input, target), "the promoted dtype of input and target")
     if tuple(jnp.shape(target)) != tuple(jnp.shape(input)):
         raise ValueError(f"{name}: target shape {tuple(jnp.shape(target))} must equal input shape "
                          f"{tuple(jnp.shape(input))} (torch would broadcast with a warning; jaxdl refuses)")
@@ -113,6 +116,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
     """
     check_reduction("huber_loss", reduction)
     _check_pair("huber_loss", input, target, weight)
+    check_floating("huber_loss", input)  # torch: an integer input raises even with a float target
     if delta <= 0:
         raise ValueError(f"huber_loss does not support non-positive values for delta; got delta={delta}")
     d = jnp.abs(input - target)
@@ -124,11 +128,12 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False):
     """Pointwise KL divergence p·(log p − input) with input = log q, as torch.nn.functional.kl_div.
 
     log_target=False: xlogy(p, p) − p·input (0 where p = 0); log_target=True: e^t·(t − input).
-    'batchmean' = Σ / N is the true KL; 'mean' divides by numel and warns with torch's wording.
+    'batchmean' = Σ / N is the true KL (Σ for a 0-d input, as torch); 'mean' divides by numel and warns with
+    torch's wording.
     Differs from optax.kl_divergence: no reduction over an axis by default; input is log q.
 
     Args:
-      input: log-probabilities, any shape (N, *) for 'batchmean'.
+      input: log-probabilities, any shape ((N, *) for 'batchmean' divides by N).
       target: same shape; probabilities, or log-probabilities when log_target=True.
 
     Example:
@@ -138,6 +143,8 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False):
     """
     check_reduction("kl_div", reduction, KL_REDUCTIONS)
     _check_pair("kl_div", input, target)
+    check_floating("kl_div", input)  # torch: "kl_div: Integral inputs not supported", for either argument
+    check_floating("kl_div", target, "target")
     if reduction == "mean":
         warnings.warn(KL_MEAN_WARNING, UserWarning, stacklevel=2)
     if log_target:

@@ -58,7 +58,9 @@ class BatchNorm1d(Module):
             return out, state
         assert use_batch_stats
         tracked = state["num_batches_tracked"] + 1
-        factor = 1.0 / tracked.astype(input.dtype) if self.momentum is None else self.momentum
+        # momentum=None: torch's factor 1/num_batches_tracked is a Python float, never rounded to a half dtype
+        factor = (1.0 / tracked.astype(jnp.promote_types(input.dtype, jnp.float32)) if self.momentum is None
+                  else self.momentum)
         out, mean, var = F.batch_norm(input, state["running_mean"], state["running_var"], params.get("weight"),
                                       params.get("bias"), True, factor, self.eps)
         return out, {"running_mean": mean, "running_var": var, "num_batches_tracked": tracked}

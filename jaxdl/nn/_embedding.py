@@ -19,6 +19,11 @@ class Embedding(Module):
     embedding_dim: int
     padding_idx: int | None = None
 
+    def __post_init__(self):
+        if self.padding_idx is not None and not -self.num_embeddings <= self.padding_idx < self.num_embeddings:
+            raise ValueError(f"Embedding: padding_idx must be within num_embeddings, in [{-self.num_embeddings}, "
+                             f"{self.num_embeddings}); got {self.padding_idx}")
+
     def init(self, key, dtype=jnp.float32):
         weight = jax.random.normal(key, (self.num_embeddings, self.embedding_dim), dtype)
         if self.padding_idx is not None:

@@ -50,7 +50,12 @@ class Flatten(Module):
 
     def apply(self, params, state, input, *, training=False, key=None):
         shape = jnp.shape(input)
-        start, end = self.start_dim % max(len(shape), 1), self.end_dim % max(len(shape), 1)
+        rank = max(len(shape), 1)  # torch treats a 0-d tensor as having one dim here
+        for d in (self.start_dim, self.end_dim):
+            if not -rank <= d < rank:
+                raise ValueError(f"Flatten: Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], "
+                                 f"but got {d}) for input shape {shape}")
+        start, end = self.start_dim % rank, self.end_dim % rank
         if start > end:
             raise ValueError(f"Flatten: start_dim={self.start_dim} comes after end_dim={self.end_dim} for shape {shape}")
         new_shape = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]

@@ -15,6 +15,8 @@ def accumulate_gradients(optimizer: optax.GradientTransformation, every_k: int, 
     the usual recipe. Differs from ``optax.MultiSteps``: it averages by default and accumulates in
     float32 always; here the sum is the default and the gradients' dtype is kept. Updates between steps
     are zeros; the inner count (so its schedule) advances once per real step, as torch's scheduler would.
+    Torch clips the accumulated ``.grad`` once, before ``step()``: put clipping inside, as
+    ``accumulate_gradients(optax.chain(clip_grad_norm(1.0), opt), k)``; outside it would clip each micro-batch.
 
     Args:
       optimizer: e.g. ``optim.adamw(...)``. every_k: micro-batches per step (≥ 1). reduction: 'sum' or 'mean'.

@@ -12,8 +12,10 @@ def _direction(betas, eps, amsgrad):
     V.check_eps(eps)
     V.check_betas(betas)
     b1, b2 = betas
-    if amsgrad:
-        return scale_by_torch_adam(b1, b2, eps, amsgrad=True)
+    if callable(b2):
+        raise TypeError(f"betas[1] must be a number, got the callable {b2!r} (only β1 may be a schedule)")
+    if amsgrad or callable(b1):  # β1 schedule: OneCycleLR's cycled momentum, e.g. betas=(sched.momentum, 0.999)
+        return scale_by_torch_adam(b1, b2, eps, amsgrad=amsgrad)
     return optax.scale_by_adam(b1, b2, eps)  # m̂/(√v̂ + eps): torch's formula (eps_root=0)
 
 
@@ -26,7 +28,8 @@ def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
     g ← ±g + λθ;  m ← β1m + (1-β1)g;  v ← β2v + (1-β2)g²;  θ ← θ - lr·(m/(1-β1ᵗ)) / (√v̂max/√(1-β2ᵗ) + eps).
 
     Args:
-      lr: float, 0-d array or schedule. betas: (β1, β2) in [0, 1). eps: added outside the sqrt.
+      lr: float, 0-d array or schedule. betas: (β1, β2) in [0, 1); β1 may be a schedule of the update count
+        (``OneCycleLR.momentum``, what torch's OneCycleLR writes into ``betas``). eps: added outside the sqrt.
       weight_decay: λ ≥ 0. amsgrad: use the running max of the raw v (torch's rule, not optax.amsgrad's).
       maximize: ascend instead. decoupled_weight_decay: decay θ by lr·λ instead of adding λθ to g.
 
@@ -49,7 +52,8 @@ def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=Fals
     Differs from ``optax.adamw``: default weight_decay is 1e-2 (optax: 1e-4).
 
     Args:
-      lr: float, 0-d array or schedule. betas: (β1, β2). eps: outside the sqrt. weight_decay: λ ≥ 0,
+      lr: float, 0-d array or schedule. betas: (β1, β2); β1 may be a schedule (``OneCycleLR.momentum``).
+      eps: outside the sqrt. weight_decay: λ ≥ 0,
       decoupled. amsgrad: torch's max over the raw v. maximize: ascend instead (decay still shrinks θ).
 
     Example:

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from jaxdl.optim import _validate as V
@@ -32,8 +33,8 @@ def _lr_value(lr, count):
 def with_lr(direction: optax.GradientTransformation, lr) -> optax.GradientTransformation:
     """``update = -lr * direction(g)``, lr a float, a 0-d (possibly traced) array, or a schedule of the count.
 
-    A float is the initial lr, then the state's (``set_lr``); a schedule is re-evaluated at each count;
-    an array is used as given (so ``optax.inject_hyperparams`` can change it).
+    A float (or numpy scalar) is the initial lr, then the state's (``set_lr``); a schedule is re-evaluated
+    at each count; an array is used as given (so ``optax.inject_hyperparams`` can change it).
     """
 
     def init_fn(params):
@@ -44,7 +45,8 @@ def with_lr(direction: optax.GradientTransformation, lr) -> optax.GradientTransf
         # A Python-number lr is only the initial value: the state's lr is used, so set_lr and
         # ReduceLROnPlateau persist. An array lr is used as given: optax.inject_hyperparams rebuilds the
         # optimizer each update with its current hyperparams['lr'].
-        now = state.lr if callable(lr) or isinstance(lr, (int, float)) else _lr_value(lr, state.count)
+        # numpy scalars (np.float32(1e-3), np.logspace(...)[i]) are numbers too, not inject_hyperparams arrays.
+        now = state.lr if callable(lr) or isinstance(lr, (int, float, np.number)) else _lr_value(lr, state.count)
         d, inner = direction.update(updates, state.inner, params)
         updates = jax.tree.map(lambda x: (-now).astype(x.dtype) * x, d)
         count = optax.safe_increment(state.count)
@@ -91,6 +93,10 @@ def get_lrs(opt_state) -> list[jax.Array]:
 
 def get_lr(opt_state, group: int = 0) -> jax.Array:
     """The lr the next update uses, as torch's ``optimizer.param_groups[group]['lr']``.
+
+    For ``optax.inject_hyperparams(...)(lr=schedule)`` it is the lr the *last* update used (optax stores
+    ``schedule(count - 1)`` after an update; torch's group shows ``schedule(count)``): jaxdl's own
+    optimizers given a schedule report the next one, as torch.
 
     Args:
       opt_state: the state of a jaxdl.optim optimizer (possibly inside chain/multi_transform/MultiSteps).

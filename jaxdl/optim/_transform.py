@@ -46,8 +46,13 @@ class TorchAdamState(NamedTuple):
     max_exp_avg_sq: optax.Updates  # () per leaf when amsgrad is off
 
 
-def _bias_correction(beta: float, step: jax.Array, dtype) -> jax.Array:
-    """1 - beta**step, with log(beta) taken in float64 Python so float32 runs do not round beta first."""
+def _bias_correction(beta, step: jax.Array, dtype) -> jax.Array:
+    """1 - beta**step, with log(beta) taken in float64 Python so float32 runs do not round beta first.
+
+    ``beta`` may also be an array (a scheduled β1): then log is taken in ``dtype`` (log 0 = -inf gives 1).
+    """
+    if isinstance(beta, jax.Array):
+        return -jnp.expm1(step.astype(dtype) * jnp.log(beta.astype(dtype)))
     if beta == 0.0:
         return jnp.ones([], dtype)
     return -jnp.expm1(step.astype(dtype) * jnp.asarray(math.log(beta), dtype))
@@ -60,6 +65,10 @@ def scale_by_torch_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8, a
     then ``denom = (max_exp_avg_sqs[i].sqrt() / bias_correction2_sqrt).add_(eps)``; optax.amsgrad takes
     the max over bias-corrected v̂ instead (off by ~0.1 on a toy problem, optax#1389). Its bias
     corrections are computed from float64 log(β) so float32 matches torch's float64 ``beta ** step``.
+
+    ``b1`` may be a schedule of the update count (``OneCycleLR.momentum``): update k uses β1 = b1(k) in
+    both ``exp_avg.lerp_(grad, 1 - beta1)`` and ``bias_correction1 = 1 - beta1 ** step``, as torch does
+    when OneCycleLR (cycle_momentum=True) rewrites ``param_group['betas']`` before each step.
     """
 
     def init_fn(params):
@@ -70,12 +79,13 @@ def scale_by_torch_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8, a
     def update_fn(updates, state, params=None):
         del params
         step = optax.safe_increment(state.count)
-        m = jax.tree.map(lambda g, m: m + (1 - b1) * (g - m), updates, state.exp_avg)  # torch lerp_
+        beta1 = jnp.asarray(b1(state.count), jnp.result_type(float)) if callable(b1) else b1
+        m = jax.tree.map(lambda g, m: m + ((1 - beta1) * (g - m)).astype(m.dtype), updates, state.exp_avg)  # lerp_
         v = jax.tree.map(lambda g, v: b2 * v + (1 - b2) * g * g, updates, state.exp_avg_sq)
         vmax = jax.tree.map(jnp.maximum, state.max_exp_avg_sq, v) if amsgrad else state.max_exp_avg_sq
 
         def direction(m, v):
-            bc1, bc2 = _bias_correction(b1, step, m.dtype), _bias_correction(b2, step, m.dtype)
+            bc1, bc2 = _bias_correction(beta1, step, m.dtype), _bias_correction(b2, step, m.dtype)
             return (m / bc1) / (jnp.sqrt(v) / jnp.sqrt(bc2) + eps)
 
         out = jax.tree.map(direction, m, vmax if amsgrad else v)

@@ -137,9 +137,12 @@ class OneCycleLR:
 
     Warm-up from max_lr/div_factor to max_lr ends at step pct_start·T - 1, annealing to
     max_lr/(div_factor·final_div_factor) ends at T - 1 (``three_phase`` inserts a symmetric way back
-    down to the initial lr first). ``momentum(count)`` gives the cycled momentum / β1 (max → base → max).
-    The momentum is for reading (torch writes it into the param group); jaxdl's optimizers take a fixed
-    momentum. Differs from ``optax.cosine_onecycle_schedule`` (boundaries int(pct·T) and T, no momentum).
+    down to the initial lr first). ``momentum(count)`` gives the cycled momentum / β1 (max → base → max),
+    which torch (cycle_momentum=True, the default) writes into the param group before every step. To
+    train as torch does, pass it on: ``adam(lr=s, betas=(s.momentum, 0.999))`` (or adamw), and for SGD or
+    RMSprop ``optax.inject_hyperparams(optim.sgd)(lr=s, momentum=s.momentum)``; with a fixed momentum the
+    trajectory differs from torch's. Differs from ``optax.cosine_onecycle_schedule`` (boundaries
+    int(pct·T) and T, no momentum).
     Torch raises past total_steps; here counts past it keep the value at total_steps.
     """
 

@@ -140,4 +140,7 @@ def _kl_div(env):
         warnings.simplefilter("ignore", UserWarning)
         return [compare_function(env, _over(F.kl_div, configs), _over(tF.kl_div, configs), [logq, p], diff_argnums=(0, 1)),
                 compare_function(env, _over(F.kl_div, log_configs), _over(tF.kl_div, log_configs), [logq, log_p],
-                                 diff_argnums=(0, 1))]
+                                 diff_argnums=(0, 1)),
+                # 0-d input: no batch dimension, so torch's 'batchmean' is the sum (no division)
+                compare_function(env, _over(F.kl_div, configs[:2]), _over(tF.kl_div, configs[:2]),
+                                 [logq[1, 1], p[1, 1]], diff_argnums=(0, 1))]

@@ -209,6 +209,11 @@ def _accumulate(env):
         ref = torch_trajectory(lambda p: torch.optim.SGD(_all(p), lr=0.05, momentum=0.9), env, problem, sign, every=4,
                                make_sched=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=30, gamma=0.3))
         out.append(_cmp((mine, ref)))
+    # Clipping inside the accumulation: torch clips the summed .grad once before step().
+    tx = optim.accumulate_gradients(optax.chain(optim.clip_grad_norm(0.05), optim.sgd(lr=0.1, momentum=0.9)), 4)
+    ref = torch_trajectory(lambda p: torch.optim.SGD(_all(p), lr=0.1, momentum=0.9), env, problem, every=4,
+                           clip=(0.05,))
+    out.append(_cmp((jax_trajectory(tx, env, problem, every=4), ref)))
     return out
 
 
@@ -225,4 +230,24 @@ def _plateau(env):
                                make_sched=lambda o, kw=kw: torch.optim.lr_scheduler.ReduceLROnPlateau(o, **kw),
                                metric=fn)
         out.append(_cmp((mine, ref)))
+    return out
+
+
+@register("optim.OneCycleLR_trajectory", "optim")
+def _one_cycle_trajectory(env):
+    """OneCycleLR with its momentum cycling (torch's default) on Adam's β1, AdamW+amsgrad's, and SGD's momentum."""
+    torch, problem = env.torch, _problem(env)
+    s = sched.OneCycleLR(0.05, total_steps=STEPS)
+    make_sched = lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.05, total_steps=STEPS)  # noqa: E731
+    cases = [(optim.adam(lr=s, betas=(s.momentum, 0.999)), lambda p: torch.optim.Adam(_all(p))),
+             (optim.adamw(lr=s, betas=(s.momentum, 0.99), amsgrad=True, weight_decay=0.1),
+              lambda p: torch.optim.AdamW(_all(p), betas=(0.9, 0.99), amsgrad=True, weight_decay=0.1)),
+             (optax.inject_hyperparams(optim.sgd)(lr=s, momentum=s.momentum),
+              lambda p: torch.optim.SGD(_all(p), lr=0.05, momentum=0.9))]
+    out = [_cmp((jax_trajectory(tx, env, problem), torch_trajectory(make, env, problem, make_sched=make_sched)))
+           for tx, make in cases]
+    # inject_hyperparams stores the lr its last update used (lr(k-1)), torch's param group the next one
+    # (lr(k)): compare the reported lrs shifted by one for the SGD case.
+    (p_mine, lr_mine), (p_ref, lr_ref) = out[-1].values
+    out[-1] = Comparison(values=((p_mine, np.asarray(lr_mine)[1:]), (p_ref, np.asarray(lr_ref)[:-1])))
     return out

@@ -1,6 +1,7 @@
 """Atomic checkpoints of a TrainState (plus a small JSON-able dict) with flax.serialization."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -27,8 +28,12 @@ def save_checkpoint(path, state, extra: dict | None = None) -> None:
 
     The bytes go to a temporary file in the same folder, which is fsynced and then ``os.replace``d onto
     ``path``: a crash mid-write leaves the previous checkpoint untouched. Counterpart of ``torch.save``.
+    A SHA-256 of the state and extra is stored beside them, so ``load_checkpoint`` also catches corrupted
+    bytes that still parse (a flipped bit in a weight), not only truncation.
     """
-    payload = {"state": serialization.to_state_dict(jax.device_get(_raw_keys(state))), "extra": json.dumps(extra or {})}
+    state_dict = serialization.to_state_dict(jax.device_get(_raw_keys(state)))
+    extra_json = json.dumps(extra or {})
+    payload = {"state": state_dict, "extra": extra_json, "sha256": _digest(state_dict, extra_json)}
     data = serialization.msgpack_serialize(payload)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".msgpack", dir=folder)
@@ -44,6 +49,13 @@ def save_checkpoint(path, state, extra: dict | None = None) -> None:
         raise
 
 
+def _digest(state_dict, extra_json: str) -> str:
+    """SHA-256 of the msgpack bytes of the state dict, then of the extra JSON (msgpack round trips exactly)."""
+    h = hashlib.sha256(serialization.msgpack_serialize(state_dict))
+    h.update(extra_json.encode() if isinstance(extra_json, str) else repr(extra_json).encode())
+    return h.hexdigest()
+
+
 def load_checkpoint(path, target):
     """Read a checkpoint written by ``save_checkpoint`` into the structure of ``target`` (a TrainState).
 
@@ -54,8 +66,10 @@ def load_checkpoint(path, target):
         data = f.read()
     try:
         payload = serialization.msgpack_restore(data)
-        if not isinstance(payload, dict) or set(payload) != {"state", "extra"}:
-            raise ValueError(f"expected keys ['extra', 'state'], got {sorted(payload) if isinstance(payload, dict) else type(payload).__name__}")
+        if not isinstance(payload, dict) or set(payload) - {"sha256"} != {"state", "extra"}:
+            raise ValueError(f"expected keys ['extra', 'sha256', 'state'], got {sorted(payload) if isinstance(payload, dict) else type(payload).__name__}")
+        if "sha256" in payload and payload["sha256"] != _digest(payload["state"], payload["extra"]):
+            raise ValueError("its SHA-256 does not match its contents")  # files written before the digest: no check
         extra = json.loads(payload["extra"])
     except Exception as err:  # msgpack raises several unrelated types on bad bytes
         raise ValueError(CORRUPT_MSG.format(path=path, err=f"{type(err).__name__}: {err}")) from err

@@ -93,7 +93,10 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
         if not np.all(np.isfinite(losses)):
             bar.close()
             i = int(np.argmin(np.isfinite(losses)))
-            where = f" The last good checkpoint ({os.path.join(out_dir, CHECKPOINT)}) is kept." if out_dir else ""
+            ckpt_path = None if out_dir is None else os.path.join(out_dir, CHECKPOINT)
+            where = (f" The last good checkpoint ({ckpt_path}) is kept." if start > 1 or epoch > 1
+                     else f" No checkpoint was written ({ckpt_path} holds no epoch of this run)."
+                     ) if out_dir else ""
             raise NonFiniteLossError(f"loss is {losses[i]} at epoch {epoch}, step {i + 1} of {steps} "
                                      f"(global step {(epoch - 1) * steps + i + 1}); training stopped.{where}")
         record = {"epoch": epoch, "train_loss": float(losses.mean()), "train_acc": _acc(metrics),

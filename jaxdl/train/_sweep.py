@@ -30,7 +30,10 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
 
     The whole sweep (init, every epoch's scan and validation) is one jitted program vmapped over copies;
     copy (i, s) equals ``fit(model, make_tx(**h_i), ..., key=jax.random.key(s), mode="scan")`` without
-    early stopping. The swept values must live in the optimizer state (optax.inject_hyperparams).
+    early stopping, also when the swept value feeds a schedule (``lambda lr: optim.sgd(lr=StepLR(lr, 10))``).
+    The swept values must change the optimizer state (optax.inject_hyperparams, or jaxdl.optim's lr). The
+    returned ``states.tx`` is ``make_tx(**configs[0])``'s: to continue a copy whose schedule depends on the
+    swept value, rebuild its transform with ``make_tx``.
 
     Args:
       hparams: {name: array of shape (k,)}, all of the same length k. seeds: ints.
@@ -63,14 +66,17 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
     eval_epoch = _epoch.make_eval_epoch(loss_fn, batch_size, accuracy)
 
     def one_copy(key, h, x, y, vx, vy):
-        state = TrainState.create(model, tx, key, dtype)
-        state = state.replace(opt_state=make_tx(**h).init(state.params))
+        # The copy trains with its own make_tx(**h), not only its own init: what its update closes over (a
+        # schedule of the swept lr, e.g. StepLR(lr, ...)) must see h too. The returned state carries the
+        # static tx (configs[0]'s) so the stacked states share one structure.
+        state = TrainState.create(model, make_tx(**h), key, dtype)
 
         def epoch_body(state, epoch):
             state, metrics = train_epoch(state, x, y, epoch)
             return state, (metrics, eval_epoch(state, vx, vy) if vx is not None else {})
 
-        return lax.scan(epoch_body, state, jnp.arange(1, epochs + 1, dtype=jnp.int32))
+        state, out = lax.scan(epoch_body, state, jnp.arange(1, epochs + 1, dtype=jnp.int32))
+        return state.replace(tx=tx), out
 
     vx, vy = (None, None) if val is None else (jnp.asarray(val[0]), jnp.asarray(val[1]))
     run = jax.jit(jax.vmap(one_copy, in_axes=(0, 0, None, None, None, None)))

@@ -61,3 +61,41 @@ def test_jit_vmap_grad_scan():
     assert_close(scanned, eager)
     g = jax.jit(jax.grad(lambda v: jnp.sum(jax.vmap(f)(v))))(x)
     assert g.shape == x.shape and bool(jnp.all(jnp.isfinite(g)))
+
+
+def test_integer_inputs_raise_where_torch_raises_and_promote_where_torch_promotes():
+    torch = pytest.importorskip("torch")
+    tF = torch.nn.functional
+    xi = np.array([[1, -2, 3], [0, 2, -1]])
+    float_only = {"leaky_relu": (F.leaky_relu, tF.leaky_relu), "gelu": (F.gelu, tF.gelu), "silu": (F.silu, tF.silu),
+                  "softmax": (lambda a: F.softmax(a, 1), lambda a: tF.softmax(a, 1)),
+                  "log_softmax": (lambda a: F.log_softmax(a, 1), lambda a: tF.log_softmax(a, 1))}
+    for name, (mine, theirs) in float_only.items():
+        with pytest.raises((RuntimeError, NotImplementedError)):
+            theirs(torch.as_tensor(xi))
+        with pytest.raises(TypeError, match=f"{name}: input must be a floating-point array.*got dtype int"):
+            mine(jnp.asarray(xi))
+    # an explicit float dtype= casts first, as in torch
+    assert_close(F.softmax(jnp.asarray(xi), 1, dtype=jnp.float32),
+                 tF.softmax(torch.as_tensor(xi), 1, dtype=torch.float32))
+    for mine, theirs in ((F.sigmoid, torch.sigmoid), (F.tanh, torch.tanh)):  # torch: int -> float32
+        out = mine(jnp.asarray(xi))
+        assert out.dtype == jnp.float32
+        assert_close(out, theirs(torch.as_tensor(xi)))
+    assert F.relu(jnp.asarray(xi)).dtype == jnp.int32  # relu keeps integers, as torch.relu does
+
+
+def test_half_precision_gelu_is_computed_in_float32_like_torch():
+    torch = pytest.importorskip("torch")
+    # in float16, x² overflows for |x| ≥ 256: the tanh form's gradient was (1 − tanh²)·inf = NaN; torch: 0 / 1
+    xs = np.array([-300.0, -41.0, -3.0, 0.0, 0.5, 41.0, 300.0, 6e4], np.float32)
+    for jdt, tdt in ((jnp.float16, torch.float16), (jnp.bfloat16, torch.bfloat16)):
+        for approximate in ("none", "tanh"):
+            y, vjp = jax.vjp(lambda a: F.gelu(a, approximate), jnp.asarray(xs, jdt))
+            g = vjp(jnp.ones_like(y))[0]
+            tx = torch.tensor(xs, dtype=tdt, requires_grad=True)
+            ty = torch.nn.functional.gelu(tx, approximate=approximate)
+            ty.backward(torch.ones_like(ty))
+            assert y.dtype == jdt and g.dtype == jdt
+            np.testing.assert_array_equal(np.asarray(y, np.float32), ty.detach().float().numpy())
+            np.testing.assert_array_equal(np.asarray(g, np.float32), tx.grad.float().numpy())

@@ -42,6 +42,13 @@ def test_embedding_errors_and_padding_gradient():
     assert jax.jit(F.embedding)(idx, w).shape == (4, 3)
 
 
+def test_traced_negative_embedding_index_is_not_wrapped():
+    w = jnp.arange(12.0).reshape(4, 3)
+    out = jax.jit(F.embedding)(jnp.array([-1, 1, 4]), w)  # torch raises; jnp.take would give row 3 for -1
+    assert bool(jnp.all(jnp.isnan(out[0]))) and bool(jnp.all(jnp.isnan(out[2])))
+    np.testing.assert_array_equal(np.asarray(out[1]), np.asarray(w[1]))
+
+
 def test_one_hot():
     t = jnp.array([[0, 2], [1, 1]])
     np.testing.assert_array_equal(np.asarray(F.one_hot(t)), np.eye(3, dtype=int)[np.asarray(t)])  # infers 3
@@ -52,6 +59,12 @@ def test_one_hot():
     with pytest.raises(ValueError, match="num_classes=-1 needs concrete values"):
         jax.jit(F.one_hot)(t)
     assert jax.jit(lambda a: F.one_hot(a, 4))(t).shape == (2, 2, 4)
+    # torch always returns int64; here the default JAX integer, whatever the index dtype
+    for dt in (jnp.int8, jnp.uint8, jnp.int32):
+        assert F.one_hot(t.astype(dt), 3).dtype == jnp.int32
+    with pytest.raises(ValueError, match="Can not infer total number of classes from empty tensor"):
+        F.one_hot(jnp.zeros((0,), jnp.int32))  # torch raises the same
+    assert F.one_hot(jnp.zeros((0,), jnp.int32), 3).shape == (0, 3)
 
 
 def test_index_checks_accept_concrete_arrays_captured_by_jit():

@@ -133,3 +133,55 @@ def test_regression_losses_jit_grad_vmap():
     assert g.shape == a.shape and bool(jnp.all(jnp.isfinite(g)))
     per_row = jax.vmap(lambda u: F.mse_loss(u, jnp.zeros(3), reduction="sum"))(a)
     assert_close(per_row, jnp.sum(a * a, axis=1))
+
+
+def test_integer_inputs_raise_like_torch():
+    torch = pytest.importorskip("torch")
+    tF = torch.nn.functional
+    xi, yi, ti = np.array([[1, -2, 3], [0, 2, -1]]), np.array([0, 2]), np.array([[1, 0, 1], [0, 1, 1]])
+    calls = {  # name -> (argument that is an integer array, jaxdl call, torch call)
+        "cross_entropy": ("input", lambda m, a: m.cross_entropy(a(xi), a(yi))),
+        "nll_loss": ("input", lambda m, a: m.nll_loss(a(xi), a(yi))),
+        "binary_cross_entropy": ("input", lambda m, a: m.binary_cross_entropy(a(ti), a(ti * 0.5))),
+        "binary_cross_entropy_with_logits": ("target",
+                                             lambda m, a: m.binary_cross_entropy_with_logits(a(xi * 1.0), a(ti))),
+        "mse_loss": ("the promoted dtype", lambda m, a: m.mse_loss(a(xi), a(ti))),
+        "l1_loss": ("the promoted dtype", lambda m, a: m.l1_loss(a(xi), a(ti))),
+        "smooth_l1_loss": ("the promoted dtype", lambda m, a: m.smooth_l1_loss(a(xi), a(ti))),
+        "huber_loss": ("input", lambda m, a: m.huber_loss(a(xi), a(ti * 1.0))),
+        "kl_div": ("target", lambda m, a: m.kl_div(a(xi * 1.0), a(ti), reduction="sum")),
+    }
+    for name, (what, call) in calls.items():
+        with pytest.raises((RuntimeError, NotImplementedError)):
+            call(tF, torch.as_tensor)
+        with pytest.raises(TypeError, match=f"{name}: {what}.* must be a floating-point array.*got dtype int"):
+            call(F, jnp.asarray)
+    # one float argument is enough for torch's mse/l1/smooth_l1 (and a float input for huber): they promote
+    for fn in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"):
+        assert_close(getattr(F, fn)(jnp.asarray(xi, jnp.float32), jnp.asarray(ti)),
+                     getattr(tF, fn)(torch.as_tensor(xi, dtype=torch.float32), torch.as_tensor(ti)))
+    assert_close(F.mse_loss(jnp.asarray(xi), jnp.asarray(ti, jnp.float32)),
+                 tF.mse_loss(torch.as_tensor(xi), torch.as_tensor(ti, dtype=torch.float32)))
+
+
+def test_kl_div_batchmean_of_a_0d_input_is_the_sum_like_torch():
+    torch = pytest.importorskip("torch")
+    a, b = np.float32(-1.2), np.float32(0.3)
+    ref = torch.nn.functional.kl_div(torch.tensor(a), torch.tensor(b), reduction="batchmean")  # no batch dim: no ÷
+    assert_close(F.kl_div(jnp.asarray(a), jnp.asarray(b), reduction="batchmean"), ref)
+    assert_close(F.kl_div(jnp.asarray(a)[None], jnp.asarray(b)[None], reduction="batchmean"), ref)  # 1-D: ÷ 1
+
+
+def test_traced_out_of_range_targets_give_nan_not_another_class():
+    torch = pytest.importorskip("torch")
+    x = jnp.array([[1.0, 2.0, 3.0], [0.5, 0.1, 0.2]])
+    with pytest.raises(IndexError, match="Target -1 is out of bounds"):  # e.g. padding labelled -1, ignore_index -100
+        torch.nn.functional.cross_entropy(torch.tensor(np.array(x)), torch.tensor([-1, 0]))
+    # under jit the labels are tracers and cannot be checked: NaN, where the gather used to wrap -1 to class 2
+    for y in (jnp.array([-1, 0]), jnp.array([3, 0])):
+        smoothed = lambda a, t: F.cross_entropy(a, t, weight=jnp.ones(3), label_smoothing=0.1)  # noqa: E731
+        for fn in (F.cross_entropy, F.nll_loss, smoothed):
+            assert bool(jnp.isnan(jax.jit(fn)(x, y)))
+        per_pos = jax.jit(lambda a, t: F.cross_entropy(a, t, reduction="none"))(x, y)
+        assert bool(jnp.isnan(per_pos[0])) and bool(jnp.isfinite(per_pos[1]))
+    assert_close(jax.jit(F.cross_entropy)(x, jnp.array([2, -100])), F.cross_entropy(x, jnp.array([2, -100])))

@@ -51,3 +51,32 @@ def test_layer_norm_errors_and_vmap():
     assert_close(jax.vmap(lambda a: F.layer_norm(a, 4, w))(y), jax.jit(lambda a: F.layer_norm(a, 4, w))(y))
     g = jax.grad(lambda a: jnp.sum(F.layer_norm(a, (3, 4)) ** 3))(y)
     assert bool(jnp.all(jnp.isfinite(g)))
+
+
+def test_half_precision_layer_norm_and_softmax_are_computed_in_float32_like_torch():
+    torch = pytest.importorskip("torch")
+    tF = torch.nn.functional
+    x = (np.random.default_rng(0).standard_normal((8, 4096)) + 100.0).astype(np.float32)  # a large mean
+    w, b = np.random.default_rng(1).standard_normal((2, 4096)).astype(np.float32)
+    for jdt, tdt in ((jnp.float16, torch.float16), (jnp.bfloat16, torch.bfloat16)):
+        tx, tw, tb = (torch.tensor(a).to(tdt) for a in (x, w, b))
+        jx, jw, jb = (jnp.asarray(a.float().numpy(), jdt) for a in (tx, tw, tb))
+        pairs = ((F.layer_norm(jx, 4096, jw, jb), tF.layer_norm(tx, [4096], tw, tb),
+                  tF.layer_norm(tx.double(), [4096], tw.double(), tb.double())),
+                 (F.log_softmax(jx - 100, -1), tF.log_softmax(tx - 100, -1), tF.log_softmax((tx - 100).double(), -1)),
+                 (F.softmax(jx - 100, -1), tF.softmax(tx - 100, -1), tF.softmax((tx - 100).double(), -1)))
+        for mine, theirs, exact in pairs:
+            assert mine.dtype == jdt
+            err, torch_err = (np.abs(np.asarray(a, np.float64) - exact.numpy()).max()
+                              for a in (mine, theirs.float().numpy()))
+            assert err <= 1.01 * torch_err, (jdt, err, torch_err)  # float16 layer_norm was 25x torch's error
+
+
+def test_layer_norm_half_input_with_float32_weight_keeps_the_input_dtype():
+    torch = pytest.importorskip("torch")
+    x = torch.randn(4, 6).bfloat16()
+    w, b = torch.randn(6), torch.randn(6)
+    ref = torch.nn.functional.layer_norm(x, [6], w, b)  # torch's CPU mixed type: bfloat16 out
+    out = F.layer_norm(jnp.asarray(x.float().numpy(), jnp.bfloat16), 6, jnp.asarray(w.numpy()), jnp.asarray(b.numpy()))
+    assert out.dtype == jnp.bfloat16 and ref.dtype == torch.bfloat16
+    np.testing.assert_array_equal(np.asarray(out, np.float32), ref.float().numpy())

@@ -143,3 +143,48 @@ def test_modules_are_hashable_specs():
     assert hash(_mlp(nn)) == hash(_mlp(nn)) and _mlp(nn) == _mlp(nn)
     with pytest.raises(dataclasses.FrozenInstanceError):
         nn.Linear(4, 3).in_features = 5
+
+
+def test_flatten_dims_checked_like_torch():
+    for (start, end), shape in (((1, -1), (5,)), ((5, -1), (2, 3, 4)), ((-5, -1), (2, 3, 4)), ((0, 3), (2, 3, 4))):
+        with pytest.raises(IndexError, match="Dimension out of range"):  # torch refuses, never wraps around
+            torch.nn.Flatten(start, end)(torch.ones(shape))
+        with pytest.raises(ValueError, match=r"Dimension out of range \(expected to be in range of"):
+            nn.Flatten(start, end).apply({}, {}, jnp.ones(shape))
+    for (start, end), shape in (((1, -1), (2, 3, 4)), ((0, -1), (2, 3)), ((-2, 2), (2, 3, 4)), ((0, -1), ())):
+        ref = torch.nn.Flatten(start, end)(torch.ones(shape)).shape
+        assert nn.Flatten(start, end).apply({}, {}, jnp.ones(shape))[0].shape == tuple(ref)
+
+
+def test_embedding_padding_idx_checked_at_construction(key):
+    with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
+        torch.nn.Embedding(6, 3, padding_idx=6)
+    for bad in (6, -7):  # an out-of-range row would be dropped silently by .at[].set
+        with pytest.raises(ValueError, match=rf"padding_idx must be within num_embeddings, in \[-6, 6\); got {bad}"):
+            nn.Embedding(6, 3, padding_idx=bad)
+    w = nn.Embedding(6, 3, padding_idx=-2).init(key)[0]["weight"]  # torch: row 6 - 2 = 4
+    np.testing.assert_array_equal(np.asarray(w[4]), np.zeros(3))
+    assert torch.nn.Embedding(6, 3, padding_idx=-2).padding_idx == 4
+
+
+def test_batchnorm_half_input_with_float32_buffers_matches_torch(key):
+    # torch's CPU "mixed type": bfloat16/float16 activations, float32 parameters and buffers. Statistics are
+    # computed in float32 and the output rounded back to the input's dtype (jaxdl used to return float32 and
+    # bfloat16-rounded running stats); momentum=None's 1/num_batches_tracked is not rounded to bfloat16 either.
+    rng = np.random.default_rng(0)
+    for tdtype, jdtype in ((torch.bfloat16, jnp.bfloat16), (torch.float16, jnp.float16)):
+        for momentum in (0.1, None):
+            tm, jm = torch.nn.BatchNorm1d(4, momentum=momentum), nn.BatchNorm1d(4, momentum=momentum)
+            params, state = jm.init(key)
+            for _ in range(3):
+                x = torch.tensor(rng.normal(size=(16, 4, 5)) * 3 + 10, dtype=tdtype)
+                ty = tm.train()(x)
+                y, state = jm.apply(params, state, jnp.asarray(x.float().numpy(), jdtype), training=True)
+                assert y.dtype == jdtype and state["running_var"].dtype == jnp.float32
+                np.testing.assert_allclose(np.asarray(y, np.float32), ty.detach().float().numpy(), atol=2e-3)
+            for name in ("running_mean", "running_var"):
+                np.testing.assert_allclose(np.asarray(state[name]), getattr(tm, name).numpy(), rtol=1e-5)
+            x = torch.tensor(rng.normal(size=(16, 4, 5)), dtype=tdtype)
+            y, _ = jm.apply(params, state, jnp.asarray(x.float().numpy(), jdtype))
+            assert y.dtype == jdtype
+            np.testing.assert_allclose(np.asarray(y, np.float32), tm.eval()(x).detach().float().numpy(), atol=2e-3)

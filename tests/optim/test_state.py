@@ -26,8 +26,10 @@ def test_get_lr_is_next_steps_lr_like_torch_param_groups():
     np.testing.assert_allclose(seen, [0.1, 0.1, 0.05, 0.05, 0.025], rtol=1e-6)
 
 
-def test_set_lr_changes_the_step_and_persists_for_constant_lr():
-    tx = optim.sgd(lr=0.1)
+@pytest.mark.parametrize("lr", [0.1, np.float32(0.1), np.logspace(-1, 0, 2)[0]], ids=["float", "np.float32", "np.float64"])
+def test_set_lr_changes_the_step_and_persists_for_constant_lr(lr):
+    # A numpy-scalar lr is a number like a float: before the fix np.float32 ignored set_lr (update -0.1).
+    tx = optim.sgd(lr=lr)
     params = {"w": jnp.zeros(2)}
     state = optim.set_lr(tx.init(params), 0.5)
     updates, state = tx.update({"w": jnp.ones(2)}, state)
@@ -146,3 +148,20 @@ def test_clip_grad_norm_state_and_inf_norm():
     assert float(state.total_norm) == 4.0
     np.testing.assert_allclose(clipped["a"], np.array([1.0, -4.0]) * 2.0 / (4.0 + 1e-6), rtol=1e-6)
     np.testing.assert_allclose(optim.get_total_norm({}), 0.0)
+
+
+def test_amsgrad_beta1_can_be_traced_under_vmap():
+    # torch's beta1 is a group hyperparameter, swept like the lr. Before the fix, amsgrad's bias
+    # correction compared the traced β1 to 0.0 in Python (TracerBoolConversionError).
+    params, g = jnp.ones(3), jnp.arange(3.0)
+
+    def run(b1):
+        tx = optim.adam(lr=0.1, betas=(b1, 0.99), amsgrad=True)
+        s = tx.init(params)
+        for _ in range(3):
+            u, s = tx.update(g, s, params)
+        return u
+
+    swept = jax.jit(jax.vmap(run))(jnp.array([0.5, 0.9]))
+    for i, b1 in enumerate((0.5, 0.9)):
+        np.testing.assert_allclose(swept[i], run(b1), rtol=1e-6)

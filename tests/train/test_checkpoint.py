@@ -92,3 +92,24 @@ def test_nan_loss_stops_with_epoch_and_step_and_keeps_the_last_good_checkpoint(k
     state, extra = load_checkpoint(tmp_path / "checkpoint.msgpack", TrainState.create(mlp(), tx, key))
     assert extra["epoch"] == 1 and int(state.step) == 4
     assert all(np.all(np.isfinite(leaf)) for leaf in jax.tree.leaves(state.params))
+
+
+def test_nan_in_the_first_epoch_does_not_claim_a_good_checkpoint(key, tmp_path):
+    tx = optax.chain(optax.sgd(0.1), _nan_after(1))
+    with pytest.raises(NonFiniteLossError, match=r"at epoch 1, step 3 of 4 .*No checkpoint was written") as err:
+        fit(mlp(), tx, (X, Y), (VX, VY), epochs=2, key=key, out_dir=tmp_path, **KW)
+    assert "last good checkpoint" not in str(err.value) and not (tmp_path / "checkpoint.msgpack").exists()
+
+
+def test_a_flipped_bit_in_a_weight_is_caught_not_loaded(key, tmp_path):
+    # Such bytes still parse as msgpack: before the SHA-256 they loaded silently as a different weight.
+    state = TrainState.create(mlp(), optax.adam(1e-3), key)
+    path = tmp_path / "checkpoint.msgpack"
+    save_checkpoint(path, state, {"epoch": 1})
+    data = bytearray(path.read_bytes())
+    at = bytes(data).find(np.asarray(state.params["0"]["weight"]).tobytes())
+    assert at > 0
+    data[at + 5] ^= 0x10
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="truncated or corrupt.*SHA-256 does not match"):
+        load_checkpoint(path, state)

@@ -5,6 +5,7 @@ import optax
 import pytest
 
 from jaxdl import optim
+from jaxdl.optim import lr_scheduler as sched
 from jaxdl.train import fit, sweep
 from tests.helpers import assert_close
 from tests.train._common import blobs, mlp
@@ -40,6 +41,17 @@ def test_jaxdl_optim_lr_can_be_swept():
                 batch_size=32)
     assert [float(optim.get_lr(jax.tree.map(lambda v: v[i], res.states.opt_state))) for i in (0, 1)] == \
         pytest.approx([1e-3, 1e-1])
+
+
+def test_a_swept_lr_inside_a_schedule_is_each_copys_own():
+    # The update must use the copy's schedule StepLR(lr_i), not configs[0]'s: before the fix every copy
+    # followed lr=1e-3's schedule from the second update on (lr after 2 epochs: 2.5e-4 for both copies).
+    make = lambda lr: optim.sgd(lr=sched.StepLR(lr, step_size=3, gamma=0.5))  # noqa: E731
+    res = sweep(mlp(), make, {"lr": np.array([1e-3, 0.2])}, [0], (X, Y), epochs=2, batch_size=16)
+    lrs = [float(optim.get_lr(jax.tree.map(lambda v: v[i], res.states.opt_state))) for i in (0, 1)]
+    assert lrs == pytest.approx([1e-3 * 0.25, 0.2 * 0.25])  # 8 updates: StepLR at count 8 = lr·0.5²
+    single = fit(mlp(), make(0.2), (X, Y), epochs=2, batch_size=16, key=jax.random.key(0), progress=False)
+    assert_close(jax.tree.map(lambda leaf: leaf[1], res.states.params), single.state.params, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("make, hparams, match", [
