@@ -71,6 +71,71 @@ def matmul_ceiling(n: int = 2048, reps: int = 10, dtype=jnp.float32) -> float:
     return 2 * n**3 / statistics.median(ts) / 1e9
 
 
+def jax_batches(xs, ys):
+    """Numpy batches (S, B, ...) as a list of S (x, y) device arrays: what a jit-loop variant steps through."""
+    return [(jnp.asarray(x), jnp.asarray(y)) for x, y in zip(xs, ys)]
+
+
+def jax_stacked(xs, ys):
+    """Numpy batches (S, B, ...) as two stacked device arrays: what a ``lax.scan`` variant scans over."""
+    return jnp.asarray(xs), jnp.asarray(ys)
+
+
+class JaxdlVariant:
+    """jaxdl's own training step on ``model`` from a torch ``state_dict`` with ``optim.adam(lr)``.
+
+    Loop mode is ``jaxdl.train.make_steps``'s jitted ``train_step``; scan mode is ``lax.scan`` over the same
+    step body (``jaxdl.train._step.train_step_fn``, what ``fit(mode="scan")`` scans each epoch).
+    """
+
+    def __init__(self, model, loss_fn, sd, lr, scan=False, accuracy=True):
+        from jaxdl import optim  # noqa: PLC0415
+        from jaxdl.train import TrainState, make_steps  # noqa: PLC0415
+        from jaxdl.train._step import train_step_fn  # noqa: PLC0415
+
+        self.model, self.tx = model, optim.adam(lr=lr)
+        self.sd, self.scan, self.TrainState = sd, scan, TrainState
+        if scan:
+            step = train_step_fn(loss_fn, accuracy=accuracy)
+            self.fn = jax.jit(lambda s, xs, ys: jax.lax.scan(lambda s, b: step(s, *b), s, (xs, ys)),
+                              donate_argnums=0)
+        else:
+            self.fn, _ = make_steps(model, self.tx, loss_fn, accuracy=accuracy)
+        self.prepare = jax_stacked if scan else jax_batches
+        self.reset()
+
+    def reset(self):
+        from jaxdl.interop import load_state_dict  # noqa: PLC0415
+
+        params, model_state = load_state_dict(self.model, self.sd)
+        state = self.TrainState.create(self.model, self.tx, jax.random.key(0))
+        self.state = state.replace(params=params, model_state=model_state, opt_state=self.tx.init(params))
+
+    def run(self, data):
+        if self.scan:
+            self.state, metrics = self.fn(self.state, *data)
+            return float(metrics["loss"][-1])
+        for x, y in data:
+            self.state, metrics = self.fn(self.state, x, y)
+        return float(metrics["loss"])
+
+
+def check_same_loss(variants: dict, xs, ys, rtol: float = 1e-4, indent: str = "") -> dict:
+    """Every variant's loss after training on the batches ``xs, ys`` from the same weights must equal torch
+    eager's (within ``rtol``), so that no variant is timed doing less work; the run stops otherwise."""
+    losses = {}
+    for name, v in variants.items():
+        v.reset()
+        losses[name] = v.run(v.prepare(xs, ys))
+        v.reset()
+    ref = losses["torch eager"]
+    bad = {n: l for n, l in losses.items() if not abs(l - ref) <= rtol * abs(ref)}
+    print(f"{indent}loss after {len(xs)} steps: " + ", ".join(f"{n} {l:.6f}" for n, l in losses.items()))
+    if bad:
+        raise SystemExit(f"loss check failed (rtol {rtol}) against torch eager {ref:.6f}: {bad}")
+    return losses
+
+
 def machine() -> str:
     """One line naming the host, for the table's caption."""
     import os  # noqa: PLC0415

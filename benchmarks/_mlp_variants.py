@@ -15,6 +15,8 @@ import numpy as np
 import optax
 from jax import lax
 
+from _harness import JaxdlVariant, jax_batches, jax_stacked
+
 LR = 1e-3
 
 
@@ -58,14 +60,6 @@ class TorchEager:
         return loss.item()
 
 
-def _jax_data(xs, ys):
-    return [(jnp.asarray(x), jnp.asarray(y)) for x, y in zip(xs, ys)]
-
-
-def _jax_stacked(xs, ys):
-    return jnp.asarray(xs), jnp.asarray(ys)
-
-
 # ---------------------------------------------------------------- plain JAX: dict of arrays, hand-written layers
 def plain_apply(layers, params, bn, x, key):
     """Training-mode forward; BatchNorm as torch (biased var to normalise, unbiased var in the buffer)."""
@@ -107,7 +101,7 @@ class PlainJax:
             self.fn = jax.jit(lambda c, xs, ys: lax.scan(step, c, (xs, ys)), donate_argnums=0)
         else:
             self.fn = jax.jit(lambda c, x, y: step(c, (x, y)), donate_argnums=0)
-        self.prepare = _jax_stacked if scan else _jax_data
+        self.prepare = jax_stacked if scan else jax_batches
         self.reset()
 
     def reset(self):
@@ -125,38 +119,13 @@ class PlainJax:
 
 
 # ---------------------------------------------------------------- jaxdl: nn.Sequential + jaxdl.train steps
-class Jaxdl:
-    def __init__(self, layers, sd, scan=False):
-        from jaxdl import functional as F  # noqa: PLC0415
-        from jaxdl import nn, optim  # noqa: PLC0415
-        from jaxdl.train import TrainState, make_steps  # noqa: PLC0415
-        from jaxdl.train._step import train_step_fn  # noqa: PLC0415  (the step fit's scan mode scans)
+def jaxdl_mlp(layers, sd, scan=False):
+    from jaxdl import functional as F  # noqa: PLC0415
+    from jaxdl import nn  # noqa: PLC0415
 
-        make = {"linear": nn.Linear, "bn": nn.BatchNorm1d, "relu": nn.ReLU, "dropout": nn.Dropout}
-        self.model = nn.Sequential(*(make[kind](*args) for kind, *args in layers))
-        self.tx, self.sd, self.scan, self.TrainState = optim.adam(lr=LR), sd, scan, TrainState
-        if scan:
-            step = train_step_fn(F.cross_entropy)
-            self.fn = jax.jit(lambda s, xs, ys: lax.scan(lambda s, b: step(s, *b), s, (xs, ys)), donate_argnums=0)
-        else:
-            self.fn, _ = make_steps(self.model, self.tx, F.cross_entropy)
-        self.prepare = _jax_stacked if scan else _jax_data
-        self.reset()
-
-    def reset(self):
-        from jaxdl.interop import load_state_dict  # noqa: PLC0415
-
-        params, model_state = load_state_dict(self.model, self.sd)
-        state = self.TrainState.create(self.model, self.tx, jax.random.key(0))
-        self.state = state.replace(params=params, model_state=model_state, opt_state=self.tx.init(params))
-
-    def run(self, data):
-        if self.scan:
-            self.state, metrics = self.fn(self.state, *data)
-            return float(metrics["loss"][-1])
-        for x, y in data:
-            self.state, metrics = self.fn(self.state, x, y)
-        return float(metrics["loss"])
+    make = {"linear": nn.Linear, "bn": nn.BatchNorm1d, "relu": nn.ReLU, "dropout": nn.Dropout}
+    model = nn.Sequential(*(make[kind](*args) for kind, *args in layers))
+    return JaxdlVariant(model, F.cross_entropy, sd, LR, scan=scan)
 
 
 # ---------------------------------------------------------------- flax.linen
@@ -194,7 +163,7 @@ class FlaxLinen:
             return optax.apply_updates(params, updates), stats, opt_state, t + 1, loss
 
         self.fn = jax.jit(step, donate_argnums=(0, 1, 2))
-        self.prepare = _jax_data
+        self.prepare = jax_batches
         self.reset()
 
     def reset(self):
@@ -234,7 +203,7 @@ class Equinox:
             return eqx.apply_updates(model, updates), state, opt_state, t + 1, loss
 
         self.fn = step
-        self.prepare = _jax_data
+        self.prepare = jax_batches
         self.reset()
 
     def reset(self):
@@ -264,8 +233,8 @@ class Equinox:
 
 
 VARIANTS = {
-    "jaxdl loop": lambda layers, sd: Jaxdl(layers, sd, scan=False),
-    "jaxdl scan": lambda layers, sd: Jaxdl(layers, sd, scan=True),
+    "jaxdl loop": lambda layers, sd: jaxdl_mlp(layers, sd, scan=False),
+    "jaxdl scan": lambda layers, sd: jaxdl_mlp(layers, sd, scan=True),
     "torch eager": lambda layers, sd: TorchEager(layers, sd),
     "torch.compile": lambda layers, sd: TorchEager(layers, sd, compile=True),
     "flax.linen jit loop": FlaxLinen,

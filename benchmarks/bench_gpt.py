@@ -39,7 +39,8 @@ import numpy as np
 import optax
 from jax import lax
 
-from _harness import Variant, first_call, fmt, machine, run_rounds, table
+from _harness import (JaxdlVariant, Variant, check_same_loss, first_call, fmt, jax_batches, jax_stacked, machine,
+                      run_rounds, table)
 
 CFG = {"vocab_size": 65, "context_length": 64, "emb_dim": 128, "n_heads": 4, "n_layers": 4, "drop_rate": 0.0,
        "qkv_bias": False}
@@ -66,14 +67,6 @@ def state_dict_numpy(cfg=CFG, seed=0):
 
     torch.manual_seed(seed)
     return {k: np.array(v.detach().numpy(), copy=True) for k, v in torch_gpt(cfg).state_dict().items()}
-
-
-def _jax_list(xs, ys):
-    return [(jnp.asarray(x), jnp.asarray(y)) for x, y in zip(xs, ys)]
-
-
-def _jax_stacked(xs, ys):
-    return jnp.asarray(xs), jnp.asarray(ys)
 
 
 # ---------------------------------------------------------------- torch eager / torch.compile
@@ -108,36 +101,10 @@ class TorchGPT:
 
 
 # ---------------------------------------------------------------- jaxdl: nn.GPT + jaxdl.train steps
-class JaxdlGPT:
-    def __init__(self, sd, scan=False):
-        from jaxdl import nn, optim  # noqa: PLC0415
-        from jaxdl.train import TrainState, make_steps  # noqa: PLC0415
-        from jaxdl.train._step import train_step_fn  # noqa: PLC0415  (the step fit's scan mode scans)
+def jaxdl_gpt(sd, scan=False):
+    from jaxdl import nn  # noqa: PLC0415
 
-        self.model, self.tx = nn.GPT.from_config(CFG), optim.adam(lr=LR)
-        self.sd, self.scan, self.TrainState = sd, scan, TrainState
-        if scan:
-            step = train_step_fn(nn.lm_loss, accuracy=False)
-            self.fn = jax.jit(lambda s, xs, ys: lax.scan(lambda s, b: step(s, *b), s, (xs, ys)), donate_argnums=0)
-        else:
-            self.fn, _ = make_steps(self.model, self.tx, nn.lm_loss, accuracy=False)
-        self.prepare = _jax_stacked if scan else _jax_list
-        self.reset()
-
-    def reset(self):
-        from jaxdl.interop import load_state_dict  # noqa: PLC0415
-
-        params, model_state = load_state_dict(self.model, self.sd)
-        state = self.TrainState.create(self.model, self.tx, jax.random.key(0))
-        self.state = state.replace(params=params, model_state=model_state, opt_state=self.tx.init(params))
-
-    def run(self, data):
-        if self.scan:
-            self.state, metrics = self.fn(self.state, *data)
-            return float(metrics["loss"][-1])
-        for x, y in data:
-            self.state, metrics = self.fn(self.state, x, y)
-        return float(metrics["loss"])
+    return JaxdlVariant(nn.GPT.from_config(CFG), nn.lm_loss, sd, LR, scan=scan, accuracy=False)
 
 
 # ---------------------------------------------------------------- plain JAX: dict of arrays named as torch's
@@ -190,7 +157,7 @@ class PlainJax:
             self.fn = jax.jit(lambda c, xs, ys: lax.scan(step, c, (xs, ys)), donate_argnums=0)
         else:
             self.fn = jax.jit(lambda c, x, y: step(c, (x, y)), donate_argnums=0)
-        self.prepare = _jax_stacked if scan else _jax_list
+        self.prepare = jax_stacked if scan else jax_batches
         self.reset()
 
     def reset(self):
@@ -252,7 +219,7 @@ class FlaxLinen:
             return optax.apply_updates(params, updates), opt_state, loss
 
         self.fn = jax.jit(step, donate_argnums=(0, 1))
-        self.prepare = _jax_list
+        self.prepare = jax_batches
         self.reset()
 
     def reset(self):
@@ -277,8 +244,8 @@ class FlaxLinen:
 
 
 VARIANTS = {
-    "jaxdl loop": lambda sd: JaxdlGPT(sd, scan=False),
-    "jaxdl scan": lambda sd: JaxdlGPT(sd, scan=True),
+    "jaxdl loop": lambda sd: jaxdl_gpt(sd, scan=False),
+    "jaxdl scan": lambda sd: jaxdl_gpt(sd, scan=True),
     "torch eager": lambda sd: TorchGPT(sd),
     "torch.compile": lambda sd: TorchGPT(sd, compile=True),
     "flax.linen jit loop": FlaxLinen,
@@ -291,22 +258,6 @@ def tokens(steps, seed):
     """``steps`` batches of next-token pairs: x = seq[:, :-1], y = seq[:, 1:] of random token sequences."""
     seq = np.random.default_rng(seed).integers(0, CFG["vocab_size"], (steps, BATCH, CFG["context_length"] + 1))
     return seq[:, :, :-1].astype(np.int32), seq[:, :, 1:].astype(np.int32)
-
-
-def check_same_loss(objs, rtol=1e-4):
-    """Every variant's loss at the 10th step from the same weights and batches must equal torch eager's."""
-    xs, ys = tokens(10, seed=1)
-    losses = {}
-    for name, v in objs.items():
-        v.reset()
-        losses[name] = v.run(v.prepare(xs, ys))
-        v.reset()
-    ref = losses["torch eager"]
-    bad = {n: l for n, l in losses.items() if not abs(l - ref) <= rtol * abs(ref)}
-    print("loss after 10 steps: " + ", ".join(f"{n} {l:.6f}" for n, l in losses.items()))
-    if bad:
-        raise SystemExit(f"loss check failed (rtol {rtol}) against torch eager {ref:.6f}: {bad}")
-    return losses
 
 
 def main(argv=None):
@@ -350,7 +301,7 @@ def main(argv=None):
         variants.append(var)
     print("first call (s): " + ", ".join(f"{v.name} {v.first_call_s:.2f}" for v in variants))
 
-    check_same_loss(objs)
+    check_same_loss(objs, *tokens(10, seed=1))
 
     for var in variants:
         v = objs[var.name]

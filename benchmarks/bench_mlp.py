@@ -21,7 +21,7 @@ import time
 import jax
 import numpy as np
 
-from _harness import Variant, first_call, fmt, machine, matmul_ceiling, run_rounds, table
+from _harness import Variant, check_same_loss, first_call, fmt, machine, matmul_ceiling, run_rounds, table
 from _mlp_variants import VARIANTS, state_dict_numpy
 
 JAXDL = ("jaxdl loop", "jaxdl scan")
@@ -47,22 +47,11 @@ def n_params(layers):
                for kind, *args in layers)
 
 
-def check_same_loss(variants, layers, batch, rtol=1e-4):
-    """All variants' loss at the 10th step from the same weights and batches must agree with torch eager's."""
+def equal_work_data(layers, batch, steps=10):
+    """The batches of the equal-work check: ``steps`` standard-normal inputs and random class targets."""
     rng = np.random.default_rng(1)
-    xs = rng.standard_normal((10, batch, layers[0][1]), dtype=np.float32)
-    ys = rng.integers(0, layers[-1][2], (10, batch)).astype(np.int32)
-    losses = {}
-    for name, v in variants.items():
-        v.reset()
-        losses[name] = v.run(v.prepare(xs, ys))
-        v.reset()
-    ref = losses["torch eager"]
-    bad = {n: l for n, l in losses.items() if not abs(l - ref) <= rtol * abs(ref)}
-    print("  loss after 10 steps: " + ", ".join(f"{n} {l:.6f}" for n, l in losses.items()))
-    if bad:
-        raise SystemExit(f"loss check failed (rtol {rtol}) against torch eager {ref:.6f}: {bad}")
-    return losses
+    xs = rng.standard_normal((steps, batch, layers[0][1]), dtype=np.float32)
+    return xs, rng.integers(0, layers[-1][2], (steps, batch)).astype(np.int32)
 
 
 def bench_workload(name, rounds, quick, ceiling):
@@ -86,9 +75,10 @@ def bench_workload(name, rounds, quick, ceiling):
     print("  first call (s): " + ", ".join(f"{v.name} {v.first_call_s:.2f}" for v in variants))
 
     if p:  # dropout masks differ between frameworks, so the equal-work check runs the same net at p=0
-        check_same_loss({n: make(mlp(sizes, bn, 0.0), sd) for n, make in VARIANTS.items()}, layers, batch)
+        check_same_loss({n: make(mlp(sizes, bn, 0.0), sd) for n, make in VARIANTS.items()},
+                        *equal_work_data(layers, batch), indent="  ")
     else:
-        check_same_loss(objs, layers, batch, rtol=1e-3 if name == "w2" else 1e-4)
+        check_same_loss(objs, *equal_work_data(layers, batch), rtol=1e-3 if name == "w2" else 1e-4, indent="  ")
 
     for var in variants:
         v = objs[var.name]
