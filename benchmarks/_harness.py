@@ -71,6 +71,29 @@ def matmul_ceiling(n: int = 2048, reps: int = 10, dtype=jnp.float32) -> float:
     return 2 * n**3 / statistics.median(ts) / 1e9
 
 
+CEILING = "XLA 2048³ dot"
+
+
+def matmul_variant(steps: int, n: int = 2048, dtype=jnp.float32) -> Variant:
+    """The ceiling as a variant, to time inside a workload's rounds: ``steps`` jitted ``n×n @ n×n`` per block.
+
+    Its GFLOP/s is ``2·n³ / median s per dot``; measured interleaved with the training variants, it sees the
+    same drift (this shared machine's 2048³ rate moved by 30% between the start and end of one run).
+    """
+    a = jax.random.normal(jax.random.key(0), (n, n), dtype)
+    b = jax.random.normal(jax.random.key(1), (n, n), dtype)
+    dot = jax.jit(jnp.dot)
+
+    def block():
+        for _ in range(steps):
+            c = dot(a, b)
+        c.block_until_ready()
+
+    var = Variant(CEILING, steps, block)
+    first_call(var)
+    return var
+
+
 def jax_batches(xs, ys):
     """Numpy batches (S, B, ...) as a list of S (x, y) device arrays: what a jit-loop variant steps through."""
     return [(jnp.asarray(x), jnp.asarray(y)) for x, y in zip(xs, ys)]

@@ -152,12 +152,17 @@ def main(argv) -> int:
     p.add_argument("--resume", action="store_true", help="continue from the output folder's checkpoint")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = p.parse_args(argv)
+    from jaxdl.train import CheckpointError, NonFiniteLossError  # noqa: PLC0415
+
     try:
         cfg = load_config(args.config, args.set)
         res = run_train(cfg, args.out, args.resume, not args.no_progress)
     except ConfigError as err:
         print(f"jaxdl: error: {err}", file=sys.stderr)
         return 2
+    except (CheckpointError, NonFiniteLossError) as err:  # a bad --resume file, a diverged run: one line, no traceback
+        print(f"jaxdl: error: {err}", file=sys.stderr)
+        return 1
     if "unigram_entropy" in res:  # a language model: its loss per epoch beside the no-context baseline
         for h in res["history"]:
             print(f"epoch {h['epoch']}: train_loss {h['train_loss']:.4f}  val_loss {h['val_loss']:.4f}  "

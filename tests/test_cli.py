@@ -86,3 +86,35 @@ def test_model_only_gpt_config_is_one_line_exit_2(capsys):
     assert main(["train", "configs/gpt2_124m.toml"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("jaxdl: error: ") and "no [train] table" in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("damage,words", [
+    ("truncate", "is truncated or corrupt"),
+    ("other_model", "does not match this model/optimizer"),
+])
+def test_resume_from_bad_checkpoint_is_one_line_exit_1(damage, words, tmp_path, capsys):
+    out = str(tmp_path / "run")
+    args = ["train", "configs/logreg_moons.toml", "--out", out, "--no-progress", "--set", "train.epochs=1"]
+    assert main(args) == 0
+    ckpt = os.path.join(out, "checkpoint.msgpack")
+    if damage == "truncate":
+        with open(ckpt, "r+b") as f:
+            f.truncate(os.path.getsize(ckpt) // 2)
+    else:  # the same folder resumed with a wider model: the saved weights have other shapes
+        args += ["--set", "model.hidden=[8]"]
+    with open(ckpt, "rb") as f:
+        before = f.read()
+    capsys.readouterr()
+    assert main(args + ["--resume"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("jaxdl: error: ") and words in err and ckpt in err and err.count("\n") == 1, err
+    with open(ckpt, "rb") as f:
+        assert f.read() == before  # the user's file is left as it was
+
+
+def test_diverged_run_is_one_line_exit_1(tmp_path, capsys):
+    args = ["train", "configs/digits_mlp.toml", "--out", str(tmp_path / "run"), "--no-progress",
+            "--set", "train.epochs=2", "--set", "optim.lr=1e30"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("jaxdl: error: ") and "loss is" in err and err.count("\n") == 1, err

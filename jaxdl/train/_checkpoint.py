@@ -11,7 +11,11 @@ import numpy as np
 from flax import serialization
 
 CORRUPT_MSG = ("checkpoint {path} is truncated or corrupt ({err}); it was not loaded. Delete it or restore a copy, "
-               "or pass resume=False to start over")
+               "or start over (fit's resume=False; jaxdl train without --resume)")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be loaded: truncated, corrupt, or made for another model/optimizer."""
 
 
 def _is_typed_key(x) -> bool:
@@ -59,8 +63,8 @@ def _digest(state_dict, extra_json: str) -> str:
 def load_checkpoint(path, target):
     """Read a checkpoint written by ``save_checkpoint`` into the structure of ``target`` (a TrainState).
 
-    Returns ``(state, extra)``. Raises FileNotFoundError when missing, ValueError when the file is truncated,
-    corrupt or does not match ``target``'s structure (the message names the file).
+    Returns ``(state, extra)``. Raises FileNotFoundError when missing, CheckpointError (a ValueError) when the
+    file is truncated, corrupt or does not match ``target``'s structure (the message names the file).
     """
     with open(path, "rb") as f:
         data = f.read()
@@ -72,13 +76,13 @@ def load_checkpoint(path, target):
             raise ValueError("its SHA-256 does not match its contents")  # files written before the digest: no check
         extra = json.loads(payload["extra"])
     except Exception as err:  # msgpack raises several unrelated types on bad bytes
-        raise ValueError(CORRUPT_MSG.format(path=path, err=f"{type(err).__name__}: {err}")) from err
+        raise CheckpointError(CORRUPT_MSG.format(path=path, err=f"{type(err).__name__}: {err}")) from err
     template = _raw_keys(target)
     try:
         restored = serialization.from_state_dict(template, payload["state"])
         _check_shapes(template, restored)
     except ValueError as err:
-        raise ValueError(f"checkpoint {path} does not match this model/optimizer: {err}") from err
+        raise CheckpointError(f"checkpoint {path} does not match this model/optimizer: {err}") from err
     leaves, treedef = jax.tree.flatten(target)
     new = [jax.random.wrap_key_data(np.asarray(r), impl=jax.random.key_impl(t)) if _is_typed_key(t)
            else np.asarray(r, dtype=np.asarray(t).dtype) for t, r in zip(leaves, jax.tree.leaves(restored))]
