@@ -17,7 +17,8 @@ import jax.numpy as jnp
 
 from jaxdl.optim import _validate as V
 
-__all__ = ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "OneCycleLR", "SequentialLR"]
+__all__ = ["LambdaLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR",
+           "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR", "SequentialLR"]
 
 _frozen = dataclasses.dataclass(frozen=True)
 
@@ -33,6 +34,29 @@ def _epoch(count, steps_per_epoch: int):
 def _check_common(lr, steps_per_epoch):
     V.check_lr(lr)
     V.check_positive_int("steps_per_epoch", steps_per_epoch)
+
+
+@_frozen
+class LambdaLR:
+    """lr·lr_lambda(t), as ``torch.optim.lr_scheduler.LambdaLR``.
+
+    ``lr_lambda`` receives the epoch t as a traced integer array, so write it with jnp / operators
+    (``lambda t: jnp.minimum(1.0, (t + 1) / 10)``, not Python's ``min``). One function for all parameters:
+    torch's per-param-group list of lambdas has no counterpart here (build one schedule per group instead).
+    """
+
+    lr: float
+    lr_lambda: object
+    steps_per_epoch: int = 1
+
+    def __post_init__(self):
+        _check_common(self.lr, self.steps_per_epoch)
+        if not callable(self.lr_lambda):
+            raise TypeError(f"LambdaLR: lr_lambda must be a function of the epoch, got {self.lr_lambda!r}")
+
+    def __call__(self, count):
+        t = jnp.asarray(count) // self.steps_per_epoch
+        return self.lr * _float(self.lr_lambda(t))
 
 
 @_frozen
@@ -87,6 +111,26 @@ class ExponentialLR:
 
 
 @_frozen
+class PolynomialLR:
+    """lr·(1 - min(t, total_iters)/total_iters)^power, as ``PolynomialLR`` (defaults total_iters = 5, power = 1)."""
+
+    lr: float
+    total_iters: int = 5
+    power: float = 1.0
+    steps_per_epoch: int = 1
+
+    def __post_init__(self):
+        _check_common(self.lr, self.steps_per_epoch)
+        V.check_positive_int("total_iters", self.total_iters)
+
+    def __call__(self, count):
+        t = jnp.minimum(_epoch(count, self.steps_per_epoch), self.total_iters)
+        # (T - t)/T rather than 1 - t/T: XLA turns /T into ·(1/T), and in float32 1 - T·(1/T) can be -1e-8,
+        # which a fractional power makes NaN; T - t is an exact integer, 0 at the end as torch's.
+        return self.lr * jnp.power((self.total_iters - t) / self.total_iters, self.power)
+
+
+@_frozen
 class CosineAnnealingLR:
     """η_min + (lr - η_min)(1 + cos(πt/T_max))/2, as ``CosineAnnealingLR``.
 
@@ -106,6 +150,71 @@ class CosineAnnealingLR:
     def __call__(self, count):
         t = _epoch(count, self.steps_per_epoch)
         return self.eta_min + (self.lr - self.eta_min) * (1 + jnp.cos(math.pi * t / self.T_max)) / 2
+
+@_frozen
+class CosineAnnealingWarmRestarts:
+    """η_min + (lr - η_min)(1 + cos(π·T_cur/T_i))/2, as ``CosineAnnealingWarmRestarts`` (SGDR).
+
+    The first cycle lasts T_0 epochs and each next one T_mult times longer; T_cur counts the epochs since
+    the last restart. Computed in closed form from the integer epoch (the cycle is found by comparing it
+    with the exact restart epochs), equal to torch's step-by-step ``step()`` without an epoch argument. For
+    torch's fractional ``step(epoch + i / iters)`` use, count T_0 in updates with steps_per_epoch=1.
+    """
+
+    lr: float
+    T_0: int
+    T_mult: int = 1
+    eta_min: float = 0.0
+    steps_per_epoch: int = 1
+
+    def __post_init__(self):
+        _check_common(self.lr, self.steps_per_epoch)
+        if isinstance(self.T_0, bool) or not isinstance(self.T_0, int) or self.T_0 <= 0:
+            raise ValueError(f"Expected positive integer T_0, but got {self.T_0}")
+        if isinstance(self.T_mult, bool) or not isinstance(self.T_mult, int) or self.T_mult < 1:
+            raise ValueError(f"Expected integer T_mult >= 1, but got {self.T_mult}")
+        if isinstance(self.eta_min, bool) or not isinstance(self.eta_min, (float, int)):
+            raise ValueError(f"Expected float or int eta_min, but got {self.eta_min} of type {type(self.eta_min)}")
+
+    def _restarts(self):
+        """Epochs at which cycles start (0 first) and their lengths, up to the int32 range of the count."""
+        starts, lengths = [0], [self.T_0]
+        while self.T_mult > 1 and starts[-1] + lengths[-1] < 2**31 - 1:
+            starts.append(starts[-1] + lengths[-1])
+            lengths.append(lengths[-1] * self.T_mult)
+        return starts, lengths
+
+    def __call__(self, count):
+        t = jnp.asarray(count) // self.steps_per_epoch
+        if self.T_mult == 1:
+            t_cur, t_i = t % self.T_0, self.T_0
+        else:
+            starts, lengths = self._restarts()
+            cycle = sum((t >= s).astype(jnp.int32) for s in starts[1:])
+            t_cur = t - jnp.asarray(starts, t.dtype)[cycle]
+            t_i = jnp.asarray(lengths, jnp.result_type(float))[cycle]
+        return self.eta_min + (self.lr - self.eta_min) * (1 + jnp.cos(math.pi * _float(t_cur) / t_i)) / 2
+
+
+@_frozen
+class ConstantLR:
+    """lr·factor for t < total_iters, then lr, as ``ConstantLR`` (defaults factor = 1/3, total_iters = 5)."""
+
+    lr: float
+    factor: float = 1.0 / 3
+    total_iters: int = 5
+    steps_per_epoch: int = 1
+
+    def __post_init__(self):
+        _check_common(self.lr, self.steps_per_epoch)
+        if not 0.0 <= self.factor <= 1.0:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        if isinstance(self.total_iters, bool) or not isinstance(self.total_iters, int) or self.total_iters < 0:
+            raise ValueError(f"Expected non-negative integer total_iters, but got {self.total_iters!r}")
+
+    def __call__(self, count):
+        t = _epoch(count, self.steps_per_epoch)
+        return self.lr * jnp.where(t < self.total_iters, self.factor, 1.0)
 
 
 @_frozen

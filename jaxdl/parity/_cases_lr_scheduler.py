@@ -60,11 +60,27 @@ def _schedules(env):
         (S.SequentialLR([S.ExponentialLR(0.1, gamma=0.9), S.StepLR(0.1, 4), S.ExponentialLR(0.1, gamma=0.8)], [6, 14]),
          lambda o: L.SequentialLR(o, [L.ExponentialLR(o, gamma=0.9), L.StepLR(o, 4), L.ExponentialLR(o, gamma=0.8)],
                                   milestones=[6, 14]), 25),
+        (S.LambdaLR(0.1, lambda t: 0.95**t), lambda o: L.LambdaLR(o, lambda t: 0.95**t), 30),
+        (S.LambdaLR(0.1, lambda t: jnp.minimum(1.0, (t + 1) / 8)),  # warmup; torch's lambda gets a Python int
+         lambda o: L.LambdaLR(o, lambda t: min(1.0, (t + 1) / 8)), 15),
+        (S.ConstantLR(0.1), lambda o: L.ConstantLR(o), 10),
+        (S.ConstantLR(0.1, factor=0.5, total_iters=3), lambda o: L.ConstantLR(o, factor=0.5, total_iters=3), 8),
+        (S.PolynomialLR(0.1), lambda o: L.PolynomialLR(o), 10),
+        (S.PolynomialLR(0.1, total_iters=12, power=0.9), lambda o: L.PolynomialLR(o, total_iters=12, power=0.9), 20),
+        (S.PolynomialLR(0.1, total_iters=7, power=2.0), lambda o: L.PolynomialLR(o, total_iters=7, power=2.0), 10),
+        (S.CosineAnnealingWarmRestarts(0.1, T_0=5), lambda o: L.CosineAnnealingWarmRestarts(o, T_0=5), 30),
+        (S.CosineAnnealingWarmRestarts(0.1, T_0=3, T_mult=2, eta_min=1e-3),
+         lambda o: L.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=1e-3), 50),
+        (S.CosineAnnealingWarmRestarts(0.1, T_0=1, T_mult=3), lambda o: L.CosineAnnealingWarmRestarts(o, T_0=1, T_mult=3),
+         45),
     ]
     out = [_cmp((_jax_lrs(j, n), _torch_lrs(env, t, n))) for j, t, n in cases]
     # Per-epoch schedules stepped per epoch, 3 updates per epoch: update count c uses torch's epoch c // 3.
     for j, t in ((S.StepLR(0.1, step_size=4, gamma=0.5, steps_per_epoch=3), lambda o: L.StepLR(o, 4, gamma=0.5)),
-                 (S.CosineAnnealingLR(0.1, T_max=6, steps_per_epoch=3), lambda o: L.CosineAnnealingLR(o, T_max=6))):
+                 (S.CosineAnnealingLR(0.1, T_max=6, steps_per_epoch=3), lambda o: L.CosineAnnealingLR(o, T_max=6)),
+                 (S.CosineAnnealingWarmRestarts(0.1, T_0=2, T_mult=2, steps_per_epoch=3),
+                  lambda o: L.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=2)),
+                 (S.PolynomialLR(0.1, total_iters=8, steps_per_epoch=3), lambda o: L.PolynomialLR(o, total_iters=8))):
         out.append(_cmp((_jax_lrs(j, 44), np.repeat(_torch_lrs(env, t, 14), 3)[:45])))
     return out
 

@@ -47,6 +47,13 @@ CASES = [
     (lambda: S.SequentialLR([], []), "SequentialLR expects at least one scheduler, but got no scheduler."),
     (lambda: S.SequentialLR([S.StepLR(0.1, 2), S.StepLR(0.1, 3)], [2, 4]),
      "expects number of schedulers provided to be one more than the number of milestone points"),
+    (lambda: S.ConstantLR(0.1, factor=1.5), "Constant multiplicative factor expected to be between 0 and 1."),
+    (lambda: S.ConstantLR(0.1, total_iters=-1), "Expected non-negative integer total_iters, but got -1"),
+    (lambda: S.PolynomialLR(0.1, total_iters=0), "Expected positive integer total_iters, but got 0"),
+    (lambda: S.CosineAnnealingWarmRestarts(0.1, T_0=0), "Expected positive integer T_0, but got 0"),
+    (lambda: S.CosineAnnealingWarmRestarts(0.1, T_0=5, T_mult=1.5), "Expected integer T_mult >= 1, but got 1.5"),
+    (lambda: S.CosineAnnealingWarmRestarts(0.1, T_0=5, eta_min="0"), "Expected float or int eta_min, but got 0"),
+    (lambda: S.LambdaLR(-1.0, lambda t: 1.0), "Invalid learning rate: -1.0"),
 ]
 
 
@@ -62,6 +69,8 @@ def test_wrong_types_raise_type_error():
         optim.adam(lr="0.1")
     with pytest.raises(TypeError, match="must be a schedule"):
         S.SequentialLR([S.StepLR(0.1, 2), 0.5], [3])
+    with pytest.raises(TypeError, match="lr_lambda must be a function of the epoch, got 0.5"):
+        S.LambdaLR(0.1, 0.5)
     with pytest.raises(TypeError, match="non-empty dict"):
         optim.param_groups({}, {"w": "a"})
 
