@@ -29,15 +29,27 @@ def linear(input, weight, bias=None):
     return out
 
 
-def embedding(input, weight, padding_idx: int | None = None):
+def embedding(input, weight, padding_idx: int | None = None, max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False):
     """weight[input], as torch.nn.functional.embedding; the padding_idx row gets no gradient.
+
+    ``scale_grad_by_freq=True`` divides each row's gradient by how often its index occurs in ``input``, as
+    torch. ``sparse`` only changes the layout of torch's gradient: JAX's is dense, with the same values.
+    ``max_norm`` is not supported: torch renormalises the looked-up rows of ``weight`` in place, a hidden
+    change to the parameters that a pure function cannot make (clip the rows of the weight yourself).
 
     Args:
       input: integer indices of any shape.
       weight: (num_embeddings, embedding_dim).
     """
+    if max_norm is not None:
+        raise NotImplementedError(f"embedding: max_norm={max_norm!r} renormalises rows of weight in place in torch; "
+                                  "jaxdl's functions are pure, so it is not supported (pass max_norm=None)")
+    del norm_type  # only used with max_norm
     if not jnp.issubdtype(jnp.asarray(input).dtype, jnp.integer):
         raise TypeError(f"embedding: input must hold integer indices; got dtype {jnp.asarray(input).dtype}")
+    if jnp.ndim(weight) != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim); got shape {jnp.shape(weight)}")
     num = jnp.shape(weight)[0]
     values = concrete_values(input)
     if values is not None and values.size:
@@ -47,6 +59,10 @@ def embedding(input, weight, padding_idx: int | None = None):
     # (*input.shape, embedding_dim); a traced index outside [0, num) gives NaN (jnp.take's fill), negative ones
     # included (jnp.take would wrap −1 to the last row, where torch raises)
     out = jnp.take(weight, jnp.where(input < 0, num, input), axis=0)
+    if scale_grad_by_freq:
+        counts = jnp.zeros(num, jnp.promote_types(jnp.result_type(weight), jnp.float32))
+        counts = counts.at[jnp.ravel(input)].add(1, mode="drop")
+        out = _scale_grad(out, 1 / jnp.take(counts, input, mode="fill", fill_value=1)[..., None])
     if padding_idx is not None:
         if not -num <= padding_idx < num:
             raise ValueError(f"embedding: padding_idx must be within num_embeddings, in [{-num}, {num}); "
@@ -54,6 +70,23 @@ def embedding(input, weight, padding_idx: int | None = None):
         padding_idx = padding_idx % num
         out = jnp.where((input == padding_idx)[..., None], jax.lax.stop_gradient(out), out)
     return out
+
+
+@jax.custom_vjp
+def _scale_grad(x, scale):
+    """x, with its cotangent multiplied by ``scale`` (broadcast to x) on the way back."""
+    return x
+
+
+def _scale_grad_fwd(x, scale):
+    return x, scale
+
+
+def _scale_grad_bwd(scale, g):
+    return (g * scale).astype(g.dtype), jnp.zeros_like(scale)
+
+
+_scale_grad.defvjp(_scale_grad_fwd, _scale_grad_bwd)
 
 
 def one_hot(tensor, num_classes: int = -1):

@@ -102,6 +102,10 @@ def _embedding(env):
     comps = [compare_function(env, lambda i, w_, p=p: F.embedding(i, w_, p), lambda i, w_, p=p: tF.embedding(i, w_, p),
                               [idx, w], diff_argnums=(1,)) for p in (None, 1, -1)]  # padding row: no gradient
     comps.append(compare_function(env, F.embedding, tF.embedding, [np.array(4), w], diff_argnums=(1,)))
+    for p in (None, 0):  # each row's gradient divided by its index's count in the batch (row 1: 3, rows 0: 3)
+        comps.append(compare_function(
+            env, lambda i, w_, p=p: F.embedding(i, w_, p, scale_grad_by_freq=True, sparse=True),
+            lambda i, w_, p=p: tF.embedding(i, w_, p, scale_grad_by_freq=True), [idx, w], diff_argnums=(1,)))
     return comps
 
 

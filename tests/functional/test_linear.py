@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from jaxdl import functional as F
+from jaxdl import nn
 from tests.helpers import assert_close
 
 
@@ -40,6 +41,21 @@ def test_embedding_errors_and_padding_gradient():
     np.testing.assert_array_equal(np.asarray(g), np.array([[1.0] * 3, [0.0] * 3, [0.0] * 3, [1.0] * 3]))
     assert F.embedding(idx, w).shape == (4, 3)
     assert jax.jit(F.embedding)(idx, w).shape == (4, 3)
+    with pytest.raises(NotImplementedError, match="max_norm=1.0 renormalises rows of weight in place"):
+        F.embedding(idx, w, max_norm=1.0)
+    with pytest.raises(NotImplementedError, match="max_norm=2.0"):
+        nn.Embedding(4, 3, max_norm=2.0)
+    with pytest.raises(ValueError, match=r"weight must be 2-D \(num_embeddings, embedding_dim\); got shape \(12,\)"):
+        F.embedding(idx, w.ravel())
+
+
+def test_embedding_scale_grad_by_freq_under_jit_and_vmap():
+    # row 2 is looked up twice: its gradient (ones) is divided by 2; a batch of inputs counts per example
+    w, idx = jnp.arange(12.0).reshape(4, 3), jnp.array([[0, 2, 2, 3], [1, 1, 1, 1]])
+    grad = jax.jit(jax.vmap(jax.grad(lambda w_, i: jnp.sum(F.embedding(i, w_, scale_grad_by_freq=True))),
+                            in_axes=(None, 0)))(w, idx)
+    np.testing.assert_array_equal(np.asarray(grad[0, :, 0]), [1.0, 0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(np.asarray(grad[1, :, 0]), [0.0, 1.0, 0.0, 0.0])
 
 
 def test_traced_negative_embedding_index_is_not_wrapped():
