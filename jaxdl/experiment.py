@@ -113,7 +113,7 @@ def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, pro
     """
     import jax  # noqa: PLC0415
 
-    from jaxdl.train import fit  # noqa: PLC0415
+    from jaxdl.train import CheckpointError, fit  # noqa: PLC0415
 
     if cfg.raw.get("model", {}).get("kind") == "gpt":
         from jaxdl.generate import train_char_gpt  # noqa: PLC0415
@@ -123,9 +123,11 @@ def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, pro
                               "`jaxdl params CONFIG`); configs/gpt_char.toml is one that trains")
 
         try:
-            result, _, entropy = train_char_gpt(cfg.raw, out_dir=out_dir, progress=progress)
+            result, _, entropy = train_char_gpt(cfg.raw, out_dir=out_dir, resume=resume, progress=progress)
         except KeyError as err:  # the GPT trainer validates its own tables; a missing one is a config error
             raise ConfigError(f"gpt config: missing key {err}") from None
+        except CheckpointError:  # a bad --resume file is not a config error
+            raise
         except (ValueError, TypeError) as err:
             raise ConfigError(f"[model] kind = 'gpt': {err}") from None
         return {"history": result.history, "val_acc": result.history[-1]["val_acc"], "test_acc": None,

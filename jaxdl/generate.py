@@ -156,18 +156,21 @@ def run_params(argv) -> int:
     return 0
 
 
-def train_char_gpt(config: dict, *, out_dir: str | None = None, progress: bool = True):
+def train_char_gpt(config: dict, *, out_dir: str | None = None, resume: bool = False, progress: bool = True):
     """Train a character-level GPT as configs/gpt_char.toml describes; returns (FitResult, vocab, val_entropy).
 
     ``config`` has tables model (the GPT keys but vocab_size, which comes from the corpus), data (num_chars,
     val_fraction) and train (epochs, batch_size, lr, weight_decay, seed, out_dir). Writes gpt.json (model
-    config + vocabulary, for ``jaxdl sample``) next to fit's checkpoints. The loss is nn.lm_loss: cross_entropy
-    over (B·T, V); the reported accuracy is per character.
+    config + vocabulary, for ``jaxdl sample``) next to fit's checkpoints, atomically. The loss is nn.lm_loss:
+    cross_entropy over (B·T, V); the reported accuracy is per character. ``resume=True`` continues from
+    out_dir's checkpoint (fit's resume); it refuses, before writing anything, when out_dir's gpt.json
+    describes another model or vocabulary than ``config``.
     """
     from jaxdl import optim  # noqa: PLC0415
     from jaxdl.data import char_lm_data, stdlib_corpus, unigram_entropy  # noqa: PLC0415
     from jaxdl.nn import GPT, lm_loss  # noqa: PLC0415
     from jaxdl.train import fit  # noqa: PLC0415
+    from jaxdl.train._checkpoint import write_atomically  # noqa: PLC0415
 
     mcfg = {k: v for k, v in config["model"].items() if k != "kind"}
     data, tcfg = config.get("data", {}), config["train"]
@@ -176,10 +179,28 @@ def train_char_gpt(config: dict, *, out_dir: str | None = None, progress: bool =
     model = GPT.from_config({**mcfg, "vocab_size": vocab.size})
     out_dir = out_dir or tcfg.get("out_dir")
     if out_dir:
+        side_car = {"model": model.config(), "vocab": vocab.chars}
+        _check_resumable(os.path.join(out_dir, SIDE_CAR), side_car, resume)
         os.makedirs(out_dir, exist_ok=True)
-        with open(os.path.join(out_dir, SIDE_CAR), "w") as f:
-            json.dump({"model": model.config(), "vocab": vocab.chars}, f)
+        write_atomically(os.path.join(out_dir, SIDE_CAR), json.dumps(side_car).encode())
     tx = optim.adamw(lr=tcfg.get("lr", 1e-3), weight_decay=tcfg.get("weight_decay", 0.1))
     result = fit(model, tx, train, val, loss_fn=lm_loss, epochs=tcfg["epochs"], batch_size=tcfg["batch_size"],
-                 key=jax.random.key(tcfg.get("seed", 0)), out_dir=out_dir, progress=progress)
+                 key=jax.random.key(tcfg.get("seed", 0)), out_dir=out_dir, resume=resume, progress=progress)
     return result, vocab, unigram_entropy(val[1], vocab.size)
+
+
+def _check_resumable(path, side_car: dict, resume: bool) -> None:
+    """With resume, an existing gpt.json must describe the same model and vocabulary as this config."""
+    if not (resume and os.path.exists(path)):
+        return
+    with open(path) as f:
+        try:
+            saved = json.load(f)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} is not valid JSON ({err}); it was left as it is") from None
+    if saved != json.loads(json.dumps(side_car)):
+        diff = sorted(k for k in set(saved.get("model", {})) | set(side_car["model"])
+                      if saved.get("model", {}).get(k) != side_car["model"].get(k))
+        what = f"model keys {diff}" if diff else "vocabulary"
+        raise ValueError(f"resume: {path} was written for another {what} than this config; it and the "
+                         "checkpoints were left as they are (resume with the config that made them)")

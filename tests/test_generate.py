@@ -123,3 +123,33 @@ def test_train_char_gpt_beats_the_unigram_entropy_then_sample(tmp_path, capsys):
                      "--max-new-tokens", "10"]) == 0
     assert capsys.readouterr().out.startswith("de")
     assert cli_main(["train", str(tmp_path / "missing.toml")]) == 2
+
+
+def test_gpt_config_resumes_and_refuses_another_model(tmp_path, capsys):
+    import json
+
+    config = tmp_path / "tiny.toml"
+    config.write_text(
+        '[model]\nkind = "gpt"\ncontext_length = 8\nemb_dim = 16\nn_heads = 2\nn_layers = 1\ndrop_rate = 0.0\n'
+        'qkv_bias = false\n[data]\nnum_chars = 6000\nval_fraction = 0.2\n'
+        '[train]\nepochs = 1\nbatch_size = 16\nlr = 3e-3\nweight_decay = 0.1\nseed = 0\n')
+    out = tmp_path / "run"
+    args = ["train", str(config), "--out", str(out), "--no-progress"]
+    assert cli_main(args) == 0
+    side_car, first = (out / "gpt.json").read_bytes(), (out / "metrics.jsonl").read_text()
+    capsys.readouterr()
+    # another model into the same folder: refused before anything there is touched
+    assert cli_main(args + ["--set", "model.emb_dim=32", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "was written for another model keys ['emb_dim']" in err and err.count("\n") == 1, err
+    assert (out / "gpt.json").read_bytes() == side_car
+    assert cli_main(args + ["--set", "train.epochs=2", "--resume"]) == 0
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2] and lines[0] == first.strip()
+    # --resume reads the checkpoint: a damaged one stops the run with one line
+    ckpt = out / "checkpoint.msgpack"
+    ckpt.write_bytes(ckpt.read_bytes()[:100])
+    capsys.readouterr()
+    assert cli_main(args + ["--set", "train.epochs=3", "--resume"]) == 1
+    err = capsys.readouterr().err
+    assert "is truncated or corrupt" in err and err.count("\n") == 1, err

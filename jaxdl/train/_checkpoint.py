@@ -38,9 +38,16 @@ def save_checkpoint(path, state, extra: dict | None = None) -> None:
     state_dict = serialization.to_state_dict(jax.device_get(_raw_keys(state)))
     extra_json = json.dumps(extra or {})
     payload = {"state": state_dict, "extra": extra_json, "sha256": _digest(state_dict, extra_json)}
-    data = serialization.msgpack_serialize(payload)
+    write_atomically(path, serialization.msgpack_serialize(payload))
+
+
+def write_atomically(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part.
+
+    The bytes go to a temporary file in the same folder, fsynced, then ``os.replace``d onto ``path``.
+    """
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".msgpack", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.splitext(path)[1], dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

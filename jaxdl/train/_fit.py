@@ -40,7 +40,8 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
     device-resident data; ``mode="loop"`` runs jitted steps from a Python loop over host data. Both give
     the same parameters. With ``patience``, training stops after that many epochs without a lower
     validation loss and the best epoch's state is returned. With ``out_dir``: metrics.jsonl, curves.png,
-    checkpoint.msgpack (every epoch, atomic) and best.msgpack; ``resume=True`` continues from them exactly.
+    checkpoint.msgpack (every epoch, atomic) and best.msgpack; ``resume=True`` continues from them exactly
+    (with no checkpoint.msgpack there yet it starts at epoch 1, so one command both starts and resumes a run).
     ``mesh`` (a jax.sharding.Mesh, see data_parallel_mesh) splits each batch across devices.
 
     Args:
