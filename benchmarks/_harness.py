@@ -143,6 +143,75 @@ class JaxdlVariant:
         return float(metrics["loss"])
 
 
+class PlainJaxVariant:
+    """A hand-written JAX training step ``step(carry, (x, y)) -> (carry, loss)``, jitted per batch (loop) or
+    run as one ``lax.scan`` over the block (``scan=True``), carry donated. Subclasses set ``self.carry`` in
+    ``reset()`` and call ``super().__init__(step, scan)`` once ``reset`` has what it needs.
+    """
+
+    def __init__(self, step, scan=False):
+        self.scan = scan
+        if scan:
+            self.fn = jax.jit(lambda c, xs, ys: jax.lax.scan(step, c, (xs, ys)), donate_argnums=0)
+        else:
+            self.fn = jax.jit(lambda c, x, y: step(c, (x, y)), donate_argnums=0)
+        self.prepare = jax_stacked if scan else jax_batches
+        self.reset()
+
+    def reset(self):
+        raise NotImplementedError
+
+    def run(self, data):
+        if self.scan:
+            self.carry, losses = self.fn(self.carry, *data)
+            return float(losses[-1])
+        for x, y in data:
+            self.carry, loss = self.fn(self.carry, x, y)
+        return float(loss)
+
+
+class TorchVariant:
+    """torch eager (or ``compile=True``: torch.compile) training of ``model`` with Adam(lr) from the numpy
+    ``state_dict`` ``sd``; ``loss(output, y)`` is the objective. ``prepare`` turns numpy batches into tensors.
+    """
+
+    def __init__(self, model, loss, sd, lr, compile=False):
+        import torch  # noqa: PLC0415
+
+        self.torch, self.model, self.loss, self.sd, self.lr = torch, model, loss, sd, lr
+        self.fwd = torch.compile(model) if compile else model
+        self.reset()
+
+    def reset(self):
+        self.model.load_state_dict({k: self.torch.from_numpy(v.copy()) for k, v in self.sd.items()})
+        self.model.train()
+        self.opt = self.torch.optim.Adam(self.model.parameters(), lr=self.lr)
+
+    def prepare(self, xs, ys):
+        as_tensor = lambda a: self.torch.from_numpy(a).long() if a.dtype.kind in "iu" else self.torch.from_numpy(a)  # noqa: E731
+        return [(as_tensor(x), as_tensor(y)) for x, y in zip(xs, ys)]
+
+    def run(self, data):
+        for x, y in data:
+            loss = self.loss(self.fwd(x), y)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+        return loss.item()
+
+
+def first_calls(objs: dict, xs, ys, steps: int, indent: str = "") -> list:
+    """One Variant per object (its block: ``steps`` steps, set later), each timed on a first call on one batch."""
+    variants = []
+    for name, obj in objs.items():
+        var = Variant(name, steps, None)
+        var.block = lambda obj=obj, d=obj.prepare(xs[:1], ys[:1]): obj.run(d)
+        first_call(var)
+        variants.append(var)
+    print(f"{indent}first call (s): " + ", ".join(f"{v.name} {v.first_call_s:.2f}" for v in variants))
+    return variants
+
+
 def check_same_loss(variants: dict, xs, ys, rtol: float = 1e-4, indent: str = "") -> dict:
     """Every variant's loss after training on the batches ``xs, ys`` from the same weights must equal torch
     eager's (within ``rtol``), so that no variant is timed doing less work; the run stops otherwise."""

@@ -15,7 +15,7 @@ import numpy as np
 import optax
 from jax import lax
 
-from _harness import JaxdlVariant, jax_batches, jax_stacked
+from _harness import JaxdlVariant, PlainJaxVariant, TorchVariant, jax_batches
 
 LR = 1e-3
 
@@ -29,35 +29,11 @@ def torch_model(layers, seed=0):
     return torch.nn.Sequential(*(make[kind](*args) for kind, *args in layers))
 
 
-def _torch_data(xs, ys):
+def torch_variant(layers, sd, compile=False):
+    """torch eager / torch.compile: the torch nn.Sequential with cross-entropy."""
     import torch  # noqa: PLC0415
 
-    return [(torch.from_numpy(x), torch.from_numpy(y).long()) for x, y in zip(xs, ys)]
-
-
-class TorchEager:
-    def __init__(self, layers, sd, compile=False):
-        import torch  # noqa: PLC0415
-
-        self.torch, self.layers, self.sd, self.compile = torch, layers, sd, compile
-        self.model = torch_model(layers)
-        self.fwd = torch.compile(self.model) if compile else self.model
-        self.reset()
-
-    def reset(self):
-        self.model.load_state_dict({k: self.torch.from_numpy(v.copy()) for k, v in self.sd.items()})
-        self.model.train()
-        self.opt = self.torch.optim.Adam(self.model.parameters(), lr=LR)
-
-    prepare = staticmethod(_torch_data)
-
-    def run(self, data):
-        for x, y in data:
-            loss = self.torch.nn.functional.cross_entropy(self.fwd(x), y)
-            self.opt.zero_grad()
-            loss.backward()
-            self.opt.step()
-        return loss.item()
+    return TorchVariant(torch_model(layers), torch.nn.functional.cross_entropy, sd, LR, compile=compile)
 
 
 # ---------------------------------------------------------------- plain JAX: dict of arrays, hand-written layers
@@ -81,9 +57,9 @@ def plain_apply(layers, params, bn, x, key):
     return x, new_bn
 
 
-class PlainJax:
+class PlainJax(PlainJaxVariant):
     def __init__(self, layers, sd, scan=False):
-        self.layers, self.sd, self.tx, self.scan = layers, sd, optax.adam(LR), scan
+        self.layers, self.sd, self.tx = layers, sd, optax.adam(LR)
 
         def step(carry, batch):
             params, opt_state, bn, t = carry
@@ -97,25 +73,12 @@ class PlainJax:
             updates, opt_state = self.tx.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state, bn, t + 1), loss
 
-        if scan:
-            self.fn = jax.jit(lambda c, xs, ys: lax.scan(step, c, (xs, ys)), donate_argnums=0)
-        else:
-            self.fn = jax.jit(lambda c, x, y: step(c, (x, y)), donate_argnums=0)
-        self.prepare = jax_stacked if scan else jax_batches
-        self.reset()
+        super().__init__(step, scan)
 
     def reset(self):
         params = {k: jnp.asarray(v) for k, v in self.sd.items() if k.endswith(("weight", "bias"))}
         bn = {k: jnp.asarray(v) for k, v in self.sd.items() if k.endswith(("running_mean", "running_var"))}
         self.carry = (params, self.tx.init(params), bn, jnp.zeros((), jnp.int32))
-
-    def run(self, data):
-        if self.scan:
-            self.carry, losses = self.fn(self.carry, *data)
-            return float(losses[-1])
-        for x, y in data:
-            self.carry, loss = self.fn(self.carry, x, y)
-        return float(loss)
 
 
 # ---------------------------------------------------------------- jaxdl: nn.Sequential + jaxdl.train steps
@@ -235,8 +198,8 @@ class Equinox:
 VARIANTS = {
     "jaxdl loop": lambda layers, sd: jaxdl_mlp(layers, sd, scan=False),
     "jaxdl scan": lambda layers, sd: jaxdl_mlp(layers, sd, scan=True),
-    "torch eager": lambda layers, sd: TorchEager(layers, sd),
-    "torch.compile": lambda layers, sd: TorchEager(layers, sd, compile=True),
+    "torch eager": lambda layers, sd: torch_variant(layers, sd),
+    "torch.compile": lambda layers, sd: torch_variant(layers, sd, compile=True),
     "flax.linen jit loop": FlaxLinen,
     "equinox": Equinox,
     "plain JAX jit loop": lambda layers, sd: PlainJax(layers, sd, scan=False),

@@ -39,8 +39,8 @@ import numpy as np
 import optax
 from jax import lax
 
-from _harness import (JaxdlVariant, Variant, check_same_loss, first_call, fmt, jax_batches, jax_stacked, machine,
-                      run_rounds, table)
+from _harness import (JaxdlVariant, PlainJaxVariant, TorchVariant, check_same_loss, first_calls, fmt, jax_batches,
+                      machine, run_rounds, table)
 
 CFG = {"vocab_size": 65, "context_length": 64, "emb_dim": 128, "n_heads": 4, "n_layers": 4, "drop_rate": 0.0,
        "qkv_bias": False}
@@ -70,34 +70,14 @@ def state_dict_numpy(cfg=CFG, seed=0):
 
 
 # ---------------------------------------------------------------- torch eager / torch.compile
-class TorchGPT:
-    def __init__(self, sd, compile=False):
-        import torch  # noqa: PLC0415
+def torch_gpt_variant(sd, compile=False):
+    """torch eager / torch.compile: the lecture's GPTModel with cross-entropy over (B·T, V)."""
+    import torch  # noqa: PLC0415
 
-        from jaxdl.parity._torch_gpt import torch_gpt  # noqa: PLC0415
+    from jaxdl.parity._torch_gpt import torch_gpt  # noqa: PLC0415
 
-        self.torch, self.sd = torch, sd
-        self.model = torch_gpt(CFG)
-        self.fwd = torch.compile(self.model) if compile else self.model
-        self.reset()
-
-    def reset(self):
-        self.model.load_state_dict({k: self.torch.from_numpy(v.copy()) for k, v in self.sd.items()})
-        self.model.train()
-        self.opt = self.torch.optim.Adam(self.model.parameters(), lr=LR)
-
-    def prepare(self, xs, ys):
-        return [(self.torch.from_numpy(x).long(), self.torch.from_numpy(y).long()) for x, y in zip(xs, ys)]
-
-    def run(self, data):
-        F = self.torch.nn.functional
-        for x, y in data:
-            logits = self.fwd(x)
-            loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            self.opt.step()
-        return loss.item()
+    loss = lambda logits, y: torch.nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten())  # noqa: E731
+    return TorchVariant(torch_gpt(CFG), loss, sd, LR, compile=compile)
 
 
 # ---------------------------------------------------------------- jaxdl: nn.GPT + jaxdl.train steps
@@ -138,9 +118,9 @@ def plain_forward(p, idx, cfg=CFG):
     return lin(ln(x, "final_norm"), "out_head", bias=False)
 
 
-class PlainJax:
+class PlainJax(PlainJaxVariant):
     def __init__(self, sd, scan=False):
-        self.sd, self.tx, self.scan = sd, optax.adam(LR), scan
+        self.sd, self.tx = sd, optax.adam(LR)
 
         def step(carry, batch):
             params, opt_state = carry
@@ -153,24 +133,11 @@ class PlainJax:
             updates, opt_state = self.tx.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), loss
 
-        if scan:
-            self.fn = jax.jit(lambda c, xs, ys: lax.scan(step, c, (xs, ys)), donate_argnums=0)
-        else:
-            self.fn = jax.jit(lambda c, x, y: step(c, (x, y)), donate_argnums=0)
-        self.prepare = jax_stacked if scan else jax_batches
-        self.reset()
+        super().__init__(step, scan)
 
     def reset(self):
         params = {k: jnp.asarray(v) for k, v in self.sd.items()}
         self.carry = (params, self.tx.init(params))
-
-    def run(self, data):
-        if self.scan:
-            self.carry, losses = self.fn(self.carry, *data)
-            return float(losses[-1])
-        for x, y in data:
-            self.carry, loss = self.fn(self.carry, x, y)
-        return float(loss)
 
 
 # ---------------------------------------------------------------- flax.linen
@@ -246,8 +213,8 @@ class FlaxLinen:
 VARIANTS = {
     "jaxdl loop": lambda sd: jaxdl_gpt(sd, scan=False),
     "jaxdl scan": lambda sd: jaxdl_gpt(sd, scan=True),
-    "torch eager": lambda sd: TorchGPT(sd),
-    "torch.compile": lambda sd: TorchGPT(sd, compile=True),
+    "torch eager": lambda sd: torch_gpt_variant(sd),
+    "torch.compile": lambda sd: torch_gpt_variant(sd, compile=True),
     "flax.linen jit loop": FlaxLinen,
     "plain JAX jit loop": lambda sd: PlainJax(sd, scan=False),
     "plain JAX lax.scan": lambda sd: PlainJax(sd, scan=True),
@@ -292,14 +259,7 @@ def main(argv=None):
     objs = {n: VARIANTS[n](sd) for n in names}
 
     xs, ys = tokens(steps, seed=0)
-    variants = []
-    for n, v in objs.items():
-        var = Variant(n, steps, None)
-        data1 = v.prepare(xs[:1], ys[:1])
-        var.block = lambda v=v, d=data1: v.run(d)
-        first_call(var)
-        variants.append(var)
-    print("first call (s): " + ", ".join(f"{v.name} {v.first_call_s:.2f}" for v in variants))
+    variants = first_calls(objs, xs, ys, steps)
 
     check_same_loss(objs, *tokens(10, seed=1))
 

@@ -22,8 +22,8 @@ import time
 import jax
 import numpy as np
 
-from _harness import (CEILING, Variant, check_same_loss, first_call, fmt, machine, matmul_ceiling, matmul_variant,
-                      run_rounds, table)
+from _harness import (CEILING, check_same_loss, first_calls, fmt, machine, matmul_ceiling, matmul_variant, run_rounds,
+                      table)
 from _mlp_variants import VARIANTS, state_dict_numpy
 
 JAXDL = ("jaxdl loop", "jaxdl scan")
@@ -67,14 +67,7 @@ def bench_workload(name, rounds, quick, ceiling):
     rng = np.random.default_rng(0)
     xs = rng.standard_normal((steps, batch, sizes[0]), dtype=np.float32)
     ys = rng.integers(0, sizes[-1], (steps, batch)).astype(np.int32)
-    variants = []
-    for n, v in objs.items():
-        var = Variant(n, steps, None)
-        data1 = v.prepare(xs[:1], ys[:1])
-        var.block = lambda v=v, d=data1: v.run(d)
-        first_call(var)
-        variants.append(var)
-    print("  first call (s): " + ", ".join(f"{v.name} {v.first_call_s:.2f}" for v in variants))
+    variants = first_calls(objs, xs, ys, steps, indent="  ")
 
     if p:  # dropout masks differ between frameworks, so the equal-work check runs the same net at p=0
         check_same_loss({n: make(mlp(sizes, bn, 0.0), sd) for n, make in VARIANTS.items()},
