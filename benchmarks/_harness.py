@@ -4,8 +4,9 @@ A *variant* is anything with ``name``, ``steps`` (training steps one ``block()``
 ``block()`` — which runs those steps and returns only once the work is done (``block_until_ready`` /
 ``.item()``). ``run_rounds`` calls every variant once per round, in a fresh (seeded) random order each
 round, so that machine drift (other processes, thermal state) and neighbour effects (a thread pool still
-spinning after the previous variant) hit all variants alike; the figure kept is the median over rounds. Import it from a sibling script with ``from _harness import ...`` (benchmarks/ is on
-sys.path when a script there runs).
+spinning after the previous variant) hit all variants alike; the figure kept is the median over rounds.
+Import it from a sibling script with ``from _harness import ...`` (benchmarks/ is on sys.path when a script
+there runs).
 """
 from __future__ import annotations
 
@@ -188,8 +189,12 @@ class TorchVariant:
         self.opt = self.torch.optim.Adam(self.model.parameters(), lr=self.lr)
 
     def prepare(self, xs, ys):
-        as_tensor = lambda a: self.torch.from_numpy(a).long() if a.dtype.kind in "iu" else self.torch.from_numpy(a)  # noqa: E731
-        return [(as_tensor(x), as_tensor(y)) for x, y in zip(xs, ys)]
+        return [(self._tensor(x), self._tensor(y)) for x, y in zip(xs, ys)]
+
+    def _tensor(self, a):
+        """numpy → torch; integer arrays (token ids, class targets) become int64, as torch's losses want."""
+        t = self.torch.from_numpy(a)
+        return t.long() if a.dtype.kind in "iu" else t
 
     def run(self, data):
         for x, y in data:
@@ -221,8 +226,8 @@ def check_same_loss(variants: dict, xs, ys, rtol: float = 1e-4, indent: str = ""
         losses[name] = v.run(v.prepare(xs, ys))
         v.reset()
     ref = losses["torch eager"]
-    bad = {n: l for n, l in losses.items() if not abs(l - ref) <= rtol * abs(ref)}
-    print(f"{indent}loss after {len(xs)} steps: " + ", ".join(f"{n} {l:.6f}" for n, l in losses.items()))
+    bad = {n: loss for n, loss in losses.items() if not abs(loss - ref) <= rtol * abs(ref)}
+    print(f"{indent}loss after {len(xs)} steps: " + ", ".join(f"{n} {loss:.6f}" for n, loss in losses.items()))
     if bad:
         raise SystemExit(f"loss check failed (rtol {rtol}) against torch eager {ref:.6f}: {bad}")
     return losses

@@ -1,4 +1,5 @@
-"""Builders from a validated Config (model kind → model, data kind → arrays, optim name → optimizer) and ``jaxdl train``."""
+"""Builders from a validated Config (model kind → model, data kind → arrays, optim name → optimizer), and
+``jaxdl train``."""
 from __future__ import annotations
 
 import argparse
@@ -136,7 +137,8 @@ def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, pro
     model = build_model(cfg, train[0].shape[1])
     o, t = cfg.optim, cfg.train
     tx = build_tx(o.name, o.lr, o.momentum, o.weight_decay)
-    result = fit(model, tx, train, val, loss_fn=loss_fn(cfg), epochs=t.epochs, batch_size=min(t.batch_size, len(train[0])),
+    result = fit(model, tx, train, val, loss_fn=loss_fn(cfg), epochs=t.epochs,
+                 batch_size=min(t.batch_size, len(train[0])),
                  key=jax.random.key(t.seed), mode=t.mode, patience=t.patience or None,
                  out_dir=out_dir or t.out_dir or None, resume=resume, progress=progress,
                  accuracy=t.loss == "cross_entropy")

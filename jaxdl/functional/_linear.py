@@ -49,7 +49,8 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm: float | N
     if not jnp.issubdtype(jnp.asarray(input).dtype, jnp.integer):
         raise TypeError(f"embedding: input must hold integer indices; got dtype {jnp.asarray(input).dtype}")
     if jnp.ndim(weight) != 2:
-        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim); got shape {jnp.shape(weight)}")
+        raise ValueError("embedding: weight must be 2-D (num_embeddings, embedding_dim); "
+                         f"got shape {jnp.shape(weight)}")
     num = jnp.shape(weight)[0]
     values = concrete_values(input)
     if values is not None and values.size:

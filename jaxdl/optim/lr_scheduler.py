@@ -151,6 +151,7 @@ class CosineAnnealingLR:
         t = _epoch(count, self.steps_per_epoch)
         return self.eta_min + (self.lr - self.eta_min) * (1 + jnp.cos(math.pi * t / self.T_max)) / 2
 
+
 @_frozen
 class CosineAnnealingWarmRestarts:
     """η_min + (lr - η_min)(1 + cos(π·T_cur/T_i))/2, as ``CosineAnnealingWarmRestarts`` (SGDR).

@@ -78,7 +78,8 @@ def load_checkpoint(path, target):
     try:
         payload = serialization.msgpack_restore(data)
         if not isinstance(payload, dict) or set(payload) - {"sha256"} != {"state", "extra"}:
-            raise ValueError(f"expected keys ['extra', 'sha256', 'state'], got {sorted(payload) if isinstance(payload, dict) else type(payload).__name__}")
+            got = sorted(payload) if isinstance(payload, dict) else type(payload).__name__
+            raise ValueError(f"expected keys ['extra', 'sha256', 'state'], got {got}")
         if "sha256" in payload and payload["sha256"] != _digest(payload["state"], payload["extra"]):
             raise ValueError("its SHA-256 does not match its contents")  # files written before the digest: no check
         extra = json.loads(payload["extra"])
