@@ -58,28 +58,14 @@ def run_rounds(variants: list[Variant], rounds: int, warmup: int = 1, seed: int 
             v.times_ms.append((time.perf_counter() - t0) * 1e3 / v.steps)
 
 
-def matmul_ceiling(n: int = 2048, reps: int = 10, dtype=jnp.float32) -> float:
-    """XLA's dense float32 matmul rate in GFLOP/s: median of ``reps`` jitted ``n×n @ n×n`` (2·n³ flops)."""
-    a = jax.random.normal(jax.random.key(0), (n, n), dtype)
-    b = jax.random.normal(jax.random.key(1), (n, n), dtype)
-    dot = jax.jit(jnp.dot)
-    dot(a, b).block_until_ready()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        dot(a, b).block_until_ready()
-        ts.append(time.perf_counter() - t0)
-    return 2 * n**3 / statistics.median(ts) / 1e9
-
-
 CEILING = "XLA 2048³ dot"
 
 
 def matmul_variant(steps: int, n: int = 2048, dtype=jnp.float32) -> Variant:
     """The ceiling as a variant, to time inside a workload's rounds: ``steps`` jitted ``n×n @ n×n`` per block.
 
-    Its GFLOP/s is ``2·n³ / median s per dot``; measured interleaved with the training variants, it sees the
-    same drift (this shared machine's 2048³ rate moved by 30% between the start and end of one run).
+    Measured interleaved with the training variants, it sees the same drift (this shared machine's 2048³
+    rate moved by 30% between the start and end of one run). ``dot_gflops`` turns its times into GFLOP/s.
     """
     a = jax.random.normal(jax.random.key(0), (n, n), dtype)
     b = jax.random.normal(jax.random.key(1), (n, n), dtype)
@@ -93,6 +79,18 @@ def matmul_variant(steps: int, n: int = 2048, dtype=jnp.float32) -> Variant:
     var = Variant(CEILING, steps, block)
     first_call(var)
     return var
+
+
+def dot_gflops(var: Variant, n: int = 2048) -> float:
+    """GFLOP/s of a ``matmul_variant``: 2·n³ flops per dot over its median time per dot."""
+    return 2 * n**3 / var.median_ms / 1e6
+
+
+def matmul_ceiling(n: int = 2048, reps: int = 10, dtype=jnp.float32) -> float:
+    """XLA's dense float32 matmul rate in GFLOP/s: median of ``reps`` jitted ``n×n @ n×n`` (2·n³ flops)."""
+    var = matmul_variant(1, n, dtype)
+    run_rounds([var], reps, warmup=0)
+    return dot_gflops(var, n)
 
 
 def jax_batches(xs, ys):

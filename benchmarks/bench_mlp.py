@@ -22,8 +22,8 @@ import time
 import jax
 import numpy as np
 
-from _harness import (CEILING, check_same_loss, first_calls, fmt, machine, matmul_ceiling, matmul_variant, run_rounds,
-                      table)
+from _harness import (CEILING, check_same_loss, dot_gflops, first_calls, fmt, machine, matmul_ceiling, matmul_variant,
+                      run_rounds, table)
 from _mlp_variants import VARIANTS, state_dict_numpy
 
 JAXDL = ("jaxdl loop", "jaxdl scan")
@@ -56,7 +56,7 @@ def equal_work_data(layers, batch, steps=10):
     return xs, rng.integers(0, layers[-1][2], (steps, batch)).astype(np.int32)
 
 
-def bench_workload(name, rounds, quick, ceiling):
+def bench_workload(name, rounds, quick):
     desc, sizes, batch, bn, p, steps = WORKLOADS[name]
     steps = max(2, steps // 4) if quick else steps
     layers = mlp(sizes, bn, p)
@@ -91,8 +91,8 @@ def bench_workload(name, rounds, quick, ceiling):
     print()
     print(table(["variant", "median ms/step", "range over rounds", "GFLOP/s", "first call s",
                  "× torch eager", "× best peer"], rows))
+    ceiling = dot_gflops(dot) if dot else None
     if dot:
-        ceiling = 2 * 2048**3 / dot.median_ms / 1e6
         print(f"\n  {CEILING} in the same rounds: {dot.median_ms:.1f} ms ({min(dot.times_ms):.1f}–{max(dot.times_ms):.1f}),"
               f" {ceiling:.1f} GFLOP/s: jaxdl scan at {gflop / med['jaxdl scan'] * 1e3 / ceiling:.0%} of it")
     return {"name": name, "med": med, "first": {v.name: v.first_call_s for v in variants}, "gflop": gflop,
@@ -157,7 +157,7 @@ def main(argv=None):
     print(f"# bench_mlp on {machine()}; torch {torch.__version__} ({torch.get_num_threads()} threads)")
     ceiling = matmul_ceiling(reps=3 if args.quick else 10)
     print(f"XLA float32 matmul ceiling (2048³ dot): {ceiling:.1f} GFLOP/s")
-    results = [bench_workload(w, rounds, args.quick, ceiling) for w in names]
+    results = [bench_workload(w, rounds, args.quick) for w in names]
     ratio = None if args.no_sweep else bench_sweep(args.quick)
     ceiling_end = matmul_ceiling(reps=3 if args.quick else 10)
     print(f"\nXLA float32 matmul ceiling again at the end: {ceiling_end:.1f} GFLOP/s")
