@@ -27,8 +27,13 @@ def _float(x):
     return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
+def _epoch_index(count, steps_per_epoch: int):
+    """Torch's integer epoch t (scheduler steps taken) at update ``count``."""
+    return jnp.asarray(count) // steps_per_epoch
+
+
 def _epoch(count, steps_per_epoch: int):
-    return _float(jnp.asarray(count) // steps_per_epoch)
+    return _float(_epoch_index(count, steps_per_epoch))
 
 
 def _check_common(lr, steps_per_epoch):
@@ -55,7 +60,7 @@ class LambdaLR:
             raise TypeError(f"LambdaLR: lr_lambda must be a function of the epoch, got {self.lr_lambda!r}")
 
     def __call__(self, count):
-        t = jnp.asarray(count) // self.steps_per_epoch
+        t = _epoch_index(count, self.steps_per_epoch)
         return self.lr * _float(self.lr_lambda(t))
 
 
@@ -185,7 +190,7 @@ class CosineAnnealingWarmRestarts:
         return starts, lengths
 
     def __call__(self, count):
-        t = jnp.asarray(count) // self.steps_per_epoch
+        t = _epoch_index(count, self.steps_per_epoch)
         if self.T_mult == 1:
             t_cur, t_i = t % self.T_0, self.T_0
         else:
