@@ -11,7 +11,7 @@ import numpy as np
 
 from jaxdl import functional as F
 from jaxdl.train import _epoch, _report, _sharding, _validate
-from jaxdl.train._checkpoint import load_checkpoint, save_checkpoint
+from jaxdl.train._checkpoint import json_text, load_checkpoint, save_checkpoint
 from jaxdl.train._state import TrainState
 from jaxdl.train._step import make_steps
 
@@ -30,7 +30,8 @@ class NonFiniteLossError(FloatingPointError):
 
 def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs: int, batch_size: int, key,
         mode: str = "scan", patience: int | None = None, out_dir=None, resume: bool = False,
-        progress: bool = True, mesh=None, accuracy: bool = True, dtype=jnp.float32) -> FitResult:
+        progress: bool = True, mesh=None, accuracy: bool = True, dtype=jnp.float32,
+        metadata: dict | None = None) -> FitResult:
     """Train ``model`` with ``tx`` on ``train_data = (x, y)``: the torch epoch loop as one function.
 
     Each epoch shuffles from the state's key (reproducible) and drops the last ``N % batch_size`` examples,
@@ -47,6 +48,8 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
     Args:
       train_data, val_data: (x of shape (N, ...), y of shape (N, ...)) numpy arrays.
       loss_fn: ``(output, target) -> scalar``. key: PRNG key for init, shuffling and dropout.
+      metadata: a JSON-able dict (model spec, vocabulary, the run's config) stored in every checkpoint
+        written (checkpoint.msgpack, best.msgpack); read it back with ``read_checkpoint_metadata``.
     """
     x, y = _validate.check_data("train_data", train_data)
     val = None if val_data is None else _validate.check_data("val_data", val_data)
@@ -57,6 +60,7 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
         raise ValueError("resume=True needs out_dir (where checkpoint.msgpack lives)")
     if mesh is not None:
         _sharding.check_mesh(mesh, batch_size)
+    json_text("metadata", metadata)  # a bad metadata dict fails now, not at the first checkpoint
     state = TrainState.create(model, tx, key, dtype)
     _validate.check_model_fits(state, loss_fn, x, y, batch_size)
     if val is not None:
@@ -122,7 +126,7 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
             if patience is not None:
                 best = jax.tree.map(jnp.copy, state)  # the next step donates state's buffers
                 if out_dir is not None:
-                    save_checkpoint(os.path.join(out_dir, BEST), best)
+                    save_checkpoint(os.path.join(out_dir, BEST), best, metadata=metadata)
         else:
             wait += 1
             stop = patience is not None and wait >= patience
@@ -130,7 +134,7 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
             _report.append_jsonl(os.path.join(out_dir, METRICS), record)
             save_checkpoint(os.path.join(out_dir, CHECKPOINT), state, {
                 "epoch": epoch, "history": history, "best_epoch": best_epoch, "wait": wait, "stopped": stop,
-                "best_val": None if best_val == float("inf") else best_val})
+                "best_val": None if best_val == float("inf") else best_val}, metadata=metadata)
         if stop:
             break
 

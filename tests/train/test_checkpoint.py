@@ -6,8 +6,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from flax import serialization
 
-from jaxdl.train import NonFiniteLossError, TrainState, fit, load_checkpoint, save_checkpoint
+from jaxdl.train import (CheckpointError, NonFiniteLossError, TrainState, fit, load_checkpoint,
+                         load_checkpoint_model, read_checkpoint_metadata, save_checkpoint)
 from tests.train._common import blobs, mlp
 
 X, Y = blobs(n=64)
@@ -113,3 +115,63 @@ def test_a_flipped_bit_in_a_weight_is_caught_not_loaded(key, tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="truncated or corrupt.*SHA-256 does not match"):
         load_checkpoint(path, state)
+
+
+def test_metadata_travels_in_the_file_under_the_checksum(key, tmp_path):
+    state = TrainState.create(mlp(), optax.adam(1e-3), key)
+    path = tmp_path / "checkpoint.msgpack"
+    meta = {"model": {"kind": "mlp", "hidden": [8]}, "vocab": "ab\n"}
+    save_checkpoint(path, state, {"epoch": 1}, metadata=meta)
+    assert read_checkpoint_metadata(path) == meta
+    assert load_checkpoint(path, state)[1] == {"epoch": 1}
+    data = bytearray(path.read_bytes())
+    at = bytes(data).find(b'"mlp"')
+    data[at + 1] = ord("n")  # "nlp": still valid JSON, still valid msgpack
+    path.write_bytes(bytes(data))
+    for read in (read_checkpoint_metadata, lambda p: load_checkpoint(p, state)):
+        with pytest.raises(CheckpointError, match=f"{path}.*SHA-256 does not match"):
+            read(path)
+    with pytest.raises(TypeError, match="metadata must be JSON-serialisable"):
+        save_checkpoint(path, state, metadata={"x": object()})
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "not a checkpoint", "other payload"])
+def test_every_reader_names_the_file_on_a_bad_one(key, tmp_path, damage):
+    state = TrainState.create(mlp(), optax.adam(1e-3), key)
+    path = tmp_path / "checkpoint.msgpack"
+    save_checkpoint(path, state, metadata={"a": 1})
+    good = path.read_bytes()
+    if damage == "missing":
+        path.unlink()
+    elif damage == "truncated":
+        path.write_bytes(good[:-7])
+    elif damage == "not a checkpoint":
+        path.write_bytes(b"\x00\x01 hello")
+    else:
+        path.write_bytes(serialization.msgpack_serialize({"params": {"w": np.zeros(3)}}))
+    for read in (read_checkpoint_metadata, lambda p: load_checkpoint(p, state),
+                 lambda p: load_checkpoint_model(p, mlp())):
+        with pytest.raises(CheckpointError, match=str(path)) as err:
+            read(path)
+        assert "\n" not in str(err.value)
+
+
+def test_load_checkpoint_model_needs_only_the_model(key, tmp_path):
+    state = TrainState.create(mlp(), optax.adam(1e-3), key)
+    path = tmp_path / "checkpoint.msgpack"
+    save_checkpoint(path, state)
+    params, model_state = load_checkpoint_model(path, mlp())
+    _bits_equal((params, model_state), (state.params, state.model_state))
+    save_checkpoint(path, TrainState.create(mlp(hidden=5), optax.adam(1e-3), key))
+    with pytest.raises(CheckpointError, match=r"does not match.*running_mean'\]: expected shape \(8,\), got \(5,\)"):
+        load_checkpoint_model(path, mlp())
+
+
+def test_fit_writes_its_metadata_into_both_checkpoints(key, tmp_path):
+    meta = {"config": {"lr": 0.01}}
+    fit(mlp(), optax.adam(1e-2), (X, Y), (VX, VY), epochs=1, key=key, out_dir=tmp_path, patience=1,
+        metadata=meta, **KW)
+    assert read_checkpoint_metadata(tmp_path / "checkpoint.msgpack") == meta
+    assert read_checkpoint_metadata(tmp_path / "best.msgpack") == meta
+    with pytest.raises(TypeError, match="metadata must be a dict"):
+        fit(mlp(), optax.adam(1e-2), (X, Y), epochs=1, key=key, out_dir=tmp_path, metadata=[1], **KW)
