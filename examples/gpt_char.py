@@ -12,6 +12,7 @@ import jax
 import numpy as np
 
 from jaxdl.generate import generate, train_char_gpt
+from jaxdl.nn import GPT
 
 
 def main():
@@ -29,8 +30,8 @@ def main():
     for h in result.history:
         print(f"epoch {h['epoch']}: train_loss {h['train_loss']:.3f}  val_loss {h['val_loss']:.3f}  "
               f"val_acc {h['val_acc']:.3f}")
-    state = result.state
-    out = generate(state.model, state.params, vocab.encode("def "), 200, key=jax.random.key(0),
+    model = GPT.from_config({**{k: v for k, v in config["model"].items() if k != "kind"}, "vocab_size": vocab.size})
+    out = generate(model, result.state.params, vocab.encode("def "), 200, key=jax.random.key(0),
                    temperature=0.8, top_k=10)
     print("sample:\n" + vocab.decode(np.asarray(out)))
 

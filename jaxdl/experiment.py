@@ -99,9 +99,9 @@ def loss_fn(cfg: Config):
     return {"cross_entropy": F.cross_entropy, "binary_cross_entropy": F.binary_cross_entropy}[cfg.train.loss]
 
 
-def accuracy(cfg: Config, state, x, y) -> float:
-    """Accuracy of ``state``'s model in eval mode on (x, y): argmax, or probability > 0.5 for one output."""
-    out, _ = state.model.apply(state.params, state.model_state, x, training=False)
+def accuracy(cfg: Config, model, state, x, y) -> float:
+    """Accuracy of ``model`` with ``state``'s arrays in eval mode on (x, y): argmax, or probability > 0.5 for one output."""
+    out, _ = model.apply(state.params, state.model_state, x, training=False)
     out = np.asarray(out)
     pred = (out[:, 0] > 0.5).astype(np.int32) if out.shape[-1] == 1 else out.argmax(-1)
     return float(np.mean(pred == np.asarray(y).reshape(len(y), -1)[:, 0].astype(np.int32)))
@@ -142,8 +142,8 @@ def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, pro
                  key=jax.random.key(t.seed), mode=t.mode, patience=t.patience or None,
                  out_dir=out_dir or t.out_dir or None, resume=resume, progress=progress,
                  accuracy=t.loss == "cross_entropy")
-    test_acc = accuracy(cfg, result.state, *test) if len(test[0]) else None
-    return {"history": result.history, "val_acc": accuracy(cfg, result.state, *val), "test_acc": test_acc}
+    test_acc = accuracy(cfg, model, result.state, *test) if len(test[0]) else None
+    return {"history": result.history, "val_acc": accuracy(cfg, model, result.state, *val), "test_acc": test_acc}
 
 
 def main(argv) -> int:
