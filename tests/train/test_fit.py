@@ -11,7 +11,7 @@ import pytest
 from jaxdl import functional as F
 from jaxdl import nn
 from jaxdl.data import DataLoader
-from jaxdl.train import TrainState, fit, make_eval_step, make_train_step
+from jaxdl.train import TrainState, data_parallel_mesh, fit, make_eval_step, make_train_step
 from tests.helpers import assert_close
 from tests.train._common import blobs, mlp
 
@@ -150,13 +150,18 @@ def test_a_dataloader_over_memory_mapped_files_replays_the_arrays_run(key, tmp_p
     assert len(partial.history[0]["step_loss"]) == 7 and int(partial.state.step) == 14
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"mode": "scan"}, "DataLoader, but mode='scan' keeps the whole data set"),
-    ({"mode": "loop", "batch_size": 8}, "batch_size=8 disagrees with the DataLoader's batch_size=16"),
+@pytest.mark.parametrize("loader_kw, kwargs, match", [
+    ({}, {"mode": "scan"}, "DataLoader, but mode='scan' keeps the whole data set"),
+    ({}, {"batch_size": 8}, "batch_size=8 disagrees with the DataLoader's batch_size=16"),
+    ({"num_replicas": 2, "rank": 1, "drop_last": True}, {}, "needs a mesh that spans the processes"),
+    ({"num_replicas": 2, "rank": 1, "drop_last": True}, {"mesh": "mesh"}, r"num_replicas=2 processes, but 1 run"),
 ])
-def test_dataloader_misuse_raises(key, kwargs, match):
+def test_dataloader_misuse_raises(key, loader_kw, kwargs, match):
+    if kwargs.get("mesh") == "mesh":
+        kwargs = dict(kwargs, mesh=data_parallel_mesh())
     with pytest.raises(ValueError, match=match):
-        fit(mlp(), optax.sgd(0.1), DataLoader((X, Y), 16), epochs=1, key=key, progress=False, **kwargs)
+        fit(mlp(), optax.sgd(0.1), DataLoader((X, Y), 16, **loader_kw), epochs=1, key=key, progress=False,
+            **{"mode": "loop", **kwargs})
 
 
 @pytest.mark.parametrize("mode", ["scan", "loop"])
