@@ -9,9 +9,11 @@ from jaxdl.nn._gpt import GPT, count_parameters, lm_loss
 from jaxdl.nn._linear import Flatten, Identity, Linear
 from jaxdl.nn._module import Module
 from jaxdl.nn._normalization import LayerNorm
+from jaxdl.nn import init  # noqa: E402  (torch.nn.init)
 
 __all__ = [
     "Module", "Linear", "Identity", "Flatten", "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
     "Dropout", "BatchNorm1d", "LayerNorm", "Embedding", "Sequential",
     "MultiheadAttention", "GPT", "count_parameters", "lm_loss",
+    "init",
 ]
