@@ -10,53 +10,12 @@ import torch
 
 from tests.helpers import assert_close
 from jaxdl import interop, nn
+from jaxdl.parity._cases_compose import _Net, _torch_net
 
 
 def _named(nn_):
     return nn_.Sequential(OrderedDict([("first", nn_.Linear(2, 5)), ("norm", nn_.BatchNorm1d(5)),
                                        ("act", nn_.ReLU()), ("second", nn_.Linear(5, 3))]))
-
-
-@dataclasses.dataclass(frozen=True)
-class Net(nn.Module):
-    """torch: fc1, a ModuleList of blocks, a ModuleDict of heads; bn applied twice (shared)."""
-
-    fc1: nn.Linear
-    bn: nn.BatchNorm1d
-    blocks: nn.ModuleList
-    heads: nn.ModuleDict
-
-    def init(self, key, dtype=jnp.float32):
-        return nn.init_children(self, key, dtype)
-
-    def apply(self, params, state, x, *, training=False, key=None):
-        m = nn.bind(self, params, state, training=training, key=key)
-        h = m.bn(m.fc1(x))
-        for block in m.blocks:
-            h = jnp.tanh(block(h))
-        h = m.bn(h)
-        return m.heads["a"](h) + m.heads["b"](h), m.state
-
-
-class TorchNet(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc1 = torch.nn.Linear(3, 4)
-        self.bn = torch.nn.BatchNorm1d(4)
-        self.blocks = torch.nn.ModuleList([torch.nn.Linear(4, 4), torch.nn.Sequential(torch.nn.Linear(4, 4))])
-        self.heads = torch.nn.ModuleDict({"a": torch.nn.Linear(4, 2), "b": torch.nn.Linear(4, 2, bias=False)})
-
-    def forward(self, x):
-        h = self.bn(self.fc1(x))
-        for block in self.blocks:
-            h = torch.tanh(block(h))
-        h = self.bn(h)
-        return self.heads["a"](h) + self.heads["b"](h)
-
-
-def _net():
-    return Net(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ModuleList([nn.Linear(4, 4), nn.Sequential(nn.Linear(4, 4))]),
-               nn.ModuleDict({"a": nn.Linear(4, 2), "b": nn.Linear(4, 2, bias=False)}))
 
 
 def _same_keys(jm, tm, key):
@@ -67,12 +26,12 @@ def _same_keys(jm, tm, key):
     assert shapes == {k: tuple(v.shape) for k, v in tm.state_dict().items()}
 
 
-@pytest.mark.parametrize("make", [lambda: (_named(nn), _named(torch.nn)), lambda: (_net(), TorchNet())])
+@pytest.mark.parametrize("make", [lambda: (_named(nn), _named(torch.nn)), lambda: (_Net(), _torch_net(torch))])
 def test_state_dict_round_trip_and_forward_as_torch(make, key):
     torch.manual_seed(0)
     jm, tm = make()
     _same_keys(jm, tm, key)
-    x = np.random.default_rng(0).standard_normal((6, 2 if isinstance(jm, nn.Sequential) else 3)).astype(np.float32)
+    x = np.random.default_rng(0).standard_normal((6, 2 if isinstance(jm, nn.Sequential) else 5)).astype(np.float32)
     params, state = interop.load_state_dict(jm, tm.state_dict())
     y, new_state = jax.jit(lambda p, s, x: jm.apply(p, s, x, training=True))(params, state, x)
     ty = tm.train()(torch.from_numpy(x))
@@ -87,20 +46,20 @@ def test_state_dict_round_trip_and_forward_as_torch(make, key):
 
 def test_gradients_through_children_as_torch(x64):
     torch.manual_seed(0)
-    tm = TorchNet().double().train()  # float64: two BatchNorms of 5 rows amplify float32 rounding
-    jm = _net()
+    tm = _torch_net(torch).double().train()  # float64: two BatchNorms of 5 rows amplify float32 rounding
+    jm = _Net()
     params, state = interop.load_state_dict(jm, tm.state_dict())
-    x = np.random.default_rng(1).standard_normal((5, 3))
+    x = np.random.default_rng(1).standard_normal((5, 5))
     grads = jax.grad(lambda p: jm.apply(p, state, x, training=True)[0].sum())(params)
     tm(torch.from_numpy(x)).sum().backward()
     assert_close(interop.flatten(grads), {k: p.grad for k, p in tm.named_parameters()})
 
 
 def test_shared_child_threads_its_state(key):
-    params, state = _net().init(key)
-    _, new = _net().apply(params, state, jnp.ones((4, 3)), training=True)
+    params, state = _Net().init(key)
+    _, new = _Net().apply(params, state, jnp.ones((4, 5)), training=True)
     assert int(new["bn"]["num_batches_tracked"]) == 2  # bn ran twice, as TorchNet's self.bn
-    assert new["fc1"] == {} and new["blocks"]["1"] == {"0": {}}
+    assert new["fc1"] == {} and new["blocks"]["1"] == {"0": {}, "1": {}}
 
 
 def test_sequential_like_torch():
