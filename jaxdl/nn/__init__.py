@@ -11,6 +11,7 @@ from jaxdl.nn._linear import Flatten, Identity, Linear
 from jaxdl.nn._module import Module
 from jaxdl.nn._normalization import LayerNorm
 from jaxdl.nn import init
+from jaxdl.nn._summary import summary
 
 __all__ = [
     "Module", "Linear", "Identity", "Flatten", "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
@@ -18,4 +19,5 @@ __all__ = [
     "MultiheadAttention", "GPT", "count_parameters", "lm_loss",
     "init",
     "ModuleList", "ModuleDict", "named_children", "init_children", "bind", "Bound",
+    "summary",
 ]
