@@ -45,7 +45,8 @@ def freeze(tx: optax.GradientTransformation, params, names: Iterable[str]) -> op
     to ``optax.set_to_zero()`` under ``optax.multi_transform``: their update is 0, ``tx`` never sees them (no
     decay, no momentum) and ``tx``'s state holds nothing for them (``optax.MaskedNode``; set_to_zero's state
     is empty). Gradients are still computed for them; wrap the loss's params in ``jax.lax.stop_gradient`` to
-    skip that work.
+    skip that work. Put clipping inside: ``freeze(optax.chain(optim.clip_grad_norm(1.0), tx), ...)`` leaves the
+    frozen gradients out of the norm, as torch's ``clip_grad_norm_`` skips parameters without a grad.
 
     Args:
       tx: the optimizer for the trainable parameters, e.g. ``optim.sgd(0.1, momentum=0.9)``.

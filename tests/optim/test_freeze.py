@@ -91,3 +91,21 @@ def test_names_are_checked(key):
     mask = optim.frozen_mask(params, ["second", "first.bias"])
     assert interop.flatten(mask) == {"first.weight": False, "first.bias": True, "second.weight": True,
                                      "second.bias": True, "third.weight": False, "third.bias": False}
+
+
+def test_composes_with_param_groups_and_clipping(key):
+    params, _ = _model(nn).init(key)
+    groups = optim.param_groups({"decay": optim.sgd(1e-2, momentum=0.9, weight_decay=0.1),
+                                 "no_decay": optim.sgd(3e-3)}, optim.decay_labels(params))
+    tx = optim.freeze(optax.chain(optim.clip_grad_norm(1.0), groups), params, ["first"])
+    grads = jax.tree.map(jnp.ones_like, params)
+    grads["first"]["weight"] = grads["first"]["weight"] * 1e6  # frozen: must not enter the clipping norm
+    upd, state = tx.update(grads, tx.init(params), params)
+    assert float(jnp.abs(upd["first"]["weight"]).max()) == 0.0
+    assert [float(lr) for lr in optim.get_lrs(state)] == pytest.approx([1e-2, 3e-3])
+    rest = {k: v for k, v in params.items() if k != "first"}  # the same optimizer on the trainable leaves alone
+    ref_tx = optax.chain(optim.clip_grad_norm(1.0), optim.param_groups(
+        {"decay": optim.sgd(1e-2, momentum=0.9, weight_decay=0.1), "no_decay": optim.sgd(3e-3)},
+        optim.decay_labels(rest)))
+    ref, _ = ref_tx.update({k: grads[k] for k in rest}, ref_tx.init(rest), rest)
+    assert_close({k: upd[k] for k in rest}, ref)
