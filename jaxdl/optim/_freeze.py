@@ -1,7 +1,7 @@
 """Freezing parameters by state_dict name or prefix (torch's ``requires_grad_(False)``) on ``optax.multi_transform``."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import jax
 import optax

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from tests.helpers import assert_close
 from jaxdl import interop, nn
 from jaxdl.parity._cases_compose import _Net, _torch_net
+from tests.helpers import assert_close
 
 
 def _named(nn_):
@@ -154,3 +154,20 @@ def test_children_get_their_own_keys(key):
     assert nn.named_children(nn.Linear(2, 2)) == ()
     with pytest.raises(AttributeError, match="no child 'third'"):
         nn.bind(model, params, state).third
+
+
+def test_readme_composing_modules_runs():
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = text.split("## Composing modules", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```py\n(.*?)\n```", section, flags=re.S)
+    assert len(blocks) == 2
+    namespace = {"jax": jax, "jnp": jnp, "nn": nn}  # the tour's imports
+    exec("\n".join(blocks), namespace)  # noqa: S102  (the README's own snippets)
+    assert list(interop.flatten(namespace["params"])) == ["first.weight", "first.bias", "second.weight", "second.bias"]
+    net = namespace["Net"](nn.Linear(2, 4), nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 3)]))
+    params, state = net.init(jax.random.key(0))
+    assert list(interop.flatten(params))[:3] == ["fc1.weight", "fc1.bias", "blocks.0.weight"]
+    assert net.apply(params, state, jnp.ones((5, 2)))[0].shape == (5, 3)
