@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl.interop import _template
-from jaxdl.nn._container import Sequential, named_children
+from jaxdl.nn._container import ModuleDict, ModuleList, Sequential, named_children
 
 _NONE = "--"
 
@@ -32,7 +32,7 @@ def _shapes(own) -> str:
 
 def _out(module, params, state, x):
     """The output's shape(s) by jax.eval_shape (no FLOPs), or None when the input is not known."""
-    if x is None:
+    if x is None or isinstance(module, (ModuleList, ModuleDict)):  # no forward of their own, as in torch
         return None
     return jax.eval_shape(lambda p, s, x: module.apply(p, s, x)[0], params, state, x)
 

@@ -54,3 +54,10 @@ def test_rows_and_output_shapes_equal_torch():
         assert row[1] == str(shapes[name])
         assert _count(row[-1]) == sum(p.numel() for p in child.parameters())
     assert "weight (8, 5), bias (8,)" in text
+
+
+def test_containers_without_forward():
+    rows, total, _ = _table(nn.summary(nn.ModuleList([nn.Linear(3, 2), nn.ReLU()]), (4, 3)))
+    assert rows[0][:2] == ["ModuleList", "--"] and total == 8
+    rows, total, _ = _table(nn.summary(nn.ModuleDict({"a": nn.Linear(3, 2)})))
+    assert rows[1][0] == "a (Linear)" and total == 8
