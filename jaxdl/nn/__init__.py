@@ -2,16 +2,22 @@
 from jaxdl.nn._activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from jaxdl.nn._attention import MultiheadAttention
 from jaxdl.nn._batchnorm import BatchNorm1d
-from jaxdl.nn._container import Sequential
+from jaxdl.nn._bind import Bound, bind
+from jaxdl.nn._container import ModuleDict, ModuleList, Sequential, init_children, named_children
 from jaxdl.nn._dropout import Dropout
 from jaxdl.nn._embedding import Embedding
 from jaxdl.nn._gpt import GPT, count_parameters, lm_loss
 from jaxdl.nn._linear import Flatten, Identity, Linear
 from jaxdl.nn._module import Module
 from jaxdl.nn._normalization import LayerNorm
+from jaxdl.nn import init
+from jaxdl.nn._summary import summary
 
 __all__ = [
     "Module", "Linear", "Identity", "Flatten", "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
     "Dropout", "BatchNorm1d", "LayerNorm", "Embedding", "Sequential",
     "MultiheadAttention", "GPT", "count_parameters", "lm_loss",
+    "init",
+    "ModuleList", "ModuleDict", "named_children", "init_children", "bind", "Bound",
+    "summary",
 ]

@@ -12,6 +12,8 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
+from jaxdl.nn import init
+
 
 class Module:
     """Base of every jaxdl.nn module: a stateless, parameterless default for init."""
@@ -34,8 +36,8 @@ def module(cls):
 
 
 def uniform(key, shape, bound, dtype=jnp.float32):
-    """U(−bound, bound): torch's default for Linear weight and bias (bound = 1/√fan_in)."""
-    return jax.random.uniform(key, shape, dtype, minval=-bound, maxval=bound)
+    """U(−bound, bound): ``init.uniform_(key, shape, -bound, bound)``, e.g. torch's bias init (bound = 1/√fan_in)."""
+    return init.uniform_(key, shape, -bound, bound, dtype)
 
 
 def split_keys(key, n: int):
