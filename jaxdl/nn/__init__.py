@@ -1,5 +1,7 @@
 """`jaxdl.nn`: torch.nn's modules as frozen specs with pure ``init(key)`` and ``apply(params, state, x, ...)``."""
 from jaxdl.nn._activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from jaxdl.nn._activation import (CELU, ELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU,
+                                  ReLU6, Softplus, Softsign)
 from jaxdl.nn._attention import MultiheadAttention
 from jaxdl.nn._batchnorm import BatchNorm1d
 from jaxdl.nn._container import Sequential
@@ -14,4 +16,6 @@ __all__ = [
     "Module", "Linear", "Identity", "Flatten", "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
     "Dropout", "BatchNorm1d", "LayerNorm", "Embedding", "Sequential",
     "MultiheadAttention", "GPT", "count_parameters", "lm_loss",
+    "ELU", "SELU", "CELU", "Softplus", "Softsign", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid",
+    "Mish", "GLU", "PReLU",
 ]
