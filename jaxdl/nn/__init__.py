@@ -9,6 +9,9 @@ from jaxdl.nn._dropout import Dropout
 from jaxdl.nn._embedding import Embedding
 from jaxdl.nn._gpt import GPT, count_parameters, lm_loss
 from jaxdl.nn._linear import Flatten, Identity, Linear
+from jaxdl.nn._loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
+                            HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss,
+                            MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss)
 from jaxdl.nn._module import Module
 from jaxdl.nn._normalization import LayerNorm
 
@@ -18,4 +21,7 @@ __all__ = [
     "MultiheadAttention", "GPT", "count_parameters", "lm_loss",
     "ELU", "SELU", "CELU", "Softplus", "Softsign", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid",
     "Mish", "GLU", "PReLU",
+    "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
+    "KLDivLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MarginRankingLoss", "CosineEmbeddingLoss",
+    "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
 ]
