@@ -3,6 +3,8 @@ from jaxdl.functional._activation import gelu, leaky_relu, log_softmax, relu, si
 from jaxdl.functional._attention import scaled_dot_product_attention
 from jaxdl.functional._distance import cosine_similarity, normalize, pairwise_distance
 from jaxdl.functional._dropout import dropout
+from jaxdl.functional._dropout import dropout1d, dropout2d
+from jaxdl.functional._group_norm import group_norm, instance_norm
 from jaxdl.functional._hard_activation import hardsigmoid, hardswish, hardtanh, prelu, relu6
 from jaxdl.functional._likelihood_loss import gaussian_nll_loss, poisson_nll_loss
 from jaxdl.functional._linear import embedding, linear, one_hot
@@ -24,4 +26,5 @@ __all__ = [
     "hinge_embedding_loss", "multi_margin_loss", "margin_ranking_loss", "cosine_embedding_loss",
     "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
     "normalize", "cosine_similarity", "pairwise_distance",
+    "group_norm", "instance_norm", "dropout1d", "dropout2d",
 ]

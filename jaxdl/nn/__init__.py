@@ -4,8 +4,10 @@ from jaxdl.nn._activation import (CELU, ELU, GLU, SELU, Hardsigmoid, Hardswish, 
                                   ReLU6, Softplus, Softsign)
 from jaxdl.nn._attention import MultiheadAttention
 from jaxdl.nn._batchnorm import BatchNorm1d
+from jaxdl.nn._batchnorm import BatchNorm2d
 from jaxdl.nn._container import Sequential
 from jaxdl.nn._dropout import Dropout
+from jaxdl.nn._dropout import Dropout1d, Dropout2d
 from jaxdl.nn._embedding import Embedding
 from jaxdl.nn._gpt import GPT, count_parameters, lm_loss
 from jaxdl.nn._linear import Flatten, Identity, Linear
@@ -14,6 +16,8 @@ from jaxdl.nn._loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, Cro
                             MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss)
 from jaxdl.nn._module import Module
 from jaxdl.nn._normalization import LayerNorm
+from jaxdl.nn._normalization import GroupNorm
+from jaxdl.nn._instancenorm import InstanceNorm2d
 
 __all__ = [
     "Module", "Linear", "Identity", "Flatten", "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
@@ -24,4 +28,5 @@ __all__ = [
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "KLDivLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MarginRankingLoss", "CosineEmbeddingLoss",
     "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+    "BatchNorm2d", "GroupNorm", "InstanceNorm2d", "Dropout1d", "Dropout2d",
 ]
