@@ -1,4 +1,4 @@
-"""batch_norm and layer_norm, as torch.nn.functional defines them (group_norm, instance_norm: _group_norm.py)."""
+"""batch_norm and layer_norm, as torch.nn.functional defines them."""
 from __future__ import annotations
 
 import jax
