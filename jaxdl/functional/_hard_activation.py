@@ -26,6 +26,8 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
       [-1.0, 0.5, 1.0]
     """
     no_inplace("hardtanh", inplace)
+    if jnp.issubdtype(jnp.result_type(input), jnp.integer):  # torch clamps integers with integer bounds
+        return jnp.clip(input, int(min_val), int(max_val))
     return elementwise("hardtanh", lambda x: jnp.minimum(jnp.maximum(x, min_val), max_val),
                        lambda x: jnp.where((x > min_val) & (x < max_val), 1.0, 0.0), input)
 

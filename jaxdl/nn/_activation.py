@@ -210,9 +210,10 @@ class PReLU(Module):
     num_parameters: int = 1
     init_value: float = 0.25
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, *, init_value: float | None = None):
+        # init_value= is what dataclasses.replace passes back; torch's name is init=
         object.__setattr__(self, "num_parameters", num_parameters)
-        object.__setattr__(self, "init_value", init)
+        object.__setattr__(self, "init_value", init if init_value is None else init_value)
 
     def init(self, key, dtype=jnp.float32):
         return {"weight": jnp.full((self.num_parameters,), self.init_value, dtype)}, {}

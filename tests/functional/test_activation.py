@@ -145,3 +145,14 @@ def test_new_activations_transform():
     g = jax.jit(jax.grad(lambda v: jnp.sum(jax.vmap(f)(v))))(x)
     assert bool(jnp.all(jnp.isfinite(g)))
     assert F.hardswish(jnp.ones(2, jnp.bfloat16)).dtype == jnp.bfloat16  # computed in float32, rounded once
+
+
+def test_hardtanh_and_relu6_clamp_integers_as_torch():
+    torch = pytest.importorskip("torch")
+    x = np.array([-9, -1, 0, 3, 7])
+    for mine, theirs in ((F.hardtanh(jnp.asarray(x), -2.5, 4.5), torch.nn.functional.hardtanh(torch.tensor(x), -2.5, 4.5)),
+                         (F.relu6(jnp.asarray(x)), torch.nn.functional.relu6(torch.tensor(x)))):
+        np.testing.assert_array_equal(np.asarray(mine), theirs.numpy())
+    from jaxdl import nn
+    import dataclasses
+    assert dataclasses.replace(nn.PReLU(2, init=0.1), num_parameters=3) == nn.PReLU(3, 0.1)
