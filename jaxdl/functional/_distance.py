@@ -81,11 +81,11 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12):
     axis = _dim("normalize", jnp.ndim(input), dim)
     if jnp.ndim(input) == 0:
         input = input[None]
-        return (input / _clamp_min(vector_norm(input, _check_ord(p), 0, True), eps))[0]
-    return input / _clamp_min(vector_norm(input, _check_ord(p), axis, True), eps)
+        return (input / clamp_min(vector_norm(input, _check_ord(p), 0, True), eps))[0]
+    return input / clamp_min(vector_norm(input, _check_ord(p), axis, True), eps)
 
 
-def _clamp_min(x, lo):
+def clamp_min(x, lo):
     """torch.clamp_min: NaN stays NaN; the gradient passes where x ≥ lo (the tie included), else 0."""
     return jnp.where(x >= lo, x, jnp.maximum(jax.lax.stop_gradient(x), lo))
 

@@ -12,13 +12,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.functional._checks import check_floating, is_concrete
-from jaxdl.functional._distance import _clamp_min, pairwise_distance
+from jaxdl.functional._distance import clamp_min, pairwise_distance
 from jaxdl.functional._loss import LOSS_CPP_EPSILON
 from jaxdl.functional._reduction import check_reduction, reduce
 
 
 
-def _check_shapes(name: str, **arrays) -> None:
+def check_same_shapes(name: str, **arrays) -> None:
     shapes = {k: tuple(jnp.shape(v)) for k, v in arrays.items()}
     if len(set(shapes.values())) > 1:
         raise ValueError(f"{name}: {', '.join(shapes)} must have the same shape; got "
@@ -37,9 +37,9 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "m
     """
     check_reduction("hinge_embedding_loss", reduction)
     check_floating("hinge_embedding_loss", input)
-    _check_shapes("hinge_embedding_loss", input=input, target=target)
+    check_same_shapes("hinge_embedding_loss", input=input, target=target)
     zeros = jnp.zeros_like(input)
-    loss = jnp.where(target != 1, _clamp_min(margin - input, 0.0), zeros) + jnp.where(target != -1, input, zeros)
+    loss = jnp.where(target != 1, clamp_min(margin - input, 0.0), zeros) + jnp.where(target != -1, input, zeros)
     return reduce(loss, reduction)
 
 
@@ -51,8 +51,8 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0.0, reduction: 
     """
     check_reduction("margin_ranking_loss", reduction)
     check_floating("margin_ranking_loss", input1)
-    _check_shapes("margin_ranking_loss", input1=input1, input2=input2, target=target)
-    return reduce(_clamp_min(-target * (input1 - input2) + margin, 0.0), reduction)
+    check_same_shapes("margin_ranking_loss", input1=input1, input2=input2, target=target)
+    return reduce(clamp_min(-target * (input1 - input2) + margin, 0.0), reduction)
 
 
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean"):
@@ -106,7 +106,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, reduction
     """
     check_reduction("cosine_embedding_loss", reduction)
     check_floating("cosine_embedding_loss", input1)
-    _check_shapes("cosine_embedding_loss", input1=input1, input2=input2)
+    check_same_shapes("cosine_embedding_loss", input1=input1, input2=input2)
     tdim = jnp.ndim(target)
     if tdim not in (0, 1):
         raise ValueError("cosine_embedding_loss: 0D or 1D target tensor expected, multi-target not supported")
@@ -118,7 +118,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, reduction
     mag2 = jnp.sum(input2 * input2, axis=tdim) + LOSS_CPP_EPSILON
     cos = prod / jnp.sqrt(mag1 * mag2)
     zeros = jnp.zeros_like(cos)
-    loss = jnp.where(target == 1, 1 - cos, zeros) + jnp.where(target == -1, _clamp_min(cos - margin, 0.0), zeros)
+    loss = jnp.where(target == 1, 1 - cos, zeros) + jnp.where(target == -1, clamp_min(cos - margin, 0.0), zeros)
     return reduce(loss, reduction)
 
 
@@ -133,9 +133,9 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     check_reduction("triplet_margin_loss", reduction)
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
-    _check_shapes("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
+    check_same_shapes("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = jnp.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
-    return reduce(_clamp_min(margin + d_pos - d_neg, 0.0), reduction)
+    return reduce(clamp_min(margin + d_pos - d_neg, 0.0), reduction)
