@@ -7,7 +7,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["functional", "nn", "optim", "__version__"]
+__all__ = ["__version__", "functional", "nn", "optim"]
 
 
 def __getattr__(name):

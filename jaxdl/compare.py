@@ -1,4 +1,5 @@
-"""``jaxdl compare``: one learning-rate × seed sweep per optimizer (jaxdl.train.sweep), then a figure, a CSV and a table."""
+"""``jaxdl compare``: one learning-rate × seed sweep per optimizer variant (jaxdl.train.sweep), then a figure, a
+CSV and a table."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +9,7 @@ import time
 
 import numpy as np
 
-from jaxdl.cli import error
+from jaxdl.cli import error, os_error
 from jaxdl.config import Config, ConfigError, load_config
 from jaxdl.experiment._run_dir import prepare_run_dir
 
@@ -136,6 +137,8 @@ def main(argv) -> int:
         rows = run_compare(cfg, args.out, not args.no_progress, overwrite=args.overwrite)
     except ConfigError as err:  # from load_config, the folder check, or build_data's checks against the data
         return error(str(err))
+    except OSError as err:  # no space left, a folder removed under the run
+        return os_error(err)
     print(format_table(rows))
     print(f"figure: {os.path.join(args.out, 'compare.png')}  runs: {os.path.join(args.out, 'runs.csv')}")
     return 0

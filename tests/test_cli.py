@@ -11,6 +11,7 @@ from jaxdl.cli import COMMANDS, main
 def flip_a_weight_bit(path):
     """Flip one bit inside the raw bytes of a weight array of a checkpoint (the file still parses)."""
     import jax
+
     from jaxdl.train import read_checkpoint
 
     weight = jax.tree.leaves(read_checkpoint(path).state["params"])[0]
@@ -332,3 +333,17 @@ def test_train_is_fast_for_a_bad_config(tmp_path):
             "raise SystemExit(rc)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "unknown key train.lrr" in done.stderr, done.stderr
+
+
+def test_no_space_left_is_one_line_exit_1(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import jaxdl.train._report as report
+
+    def full(path, record):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(report, "append_jsonl", full)
+    assert main(MOONS + ["--out", str(tmp_path / "run"), "--set", "train.epochs=1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("jaxdl: error: No space left on device (") and err.count("\n") == 1, err

@@ -53,6 +53,12 @@ def error(message: str, code: int = 2) -> int:
     return code
 
 
+def os_error(err: OSError) -> int:
+    """A file system error met while running (no space, permission, a vanished folder): one line, exit 1."""
+    where = f" ({err.filename})" if err.filename else ""
+    return error(f"{err.strerror or err}{where}; the run stopped, files written before stay as they were", 1)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(prog="jaxdl", description="jaxdl: PyTorch's deep-learning basics in pure JAX.")

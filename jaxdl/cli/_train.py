@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from jaxdl.cli import error
+from jaxdl.cli import error, os_error
 from jaxdl.config import ConfigError, load_config
 
 
@@ -34,6 +34,8 @@ def main(argv) -> int:
             res = run_train(cfg, args.out, args.resume, not args.no_progress, overwrite=args.overwrite)
         except (CheckpointError, NonFiniteLossError) as err:  # a bad --resume file, a diverged run
             return error(str(err), 1)
+        except OSError as err:
+            return os_error(err)
     except ConfigError as err:
         return error(str(err))
     if "unigram_entropy" in res:  # a language model: its loss per epoch beside the no-context baseline

@@ -8,4 +8,4 @@ from jaxdl.experiment._mlp import accuracy, build_data, build_model, check_fits,
 from jaxdl.experiment._optim import build_tx
 from jaxdl.experiment._run import run_train
 
-__all__ = ["run_train", "build_data", "build_model", "build_tx", "check_fits", "loss_fn", "accuracy"]
+__all__ = ["accuracy", "build_data", "build_model", "build_tx", "check_fits", "loss_fn", "run_train"]

@@ -64,15 +64,16 @@ def check_fits(cfg: Config, train, val) -> None:
     m, d, loss = cfg.model, cfg.data, cfg.train.loss
     for name, (x, _) in (("training", train), ("validation", val)):
         if len(x) == 0:
-            raise ConfigError(f"the {name} split is empty (data.kind = {d.kind!r}, "
-                              f"{', '.join(f'data.{k} = {getattr(d, k)}' for k in ('n', 'val_fraction') if hasattr(d, k))}"
-                              "): use more data or other fractions")
+            sizes = ", ".join(f"data.{k} = {getattr(d, k)}" for k in ("n", "val_fraction") if hasattr(d, k))
+            raise ConfigError(f"the {name} split is empty (data.kind = {d.kind!r}, {sizes}): use more data or "
+                              "other fractions")
     y = np.concatenate([np.asarray(train[1]).ravel(), np.asarray(val[1]).ravel()])
     classes = int(y.max()) + 1 if np.issubdtype(y.dtype, np.integer) else None
     if loss == "binary_cross_entropy":
         if m.out_features != 1 or not m.sigmoid_output:
             raise ConfigError(f"train.loss = 'binary_cross_entropy' needs model.out_features = 1 and "
-                              f"model.sigmoid_output = true; got {m.out_features} and {str(m.sigmoid_output).lower()}")
+                              f"model.sigmoid_output = true; got {m.out_features} and "
+                              f"{str(m.sigmoid_output).lower()}")
         if not np.isin(y, (0, 1)).all():
             raise ConfigError(f"train.loss = 'binary_cross_entropy' needs labels 0/1; data.kind = {d.kind!r} has "
                               f"labels {np.unique(y)[:10].tolist()}: use 'cross_entropy'")

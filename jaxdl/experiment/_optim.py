@@ -9,9 +9,10 @@ from jaxdl.config import ConfigError, OptimConfig
 def build_tx(optim: OptimConfig, lr=None, *, where: str = "optim"):
     """``jaxdl.optim.<optim.name>(**set hyperparameters)``: what is not set takes torch's default there.
 
-    ``lr`` (a float, or an array for a vmapped sweep) replaces ``optim.lr`` (compare's grid sets it). The
-    lr (torch's default when not set) is passed as a 0-d array, so each update uses this lr rather than one saved in a resumed
-    optimizer state (jaxdl.optim.with_lr's rule for arrays): ``--resume --set optim.lr=...`` takes effect.
+    ``lr`` (a float, or an array for a vmapped sweep) replaces ``optim.lr`` (compare's grid sets it). The lr
+    (torch's default when not set) is passed as a 0-d array, so each update uses this lr rather than one
+    saved in a resumed optimizer state (jaxdl.optim.with_lr's rule for arrays): ``--resume --set optim.lr=``
+    takes effect.
     A hyperparameter the optimizer refuses (e.g. nesterov without momentum) is a ConfigError naming ``where``.
     """
     import jax.numpy as jnp  # noqa: PLC0415
