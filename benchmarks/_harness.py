@@ -106,23 +106,23 @@ def jax_stacked(xs, ys):
 class JaxdlVariant:
     """jaxdl's own training step on ``model`` from a torch ``state_dict`` with ``optim.adam(lr)``.
 
-    Loop mode is ``jaxdl.train.make_steps``'s jitted ``train_step``; scan mode is ``lax.scan`` over the same
-    step body (``jaxdl.train._step.train_step_fn``, what ``fit(mode="scan")`` scans each epoch).
+    Both modes run ``jaxdl.train.make_train_step(model, tx, loss_fn)`` unchanged: loop mode jitted with the
+    state donated (what ``fit(mode="loop")`` runs per batch), scan mode inside one jitted ``lax.scan`` over
+    the block (what ``fit(mode="scan")`` scans each epoch).
     """
 
     def __init__(self, model, loss_fn, sd, lr, scan=False, accuracy=True):
         from jaxdl import optim  # noqa: PLC0415
-        from jaxdl.train import TrainState, make_steps  # noqa: PLC0415
-        from jaxdl.train._step import train_step_fn  # noqa: PLC0415
+        from jaxdl.train import TrainState, make_train_step  # noqa: PLC0415
 
         self.model, self.tx = model, optim.adam(lr=lr)
         self.sd, self.scan, self.TrainState = sd, scan, TrainState
+        step = make_train_step(model, self.tx, loss_fn, accuracy=accuracy)
         if scan:
-            step = train_step_fn(loss_fn, accuracy=accuracy)
             self.fn = jax.jit(lambda s, xs, ys: jax.lax.scan(lambda s, b: step(s, *b), s, (xs, ys)),
                               donate_argnums=0)
         else:
-            self.fn, _ = make_steps(model, self.tx, loss_fn, accuracy=accuracy)
+            self.fn = jax.jit(step, donate_argnums=0)
         self.prepare = jax_stacked if scan else jax_batches
         self.reset()
 

@@ -13,7 +13,6 @@ import numpy as np
 from jax import lax
 
 from jaxdl.train import _sharding
-from jaxdl.train._step import eval_step_fn, train_step_fn
 
 
 def permutation(state, epoch, n: int):
@@ -21,9 +20,8 @@ def permutation(state, epoch, n: int):
     return jax.random.permutation(state.shuffle_key(epoch), n)
 
 
-def make_train_epoch(loss_fn, batch_size: int, accuracy: bool, mesh=None):
-    """Pure ``(state, x, y, epoch) -> (state, metrics stacked per step)`` scanning over the shuffled batches."""
-    step = train_step_fn(loss_fn, accuracy)
+def make_train_epoch(train_step, batch_size: int, mesh=None):
+    """Pure ``(state, x, y, epoch) -> (state, metrics stacked per step)``: ``train_step`` scanned over the batches."""
 
     def train_epoch(state, x, y, epoch):
         n = x.shape[0]
@@ -33,14 +31,13 @@ def make_train_epoch(loss_fn, batch_size: int, accuracy: bool, mesh=None):
         if mesh is not None:
             xb = lax.with_sharding_constraint(xb, _sharding.batch_sharded(mesh, leading=1))
             yb = lax.with_sharding_constraint(yb, _sharding.batch_sharded(mesh, leading=1))
-        return lax.scan(lambda s, b: step(s, *b), state, (xb, yb))
+        return lax.scan(lambda s, b: train_step(s, *b), state, (xb, yb))
 
     return train_epoch
 
 
-def make_eval_epoch(loss_fn, batch_size: int, accuracy: bool):
-    """Pure ``(state, x, y) -> totals`` over all examples in order: full batches scanned, then the remainder."""
-    step = eval_step_fn(loss_fn, accuracy)
+def make_eval_epoch(eval_step, batch_size: int):
+    """Pure ``(state, x, y) -> totals`` over all examples in order: full batches mapped, then the remainder."""
 
     def eval_epoch(state, x, y):
         n = x.shape[0]
@@ -49,17 +46,17 @@ def make_eval_epoch(loss_fn, batch_size: int, accuracy: bool):
         if full:
             xb = x[: full * batch_size].reshape(full, batch_size, *x.shape[1:])
             yb = y[: full * batch_size].reshape(full, batch_size, *y.shape[1:])
-            m = lax.map(lambda b: step(state, *b), (xb, yb))
-            totals = _weighted(m, batch_size, sum_axis=True)
+            m = lax.map(lambda b: eval_step(state, *b), (xb, yb))
+            totals = weighted(m, batch_size, sum_axis=True)
         if n % batch_size:
-            rest = _weighted(step(state, x[full * batch_size:], y[full * batch_size:]), n % batch_size)
+            rest = weighted(eval_step(state, x[full * batch_size:], y[full * batch_size:]), n % batch_size)
             totals = rest if totals is None else jax.tree.map(jnp.add, totals, rest)
         return totals
 
     return eval_epoch
 
 
-def _weighted(metrics, batch: int, sum_axis: bool = False):
+def weighted(metrics, batch: int, sum_axis: bool = False):
     """Batch-mean loss → loss sum over examples; sums correct/count."""
     out = dict(metrics, loss=metrics["loss"] * batch)
     return {k: jnp.sum(v, axis=0) for k, v in out.items()} if sum_axis else out
@@ -89,6 +86,6 @@ def loop_eval_epoch(eval_step, state, x, y, batch_size, mesh):
         xb, yb = x[start:start + batch_size], y[start:start + batch_size]
         if mesh is not None and len(xb) % mesh.size == 0:
             xb, yb = jax.device_put((xb, yb), _sharding.batch_sharded(mesh))
-        m = _weighted(eval_step(state, xb, yb), len(xb))
+        m = weighted(eval_step(state, xb, yb), len(xb))
         totals = m if totals is None else jax.tree.map(jnp.add, totals, m)
     return totals

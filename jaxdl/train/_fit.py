@@ -13,7 +13,7 @@ from jaxdl import functional as F
 from jaxdl.train import _epoch, _report, _sharding, _validate
 from jaxdl.train._checkpoint import json_text, load_checkpoint, save_checkpoint
 from jaxdl.train._state import TrainState
-from jaxdl.train._step import make_steps
+from jaxdl.train._step import make_eval_step, make_train_step
 
 CHECKPOINT, BEST, METRICS, CURVES = "checkpoint.msgpack", "best.msgpack", "metrics.jsonl", "curves.png"
 
@@ -62,9 +62,9 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
         _sharding.check_mesh(mesh, batch_size)
     json_text("metadata", metadata)  # a bad metadata dict fails now, not at the first checkpoint
     state = TrainState.create(model, tx, key, dtype)
-    _validate.check_model_fits(state, loss_fn, x, y, batch_size)
+    _validate.check_model_fits(model, state, loss_fn, x, y, batch_size)
     if val is not None:
-        _validate.check_model_fits(state, loss_fn, *val, min(batch_size, len(val[0])))
+        _validate.check_model_fits(model, state, loss_fn, *val, min(batch_size, len(val[0])))
 
     history, best, best_epoch, best_val, wait, start = [], None, 0, float("inf"), 0, 1
     if out_dir is not None:
@@ -147,9 +147,11 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
 
 def _runners(mode, model, tx, loss_fn, batch_size, accuracy, mesh, x, y, val, put):
     """(run_train(state, epoch, bar) -> (state, metrics per step), run_eval(state) -> totals)."""
+    train_step = make_train_step(model, tx, loss_fn, accuracy=accuracy)
+    eval_step = make_eval_step(model, loss_fn, accuracy=accuracy)
     if mode == "scan":
-        train_epoch = jax.jit(_epoch.make_train_epoch(loss_fn, batch_size, accuracy, mesh), donate_argnums=0)
-        eval_epoch = jax.jit(_epoch.make_eval_epoch(loss_fn, batch_size, accuracy))
+        train_epoch = jax.jit(_epoch.make_train_epoch(train_step, batch_size, mesh), donate_argnums=0)
+        eval_epoch = jax.jit(_epoch.make_eval_epoch(eval_step, batch_size))
         xd, yd = put((jnp.asarray(x), jnp.asarray(y)))  # device-resident for the whole run
         vd = None if val is None else put((jnp.asarray(val[0]), jnp.asarray(val[1])))
 
@@ -161,7 +163,7 @@ def _runners(mode, model, tx, loss_fn, batch_size, accuracy, mesh, x, y, val, pu
 
         return run_train, (lambda state: eval_epoch(state, *vd))
 
-    train_step, eval_step = make_steps(model, tx, loss_fn, accuracy=accuracy)
+    train_step, eval_step = jax.jit(train_step, donate_argnums=0), jax.jit(eval_step)
     perm_fn = jax.jit(_epoch.permutation, static_argnums=2)
 
     def run_train(state, epoch, bar):

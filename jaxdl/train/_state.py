@@ -1,21 +1,25 @@
-"""TrainState: everything a training run carries from step to step, as one pytree."""
+"""TrainState: the arrays a training run carries from step to step, as one registered pytree."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import optax
-from flax import struct
+from flax import serialization
 
 
-@struct.dataclass
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
 class TrainState:
-    """params, model_state (e.g. BatchNorm buffers), opt_state, step and PRNG key; model and tx are static.
+    """params, model_state (e.g. BatchNorm buffers), opt_state, step and PRNG key: arrays only.
 
     The torch counterpart is the (model.state_dict(), optimizer.state_dict(), global step, RNG state) you
-    would save by hand. Randomness comes only from ``key``: dropout uses ``fold_in(key_dropout, step)`` and
-    shuffling ``fold_in(key_shuffle, epoch)``, so a resumed run replays the uninterrupted one exactly.
+    would save by hand. The model and the optimizer are not in the state: the steps close over them
+    (``make_train_step(model, tx, loss_fn)``), so every leaf can be jitted, vmapped, scanned, sharded and
+    saved. Randomness comes only from ``key``: dropout uses ``fold_in(key_dropout, step)`` and shuffling
+    ``fold_in(key_shuffle, epoch)``, so a resumed run replays the uninterrupted one exactly.
     """
 
     params: Any
@@ -23,8 +27,6 @@ class TrainState:
     opt_state: Any
     step: jax.Array
     key: jax.Array
-    model: Any = struct.field(pytree_node=False)
-    tx: optax.GradientTransformation = struct.field(pytree_node=False)
 
     @classmethod
     def create(cls, model, tx, key, dtype=jnp.float32) -> "TrainState":
@@ -42,7 +44,11 @@ class TrainState:
         params, model_state = model.init(init_key, dtype)
         params, model_state, opt_state = _distinct_buffers((params, model_state, tx.init(params)))
         return cls(params=params, model_state=model_state, opt_state=opt_state,
-                   step=jnp.zeros((), jnp.int32), key=run_key, model=model, tx=tx)
+                   step=jnp.zeros((), jnp.int32), key=run_key)
+
+    def replace(self, **changes) -> "TrainState":
+        """A copy with the named fields replaced (``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)
 
     def dropout_key(self):
         """The key for this step's dropout masks: fold_in(fold_in(key, 0), step)."""
@@ -51,6 +57,22 @@ class TrainState:
     def shuffle_key(self, epoch):
         """The key for epoch ``epoch``'s permutation: fold_in(fold_in(key, 1), epoch)."""
         return jax.random.fold_in(jax.random.fold_in(self.key, 1), epoch)
+
+
+def _to_state_dict(state: TrainState) -> dict:
+    return {f.name: serialization.to_state_dict(getattr(state, f.name)) for f in dataclasses.fields(state)}
+
+
+def _from_state_dict(target: TrainState, state_dict: dict) -> TrainState:
+    names = [f.name for f in dataclasses.fields(target)]
+    if sorted(state_dict) != sorted(names):
+        raise ValueError(f"expected TrainState fields {sorted(names)}, got {sorted(state_dict)}")
+    return target.replace(**{n: serialization.from_state_dict(getattr(target, n), state_dict[n], name=n)
+                             for n in names})
+
+
+# flax.serialization (checkpoints) sees a TrainState as the dict of its fields, as flax.struct did.
+serialization.register_serialization_state(TrainState, _to_state_dict, _from_state_dict)
 
 
 def _distinct_buffers(tree):
@@ -68,4 +90,3 @@ def _distinct_buffers(tree):
         return x
 
     return jax.tree_util.tree_map(leaf, tree)
-

@@ -1,10 +1,11 @@
-"""train_step and eval_step: one pure, jitted update and one evaluation of a batch."""
+"""make_train_step and make_eval_step: one pure update and one evaluation of a batch, closed over model and tx."""
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 import optax
 
+from jaxdl.optim import LrState
 
 IGNORE_INDEX = -100  # torch's default ignore_index: such targets count neither as right nor as seen
 
@@ -26,61 +27,73 @@ def _is_classification(out_shape, target_shape, target_dtype) -> bool:
     return jnp.issubdtype(target_dtype, jnp.integer) and tuple(out_shape[:-1]) == tuple(target_shape)
 
 
-def train_step_fn(loss_fn, accuracy: bool = True):
-    """The pure (unjitted) step ``(state, x, y) -> (state, metrics)``; fit's scan mode runs it in lax.scan.
+def make_train_step(model, tx, loss_fn, *, accuracy: bool = True):
+    """The pure step ``train_step(state, x, y) -> (state, metrics)`` of ``model`` trained by ``tx``.
 
-    Dropout gets ``state.dropout_key()`` (fold_in of the state's key and step); BatchNorm buffers come back
-    updated in ``model_state``. The update is ``tx.update`` then ``optax.apply_updates``, as torch's
-    ``loss.backward(); optimizer.step()``.
-    """
-    def step(state, x, y):
-        def objective(params):
-            out, model_state = state.model.apply(params, state.model_state, x, training=True,
-                                                 key=state.dropout_key())
-            return loss_fn(out, y), (out, model_state)
+    torch's ``loss = loss_fn(model(x), y); loss.backward(); optimizer.step()``: the gradient of the batch's
+    loss, then ``tx.update`` and ``optax.apply_updates``. Dropout gets ``state.dropout_key()`` (fold_in of
+    the state's key and step); BatchNorm buffers come back updated in ``model_state``. metrics: "loss", "correct"
+    and "count" (see batch_metrics) and "lr", the learning rate this update used (``step_lr``), when the
+    optimizer state holds one (jaxdl.optim's optimizers, optax.inject_hyperparams).
 
-        (loss, (out, model_state)), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
-        updates, opt_state = state.tx.update(grads, state.opt_state, state.params)
-        state = state.replace(params=optax.apply_updates(state.params, updates), model_state=model_state,
-                              opt_state=opt_state, step=state.step + 1)
-        return state, batch_metrics(out, y, loss, accuracy)
-
-    return step
-
-
-def eval_step_fn(loss_fn, accuracy: bool = True):
-    """The pure step ``(state, x, y) -> metrics`` in eval mode: no dropout, BatchNorm uses running stats."""
-    def step(state, x, y):
-        out, _ = state.model.apply(state.params, state.model_state, x, training=False, key=None)
-        return batch_metrics(out, y, loss_fn(out, y), accuracy)
-
-    return step
-
-
-def make_steps(model, tx, loss_fn, *, accuracy: bool = True):
-    """Jitted ``train_step(state, x, y) -> (state, metrics)`` (state donated) and ``eval_step(state, x, y)``.
-
-    ``model`` and ``tx`` travel inside the TrainState (static fields); they are accepted here to match the
-    usual ``make_step(model, optimizer, loss)`` call and checked against the state at trace time.
-    metrics: "loss" (the batch's loss_fn value) and, for integer targets of shape output.shape[:-1],
-    "correct" and "count".
+    The function is returned unjitted, so it composes: fit's scan mode runs it inside ``lax.scan``, sweep
+    inside ``jax.vmap``. For a step-by-step loop, jit it and donate the state (as fit's loop mode does):
+    ``train_step = jax.jit(make_train_step(model, tx, loss_fn), donate_argnums=0)``.
 
     Args:
       model: jaxdl.nn module. tx: optax transform. loss_fn: ``(output, target) -> scalar``, e.g. F.cross_entropy.
+      accuracy: add "correct" and "count" to the metrics for integer targets of shape output.shape[:-1].
     """
-    train_fn, eval_fn = train_step_fn(loss_fn, accuracy), eval_step_fn(loss_fn, accuracy)
-
-    def check(state):
-        if state.model != model or state.tx is not tx:
-            raise ValueError("make_steps: the TrainState was created with a different model or tx than the steps "
-                             f"(state.model={state.model!r}, model={model!r}); use TrainState.create(model, tx, key)")
-
     def train_step(state, x, y):
-        check(state)
-        return train_fn(state, x, y)
+        def objective(params):
+            out, model_state = model.apply(params, state.model_state, x, training=True, key=state.dropout_key())
+            return loss_fn(out, y), (out, model_state)
 
+        (loss, (out, model_state)), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
+        updates, opt_state = tx.update(grads, state.opt_state, state.params)
+        metrics = batch_metrics(out, y, loss, accuracy)
+        lr = step_lr(state.opt_state, opt_state)
+        if lr is not None:
+            metrics["lr"] = lr
+        state = state.replace(params=optax.apply_updates(state.params, updates), model_state=model_state,
+                              opt_state=opt_state, step=state.step + 1)
+        return state, metrics
+
+    return train_step
+
+
+def _is_lr_state(x) -> bool:
+    # optax.inject_hyperparams returns an InjectStatefulHyperparamsState (optax >= 0.2.3), not the older
+    # InjectHyperparamsState: both carry a ``hyperparams`` dict.
+    return isinstance(x, LrState) or isinstance(getattr(x, "hyperparams", None), dict)
+
+
+def step_lr(before, after):
+    """The lr (first group's) an update used, from the optimizer state before and after it; None if it holds none.
+
+    A jaxdl.optim LrState holds the lr of the *next* update (read it before), optax.inject_hyperparams the
+    lr of the *last* one (read it after, ``hyperparams["lr"]`` or ``["learning_rate"]``): both give torch's
+    ``param_groups[0]['lr']`` at ``optimizer.step()``.
+    """
+    pairs = zip(jax.tree.leaves(before, is_leaf=_is_lr_state), jax.tree.leaves(after, is_leaf=_is_lr_state))
+    for old, new in pairs:
+        if isinstance(old, LrState):
+            return old.lr
+        if _is_lr_state(old):
+            for name in ("lr", "learning_rate"):
+                if name in new.hyperparams:
+                    return new.hyperparams[name]
+    return None
+
+
+def make_eval_step(model, loss_fn, *, accuracy: bool = True):
+    """The pure step ``eval_step(state, x, y) -> metrics`` in eval mode: no dropout, BatchNorm's running stats.
+
+    torch's ``model.eval(); with torch.no_grad(): loss_fn(model(x), y)``. Unjitted, like make_train_step:
+    ``jax.jit(make_eval_step(model, loss_fn))`` for a loop.
+    """
     def eval_step(state, x, y):
-        check(state)
-        return eval_fn(state, x, y)
+        out, _ = model.apply(state.params, state.model_state, x, training=False, key=None)
+        return batch_metrics(out, y, loss_fn(out, y), accuracy)
 
-    return jax.jit(train_step, donate_argnums=0), jax.jit(eval_step)
+    return eval_step

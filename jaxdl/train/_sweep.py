@@ -12,10 +12,7 @@ from jax import lax
 from jaxdl import functional as F
 from jaxdl.train import _epoch, _validate
 from jaxdl.train._state import TrainState
-
-NOT_IN_STATE_MSG = ("sweep: changing {name!r} does not change the optimizer state, so vmapped copies could not "
-                    "differ in it. Build the optimizer so its hyperparameters live in the state, e.g. "
-                    "make_tx = optax.inject_hyperparams(optax.adam) or jaxdl.optim.adam (lr in state)")
+from jaxdl.train._step import make_eval_step, make_train_step
 
 
 class SweepResult(NamedTuple):
@@ -28,12 +25,13 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
           epochs: int, batch_size: int, accuracy: bool = True, dtype=jnp.float32) -> SweepResult:
     """Train k × len(seeds) copies, copy (i, s) using ``make_tx(**{name: hparams[name][i]})`` and key(s).
 
-    The whole sweep (init, every epoch's scan and validation) is one jitted program vmapped over copies;
-    copy (i, s) equals ``fit(model, make_tx(**h_i), ..., key=jax.random.key(s), mode="scan")`` without
-    early stopping, also when the swept value feeds a schedule (``lambda lr: optim.sgd(lr=StepLR(lr, 10))``).
-    The swept values must change the optimizer state (optax.inject_hyperparams, or jaxdl.optim's lr). The
-    returned ``states.tx`` is ``make_tx(**configs[0])``'s: to continue a copy whose schedule depends on the
-    swept value, rebuild its transform with ``make_tx``.
+    The whole sweep (init, every epoch's scan and validation) is one jitted program vmapped over copies.
+    Inside it each copy builds its own transform ``make_tx(**h)`` from its (traced) values and trains with
+    ``make_train_step(model, make_tx(**h), loss_fn)``, so copy (i, s) equals ``fit(model, make_tx(**h_i),
+    ..., key=jax.random.key(s), mode="scan")`` without early stopping, for any optax transform:
+    ``optax.adam``, ``optax.inject_hyperparams(...)``, or a schedule of the swept value
+    (``lambda lr: optim.sgd(lr=StepLR(lr, 10))``). ``make_tx`` must accept traced floats (no Python
+    ``if`` on them). To continue copy c, rebuild its transform with ``make_tx(**configs[c])`` minus "seed".
 
     Args:
       hparams: {name: array of shape (k,)}, all of the same length k. seeds: ints.
@@ -54,29 +52,24 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
                for i, s in itertools.product(range(k), seeds)]
 
     first = {n: float(v[0]) for n, v in values.items()}
-    tx = make_tx(**first)  # static part; the per-copy values are in each copy's opt_state
-    probe = TrainState.create(model, tx, jax.random.key(seeds[0]), dtype)
-    _validate.check_model_fits(probe, loss_fn, x, y, batch_size)
-    _check_in_state(make_tx, first, probe.params)
+    probe = TrainState.create(model, make_tx(**first), jax.random.key(seeds[0]), dtype)
+    _validate.check_model_fits(model, probe, loss_fn, x, y, batch_size)
+    _check_traceable(make_tx, first, probe.params)
 
     keys = jnp.stack([jax.random.key(c["seed"]) for c in configs])
     hs = {n: jnp.asarray([c[n] for c in configs], dtype) for n in values}
-
-    train_epoch = _epoch.make_train_epoch(loss_fn, batch_size, accuracy)
-    eval_epoch = _epoch.make_eval_epoch(loss_fn, batch_size, accuracy)
+    eval_epoch = _epoch.make_eval_epoch(make_eval_step(model, loss_fn, accuracy=accuracy), batch_size)
 
     def one_copy(key, h, x, y, vx, vy):
-        # The copy trains with its own make_tx(**h), not only its own init: what its update closes over (a
-        # schedule of the swept lr, e.g. StepLR(lr, ...)) must see h too. The returned state carries the
-        # static tx (configs[0]'s) so the stacked states share one structure.
-        state = TrainState.create(model, make_tx(**h), key, dtype)
+        tx = make_tx(**h)  # this copy's transform: its update closes over its own (traced) values
+        state = TrainState.create(model, tx, key, dtype)
+        train_epoch = _epoch.make_train_epoch(make_train_step(model, tx, loss_fn, accuracy=accuracy), batch_size)
 
         def epoch_body(state, epoch):
             state, metrics = train_epoch(state, x, y, epoch)
             return state, (metrics, eval_epoch(state, vx, vy) if vx is not None else {})
 
-        state, out = lax.scan(epoch_body, state, jnp.arange(1, epochs + 1, dtype=jnp.int32))
-        return state.replace(tx=tx), out
+        return lax.scan(epoch_body, state, jnp.arange(1, epochs + 1, dtype=jnp.int32))
 
     vx, vy = (None, None) if val is None else (jnp.asarray(val[0]), jnp.asarray(val[1]))
     run = jax.jit(jax.vmap(one_copy, in_axes=(0, 0, None, None, None, None)))
@@ -95,9 +88,10 @@ def _record(epoch, train_m, val_m, c, e, n_val):
             "val_acc": None if n_val is None else acc(val_m, (c, e))}
 
 
-def _check_in_state(make_tx, first, params):
-    base = jax.tree.leaves(make_tx(**first).init(params))
-    for name, v in first.items():
-        other = jax.tree.leaves(make_tx(**{**first, name: 2 * v + 1}).init(params))
-        if len(base) == len(other) and all(np.array_equal(a, b) for a, b in zip(base, other)):
-            raise ValueError(NOT_IN_STATE_MSG.format(name=name))
+def _check_traceable(make_tx, first: dict, params) -> None:
+    """make_tx must build a transform from traced values (each copy's, inside the vmapped program)."""
+    try:
+        jax.eval_shape(lambda h: make_tx(**h).init(params), first)
+    except jax.errors.ConcretizationTypeError as err:
+        raise ValueError(f"sweep: make_tx(**{first}) must accept traced floats (inside jax.vmap); it converts "
+                         f"one to a Python value: {str(err).splitlines()[0]}") from err

@@ -35,12 +35,12 @@ def check_run(*, epochs, batch_size, n_train, mode):
                          f"with drop_last no step would run. Use batch_size <= {n_train}")
 
 
-def check_model_fits(state, loss_fn, x, y, batch_size: int) -> None:
+def check_model_fits(model, state, loss_fn, x, y, batch_size: int) -> None:
     """Trace model and loss on one batch (no compute): output/loss mismatches and bad labels raise here."""
     xb = jax.ShapeDtypeStruct((batch_size, *x.shape[1:]), x.dtype)
     yb = jax.ShapeDtypeStruct((batch_size, *y.shape[1:]), y.dtype)
     try:
-        out, _ = jax.eval_shape(lambda s, a: s.model.apply(s.params, s.model_state, a, training=False), state, xb)
+        out, _ = jax.eval_shape(lambda s, a: model.apply(s.params, s.model_state, a, training=False), state, xb)
     except (ValueError, TypeError) as err:
         raise ValueError(f"the model does not accept inputs of shape {xb.shape} ({x.dtype}): {err}") from err
     try:

@@ -9,7 +9,7 @@ import pytest
 
 from jaxdl import functional as F
 from jaxdl import nn
-from jaxdl.train import TrainState, fit, make_steps
+from jaxdl.train import TrainState, fit, make_eval_step, make_train_step
 from tests.helpers import assert_close
 from tests.train._common import blobs, mlp
 
@@ -103,8 +103,7 @@ def test_ignore_index_targets_are_left_out_of_accuracy(key):
     keep = targets != -100
     expected = np.sum((np.argmax(np.asarray(logits), -1) == targets) & keep) / keep.sum()
     np.testing.assert_allclose(res.history[0]["val_acc"], expected, rtol=1e-6)
-    _, eval_step = make_steps(model, state.tx, loss_fn)
-    metrics = eval_step(state, tokens, targets)
+    metrics = make_eval_step(model, loss_fn)(state, tokens, targets)
     assert int(metrics["count"]) == keep.sum() == 32
     with pytest.raises(ValueError, match=r"or equal ignore_index=-100\); got labels in \[-1, 4\]"):
         fit(model, optax.adam(1e-2), (tokens, np.where(keep, targets, -1)), epochs=1, batch_size=4, key=key,
@@ -124,6 +123,6 @@ def test_state_with_a_shared_init_array_can_be_donated(key):
     model = SharedZeros(6, 3)
     tx = optax.sgd(0.1)
     state = TrainState.create(model, tx, key)
-    train_step, _ = make_steps(model, tx, F.cross_entropy)
+    train_step = jax.jit(make_train_step(model, tx, F.cross_entropy), donate_argnums=0)
     new_state, metrics = train_step(state, X[:16], Y[:16])
     assert np.isfinite(float(metrics["loss"])) and int(new_state.step) == 1

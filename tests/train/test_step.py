@@ -2,12 +2,13 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import chex
 import optax
 import pytest
 
 from jaxdl import functional as F
 from jaxdl import nn
-from jaxdl.train import TrainState, make_steps
+from jaxdl.train import TrainState, make_eval_step, make_train_step
 from tests.helpers import assert_close
 from tests.train._common import blobs
 
@@ -30,7 +31,8 @@ def test_steps_match_torch_sgd_with_batchnorm(key):
     state = TrainState.create(model, tx, key)
     tm = _torch_copy(torch, model, state.params, state.model_state)
     opt = torch.optim.SGD(tm.parameters(), lr=0.1)
-    train_step, eval_step = make_steps(model, tx, F.cross_entropy)
+    train_step = jax.jit(make_train_step(model, tx, F.cross_entropy), donate_argnums=0)
+    eval_step = jax.jit(make_eval_step(model, F.cross_entropy))
     x, y = blobs(n=32)
     for i in range(3):
         xb, yb = x[i * 8:(i + 1) * 8], y[i * 8:(i + 1) * 8]
@@ -59,8 +61,9 @@ def test_steps_match_torch_sgd_with_batchnorm(key):
 
 def test_dropout_key_is_fold_in_of_key_and_step(key):
     model = nn.Sequential(nn.Dropout(0.5), nn.Linear(6, 3))
-    state = TrainState.create(model, optax.sgd(0.0), key)
-    train_step, eval_step = make_steps(model, state.tx, F.cross_entropy)
+    tx = optax.sgd(0.0)
+    state = TrainState.create(model, tx, key)
+    train_step, eval_step = make_train_step(model, tx, F.cross_entropy), make_eval_step(model, F.cross_entropy)
     x, y = blobs(n=8)
 
     def expected_loss(s, step):
@@ -80,12 +83,37 @@ def test_dropout_key_is_fold_in_of_key_and_step(key):
     np.testing.assert_allclose(out_eval, float(no_dropout), rtol=1e-6)
 
 
-def test_make_steps_rejects_a_state_of_another_model(key):
-    state = TrainState.create(nn.Linear(6, 3), optax.sgd(0.1), key)
-    train_step, _ = make_steps(nn.Linear(6, 4), state.tx, F.cross_entropy)
+def test_the_state_is_arrays_only_and_an_equal_tx_serves(key):
+    # The steps close over model and tx: a state built with another, equal optax.sgd(0.1) trains the same.
+    model = nn.Linear(6, 3)
+    state = TrainState.create(model, optax.sgd(0.1), key)
+    assert all(isinstance(leaf, jax.Array) for leaf in jax.tree.leaves(state))
+    assert [f for f in state.__dataclass_fields__] == ["params", "model_state", "opt_state", "step", "key"]
     x, y = blobs(n=8)
-    with pytest.raises(ValueError, match="different model or tx"):
-        train_step(state, x, y)
+    a, _ = jax.jit(make_train_step(model, optax.sgd(0.1), F.cross_entropy))(state, x, y)
+    b, _ = make_train_step(model, optax.sgd(0.1), F.cross_entropy)(state, x, y)
+    chex.assert_trees_all_close(a.params, b.params, rtol=1e-6)
+    grad = jax.grad(lambda p: F.cross_entropy(model.apply(p, {}, jnp.asarray(x))[0], jnp.asarray(y)))(state.params)
+    chex.assert_trees_all_close(a.params, jax.tree.map(lambda p, g: p - 0.1 * g, state.params, grad), rtol=1e-6)
+    doubled = jax.vmap(lambda s: s.replace(step=s.step + 1))(jax.tree.map(lambda v: jnp.stack([v, v]), state))
+    assert doubled.step.tolist() == [1, 1]
+
+
+def test_the_step_logs_the_lr_each_update_used(key):
+    from jaxdl import optim  # noqa: PLC0415
+    from jaxdl.optim import lr_scheduler as sched  # noqa: PLC0415
+
+    model, (x, y) = nn.Linear(6, 3), blobs(n=8)
+    for tx, want in [(optim.sgd(lr=sched.StepLR(0.1, step_size=1, gamma=0.5)), [0.1, 0.05, 0.025]),
+                     (optax.inject_hyperparams(optax.sgd)(learning_rate=optax.exponential_decay(0.1, 1, 0.5)),
+                      [0.1, 0.05, 0.025]),
+                     (optax.sgd(0.1), None)]:
+        state, step = TrainState.create(model, tx, key), jax.jit(make_train_step(model, tx, F.cross_entropy))
+        lrs = []
+        for _ in range(3):
+            state, m = step(state, x, y)
+            lrs.append(float(m["lr"]) if "lr" in m else None)
+        assert lrs == (pytest.approx(want) if want else [None] * 3)
 
 
 def test_create_rejects_a_non_optax_tx(key):

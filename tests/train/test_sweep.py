@@ -1,4 +1,5 @@
 """sweep: every vmapped copy equals its own single fit; hyperparameters must live in the optimizer state."""
+import chex
 import jax
 import numpy as np
 import optax
@@ -54,8 +55,22 @@ def test_a_swept_lr_inside_a_schedule_is_each_copys_own():
     assert_close(jax.tree.map(lambda leaf: leaf[1], res.states.params), single.state.params, rtol=1e-5, atol=1e-6)
 
 
+def test_a_plain_optax_transform_sweeps_its_own_lr():
+    # Each copy rebuilds optax.adam(lr) from its own traced lr inside the vmapped program: nothing in the
+    # optimizer state has to carry the lr.
+    res = sweep(mlp(), lambda lr: optax.adam(lr), {"lr": np.array([1e-3, 3e-2])}, [0], (X, Y), epochs=1,
+                batch_size=16)
+    single = fit(mlp(), optax.adam(3e-2), (X, Y), epochs=1, batch_size=16, key=jax.random.key(0), progress=False)
+    chex.assert_trees_all_close(jax.tree.map(lambda leaf: leaf[1], res.states.params), single.state.params,
+                                rtol=1e-5, atol=1e-6)
+
+
+def _python_branch(lr):
+    return optax.sgd(lr) if lr > 0.01 else optax.adam(lr)
+
+
 @pytest.mark.parametrize("make, hparams, match", [
-    (lambda lr: optax.adam(lr), {"lr": np.array([1e-2, 3e-2])}, "does not change the optimizer state"),
+    (_python_branch, {"lr": np.array([1e-2, 3e-2])}, "must accept traced floats"),
     (make_tx, {"learning_rate": np.array([1e-2]), "b1": np.array([0.9, 0.8])}, "1-D arrays of one length"),
 ])
 def test_bad_sweeps_raise(make, hparams, match):
