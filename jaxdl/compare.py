@@ -13,7 +13,7 @@ from jaxdl.cli import error, os_error
 from jaxdl.config import Config, ConfigError, load_config
 from jaxdl.experiment._run_dir import prepare_run_dir
 
-OUTPUTS = ("runs.csv", "compare.png")
+OUTPUTS = ("runs.csv", "compare.png", "table.txt")
 STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1)), "v"), ((0, (1, 1)), "P")]
 
 
@@ -31,7 +31,7 @@ def check_comparable(cfg: Config) -> None:
 
 
 def run_compare(cfg: Config, out_dir: str, progress: bool = True, *, overwrite: bool = False) -> list[dict]:
-    """Sweep every variant in ``cfg.compare`` over log-spaced lrs × seeds; write compare.png and runs.csv.
+    """Sweep every variant in ``cfg.compare`` over log-spaced lrs × seeds; write compare.png, runs.csv, table.txt.
 
     Returns one summary row per variant: optimizer (its label), best_lr, val_acc_mean, val_acc_std, val_loss,
     wall_s. ``out_dir`` must not hold an earlier comparison unless ``overwrite``.
@@ -62,13 +62,44 @@ def run_compare(cfg: Config, out_dir: str, progress: bool = True, *, overwrite: 
                           for h in run] for run in res.histories], dtype=np.float64)  # (copies, epochs, 3)
         hist = hist.reshape(len(lrs), len(c.seeds), t.epochs, 3)
         results[name] = hist
-        acc = np.nan_to_num(hist[:, :, -1, 2], nan=0.0)
-        best = int(np.argmax(acc.mean(1)))
-        rows.append({"optimizer": name, "best_lr": float(lrs[best]), "val_acc_mean": float(acc[best].mean()),
-                     "val_acc_std": float(acc[best].std()), "val_loss": float(np.mean(hist[best, :, -1, 1])),
-                     "wall_s": wall, "best": best})
+        rows.append({**summarize(name, hist[:, :, -1], lrs), "wall_s": wall})
     _write_csv(os.path.join(out_dir, "runs.csv"), results, lrs, c.seeds)
     _plot(os.path.join(out_dir, "compare.png"), results, rows, lrs)
+    with open(os.path.join(out_dir, "table.txt"), "w") as f:
+        f.write(format_table(rows) + "\n")
+    return rows
+
+
+def summarize(name: str, final, lrs) -> dict:
+    """One optimizer's row from its final metrics ``final`` (lrs, seeds, [train_loss, val_loss, val_acc]).
+
+    best_lr maximises the seed-mean validation accuracy (a diverged run counts 0); at it: val_acc_mean,
+    val_acc_std (population std over seeds), and the seed-mean train_loss and val_loss. The README's
+    figures come from this function applied to the committed runs.csv (tests/test_readme.py).
+    """
+    acc = np.nan_to_num(final[:, :, 2], nan=0.0)
+    best = int(np.argmax(acc.mean(1)))
+    return {"optimizer": name, "best_lr": float(lrs[best]), "val_acc_mean": float(acc[best].mean()),
+            "val_acc_std": float(acc[best].std()), "val_loss": float(np.mean(final[best, :, 1])),
+            "train_loss": float(np.mean(final[best, :, 0])), "best": best,
+            "acc_by_lr": dict(zip((float(lr) for lr in lrs), acc.mean(1).tolist()))}
+
+
+def read_runs(path) -> list[dict]:
+    """The summary rows (``summarize``) of a runs.csv written by ``jaxdl compare``, in its order."""
+    with open(path, newline="") as f:
+        records = list(csv.DictReader(f))
+    names = list(dict.fromkeys(r["optimizer"] for r in records))
+    rows = []
+    for name in names:
+        mine = [r for r in records if r["optimizer"] == name]
+        lrs = sorted({float(r["lr"]) for r in mine})
+        seeds = sorted({int(r["seed"]) for r in mine})
+        final = np.full((len(lrs), len(seeds), 3), np.nan)
+        for r in mine:
+            final[lrs.index(float(r["lr"])), seeds.index(int(r["seed"]))] = [
+                float(r[k]) for k in ("train_loss", "val_loss", "val_acc")]
+        rows.append(summarize(name, final, np.asarray(lrs)))
     return rows
 
 
@@ -90,22 +121,26 @@ def _plot(path, results, rows, lrs):
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
     for i, ((name, hist), row) in enumerate(zip(results.items(), rows)):
-        style, marker = STYLES[i % len(STYLES)]  # distinct styles and markers: equal curves do not hide each other
+        # distinct line styles and markers, each marker smaller than the one before and every other one open,
+        # so that equal curves (Adam and AdamW at small lrs) do not hide each other
+        style, marker = STYLES[i % len(STYLES)]
+        look = {"linestyle": style, "marker": marker, "markersize": max(10 - 2 * i, 3),
+                "fillstyle": "full" if i % 2 == 0 else "none", "markeredgewidth": 1.5}
         acc = np.nan_to_num(hist[:, :, -1, 2], nan=0.0)
-        line, = a.plot(lrs, acc.mean(1), linestyle=style, marker=marker, label=name)
+        line, = a.plot(lrs, acc.mean(1), label=name, **look)
         a.fill_between(lrs, acc.min(1), acc.max(1), color=line.get_color(), alpha=0.15)
         epochs = np.arange(1, hist.shape[2] + 1)
         best = hist[row["best"]]
         every = max(1, len(epochs) // 8)
-        b.plot(epochs, best[:, :, 0].mean(0), color=line.get_color(), linestyle=style, marker=marker,
-               markevery=every, fillstyle="none", alpha=0.6)
-        b.plot(epochs, best[:, :, 1].mean(0), color=line.get_color(), linestyle=style, marker=marker,
-               markevery=(every // 2, every), label=f"{name} (lr {row['best_lr']:.3g})")
+        b.plot(epochs, best[:, :, 0].mean(0), color=line.get_color(), alpha=0.45, markevery=every,
+               **{**look, "marker": None})
+        b.plot(epochs, best[:, :, 1].mean(0), color=line.get_color(), markevery=(i % every, every),
+               label=f"{name} (lr {row['best_lr']:.3g})", **look)
     a.set(xscale="log", xlabel="learning rate", ylabel="final validation accuracy",
           title="(a) validation accuracy vs lr (band: min–max over seeds)")
     a.legend()
     b.set(yscale="log", xlabel="epoch", ylabel="loss",
-          title="(b) at each best lr: train (open markers, faint), validation (filled)")
+          title="(b) at each best lr: validation (markers), train (faint)")
     b.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -113,10 +148,13 @@ def _plot(path, results, rows, lrs):
 
 
 def format_table(rows) -> str:
-    lines = [f"{'optimizer':<18} {'best lr':>9} {'val acc (mean ± std)':>22} {'val loss':>9} {'wall s':>7}"]
+    """The summary table (the wall-time column only when the rows have one: not for ``read_runs``' rows)."""
+    wall = all("wall_s" in r for r in rows)
+    lines = [f"{'optimizer':<18} {'best lr':>9} {'val acc (mean ± std)':>22} {'val loss':>9}"
+             + (f" {'wall s':>7}" if wall else "")]
     for r in rows:
-        lines.append(f"{r['optimizer']:<18} {r['best_lr']:>9.3g} "
-                     f"{r['val_acc_mean']:>13.4f} ± {r['val_acc_std']:.4f} {r['val_loss']:>9.4f} {r['wall_s']:>7.1f}")
+        lines.append(f"{r['optimizer']:<18} {r['best_lr']:>9.3g} {r['val_acc_mean']:>13.4f} ± {r['val_acc_std']:.4f} "
+                     f"{r['val_loss']:>9.4f}" + (f" {r['wall_s']:>7.1f}" if wall else ""))
     return "\n".join(lines)
 
 
@@ -140,5 +178,6 @@ def main(argv) -> int:
     except OSError as err:  # no space left, a folder removed under the run
         return os_error(err)
     print(format_table(rows))
-    print(f"figure: {os.path.join(args.out, 'compare.png')}  runs: {os.path.join(args.out, 'runs.csv')}")
+    print(f"figure: {os.path.join(args.out, 'compare.png')}  runs: {os.path.join(args.out, 'runs.csv')}  "
+          f"table: {os.path.join(args.out, 'table.txt')}")
     return 0

@@ -94,6 +94,8 @@ def test_compare_shortened(tmp_path, capsys):
     assert {float(r["lr"]) for r in rows} == {0.001, 0.01, 0.1}
     assert os.path.getsize(os.path.join(out, "compare.png")) > 10_000
     table = capsys.readouterr().out
+    with open(os.path.join(out, "table.txt")) as f:
+        assert f.read().splitlines()[1:] == table.splitlines()[1:3]  # the printed table, also written
     assert "SGD momentum 0.9" in table and "AdamW" in table and "±" in table
     # 3 epochs of AdamW at lr 0.01 already beat chance (0.1) by far on digits
     assert max(float(r["val_acc"]) for r in rows if r["optimizer"] == "AdamW") > 0.8
