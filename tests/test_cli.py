@@ -349,3 +349,21 @@ def test_no_space_left_is_one_line_exit_1(tmp_path, monkeypatch, capsys):
     assert main(MOONS + ["--out", str(tmp_path / "run"), "--set", "train.epochs=1"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("jaxdl: error: No space left on device (") and err.count("\n") == 1, err
+
+
+TINY_GPT = ('[model]\nkind = "gpt"\ncontext_length = 8\nemb_dim = 16\nn_heads = 2\nn_layers = 1\n'
+            '[data]\nnum_chars = 6000\nval_fraction = 0.2\n[optim]\nname = "adamw"\n[train]\nepochs = 1\n')
+
+
+@pytest.mark.parametrize("sets,words", [
+    (["train.batch_size=100000"], "train.batch_size = 100000 is larger than the 599 training windows"),
+    (["data.num_chars=10"], "data.num_chars = 10 with data.val_fraction = 0.2 is too little text"),
+    (["model.n_heads=3"], "emb_dim must be divisible by n_heads; got emb_dim=16, n_heads=3"),
+    (["optim.name='sgd'", "optim.nesterov=True"], "Nesterov momentum requires a momentum"),
+])
+def test_gpt_config_that_cannot_train_is_one_line_exit_2(sets, words, tmp_path, capsys):
+    config = tmp_path / "tiny.toml"
+    config.write_text(TINY_GPT)
+    assert main(["train", str(config), "--no-progress", *sum((["--set", s] for s in sets), [])]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("jaxdl: error: ") and words in err and err.count("\n") == 1, err

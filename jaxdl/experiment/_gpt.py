@@ -13,8 +13,16 @@ def build_text_data(cfg: Config):
     """(vocab, (x_train, y_train), (x_val, y_val)) next-character windows of the [data] text."""
     from jaxdl.data import char_lm_data, stdlib_corpus  # noqa: PLC0415
 
-    text = stdlib_corpus(cfg.data.num_chars)
-    return char_lm_data(text, cfg.model.context_length, cfg.data.val_fraction)
+    d, t = cfg.data, cfg.train
+    try:
+        vocab, train, val = char_lm_data(stdlib_corpus(d.num_chars), cfg.model.context_length, d.val_fraction)
+    except ValueError as err:  # a text too short for one window of context_length + 1 characters
+        raise ConfigError(f"data.num_chars = {d.num_chars} with data.val_fraction = {d.val_fraction} is too little "
+                          f"text for model.context_length = {cfg.model.context_length} ({err})") from None
+    if len(train[0]) < t.batch_size:
+        raise ConfigError(f"train.batch_size = {t.batch_size} is larger than the {len(train[0])} training windows "
+                          f"of data.num_chars = {d.num_chars}: use a smaller batch or more text")
+    return vocab, train, val
 
 
 def build_gpt(cfg: Config, vocab_size: int | None = None):
