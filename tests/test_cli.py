@@ -234,6 +234,7 @@ def test_compare_refuses_to_overwrite(tmp_path, capsys):
     ("npz_column_labels", "got int64 (8, 1) (use y.ravel())"),
     ("npz_features", "x_val has 3 features but x_train has 2"),
     ("npz_not_a_zip", "cannot be read as an .npz"),
+    ("npz_keys", "the .npz lacks ['x_val', 'y_val']; it has ['x_train', 'y_train'], expected"),
     ("config_is_a_folder", "cannot be read"),
 ])
 def test_path_errors_are_one_line(case, words, tmp_path, monkeypatch, capsys):
@@ -244,7 +245,8 @@ def test_path_errors_are_one_line(case, words, tmp_path, monkeypatch, capsys):
     npz = tmp_path / "d.npz"
     arrays = {"npz_float_labels": dict(x_train=x, y_train=y.astype(float), x_val=x, y_val=y),
               "npz_column_labels": dict(x_train=x, y_train=y[:, None], x_val=x, y_val=y),
-              "npz_features": dict(x_train=x, y_train=y, x_val=np.zeros((8, 3)), y_val=y)}.get(case)
+              "npz_features": dict(x_train=x, y_train=y, x_val=np.zeros((8, 3)), y_val=y),
+              "npz_keys": dict(x_train=x, y_train=y)}.get(case)
     if case.startswith("npz"):
         np.savez(npz, **arrays) if arrays else npz.write_text("not a zip")
         config = tmp_path / "c.toml"

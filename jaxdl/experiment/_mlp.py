@@ -33,13 +33,13 @@ def _read_npz(d: NpzData):
     where = f"data.path = {d.path!r}"
     try:
         with np.load(d.path) as z:
-            missing = [k for k in NPZ_KEYS if k not in z.files]
-            if missing:
-                raise ConfigError(f"{where}: the .npz lacks {missing}; it has {sorted(z.files)}, "
-                                  f"expected {list(NPZ_KEYS)}")
-            arrays = {k: z[k] for k in NPZ_KEYS}
+            arrays = {k: z[k] for k in NPZ_KEYS if k in z.files}
+            files = sorted(z.files)
     except (OSError, ValueError) as err:  # not a zip, a pickled object array, unreadable
         raise ConfigError(f"{where}: cannot be read as an .npz ({type(err).__name__}: {err})") from None
+    missing = [k for k in NPZ_KEYS if k not in arrays]
+    if missing:
+        raise ConfigError(f"{where}: the .npz lacks {missing}; it has {files}, expected {list(NPZ_KEYS)}")
     for split in ("train", "val"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.ndim != 2 or not np.issubdtype(x.dtype, np.number):
