@@ -1,13 +1,14 @@
 """Parity cases for jaxdl.train: fit (scan and loop modes) against the same epoch loop written in torch.
 
 Both sides start from the same weights and see the same batches in the same order (jaxdl's shuffle,
-replayed in torch); the comparison is the final parameters, BatchNorm buffers and per-epoch losses.
+replayed in torch; with a DataLoader also torch's default smaller last batch); the comparison is the final parameters, BatchNorm buffers and per-epoch losses.
 """
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import nn, optim
+from jaxdl.data import DataLoader
 from jaxdl.parity._core import Comparison, register
 from jaxdl.train import TrainState, fit
 from jaxdl.train._epoch import permutation
@@ -19,7 +20,7 @@ def _model():
     return nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
 
 
-def _torch_run(env, state, x, y, vx, vy):
+def _torch_run(env, state, x, y, vx, vy, drop_last=True):
     """torch.optim.SGD(momentum=0.9) over jaxdl's batches; returns state_dict and per-epoch losses."""
     torch = env.torch
     tm = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
@@ -37,7 +38,7 @@ def _torch_run(env, state, x, y, vx, vy):
         perm = np.asarray(permutation(state, epoch, N))
         tm.train()
         losses = []
-        for i in range(N // BATCH):
+        for i in range(N // BATCH if drop_last else -(-N // BATCH)):
             idx = env.to_torch(perm[i * BATCH:(i + 1) * BATCH]).long()
             loss = torch.nn.functional.cross_entropy(tm(xt[idx]), yt[idx])
             opt.zero_grad()
@@ -51,16 +52,18 @@ def _torch_run(env, state, x, y, vx, vy):
     return tm.state_dict(), train_losses, val_losses
 
 
-def _fit_vs_torch(mode):
+def _fit_vs_torch(mode, loader=False):
+    """fit on arrays (drop_last) or, with ``loader``, on a DataLoader keeping torch's smaller last batch."""
     def case(env):
         dtype = jnp.dtype(env.dtype)
         x, vx = env.randn(N, 4), env.randn(NV, 4)
         y, vy = env.randint(0, 3, (N,)).astype(np.int32), env.randint(0, 3, (NV,)).astype(np.int32)
         key = jax.random.key(0)
-        res = fit(_model(), optim.sgd(lr=0.1, momentum=0.9), (x, y), (vx, vy), epochs=EPOCHS, batch_size=BATCH,
-                  key=key, mode=mode, progress=False, dtype=dtype)
         state0 = TrainState.create(_model(), optim.sgd(lr=0.1, momentum=0.9), key, dtype)  # fit's initial state
-        sd, train_losses, val_losses = _torch_run(env, state0, x, y, vx, vy)
+        train = DataLoader((x, y), BATCH, shuffle=True, key=state0.data_key()) if loader else (x, y)
+        res = fit(_model(), optim.sgd(lr=0.1, momentum=0.9), train, (vx, vy), epochs=EPOCHS, batch_size=BATCH,
+                  key=key, mode=mode, progress=False, dtype=dtype)
+        sd, train_losses, val_losses = _torch_run(env, state0, x, y, vx, vy, drop_last=not loader)
         mine = {k: res.state.params[k[0]][k[2:]] for k in ("0.weight", "0.bias", "1.weight", "3.weight", "3.bias")}
         mine.update({f"1.{b}": res.state.model_state["1"][b] for b in ("running_mean", "running_var")})
         return [Comparison((mine, {k: sd[k].detach().cpu().numpy() for k in mine})),
@@ -72,3 +75,4 @@ def _fit_vs_torch(mode):
 
 register("train.fit scan vs torch loop", "train")(_fit_vs_torch("scan"))
 register("train.fit loop vs torch loop", "train")(_fit_vs_torch("loop"))
+register("train.fit DataLoader (last batch kept) vs torch loop", "train")(_fit_vs_torch("loop", loader=True))

@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import tempfile
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import numpy as np

@@ -1,4 +1,4 @@
-"""One epoch of training or evaluation, fused with lax.scan (device-resident data) or as a host loop.
+"""One epoch of training or evaluation, fused with lax.scan (device-resident data) or as a host loop over a DataLoader.
 
 Partial batches: training drops the last ``n % batch_size`` examples of each shuffled epoch (torch's
 ``DataLoader(shuffle=True, drop_last=True)``), so every step has the same shape and nothing recompiles; a
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 
 from jaxdl.train import _sharding
@@ -62,30 +61,21 @@ def weighted(metrics, batch: int, sum_axis: bool = False):
     return {k: jnp.sum(v, axis=0) for k, v in out.items()} if sum_axis else out
 
 
-def loop_train_epoch(train_step, perm_fn, state, x, y, epoch, batch_size, mesh, on_step):
-    """Host loop: numpy batches gathered on the host, sent to the device(s), one jitted step each."""
-    n = x.shape[0]
-    steps = n // batch_size
-    perm = np.asarray(perm_fn(state, epoch))
-    sharding = None if mesh is None else _sharding.batch_sharded(mesh)
+def loop_train_epoch(train_step, loader, state, epoch: int, mesh, on_step):
+    """Host loop: ``loader.batches(epoch)`` sent to the device(s) (global arrays on a mesh), one jitted step each."""
     metrics = []
-    for i in range(steps):
-        idx = perm[i * batch_size:(i + 1) * batch_size]
-        xb, yb = jax.device_put((x[idx], y[idx]), sharding)
-        state, m = train_step(state, xb, yb)
+    for xb, yb in loader.batches(epoch):
+        state, m = train_step(state, *_sharding.batch((xb, yb), mesh, loader.num_replicas))
         metrics.append(m)
         on_step()
     return state, jax.tree.map(lambda *v: jnp.stack(v), *metrics)
 
 
-def loop_eval_epoch(eval_step, state, x, y, batch_size, mesh):
-    """Host loop over all examples in order (last batch smaller), example-weighted like the scan version."""
-    n = x.shape[0]
+def loop_eval_epoch(eval_step, loader, state, mesh):
+    """Host loop over the loader's batches (last one smaller), example-weighted like the scan version."""
     totals = None
-    for start in range(0, n, batch_size):
-        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-        if mesh is not None and len(xb) % mesh.size == 0:
-            xb, yb = jax.device_put((xb, yb), _sharding.batch_sharded(mesh))
-        m = weighted(eval_step(state, xb, yb), len(xb))
+    for xb, yb in loader.batches(0):
+        m = weighted(eval_step(state, *_sharding.batch((xb, yb), mesh, loader.num_replicas)),
+                     len(xb) * loader.num_replicas)
         totals = m if totals is None else jax.tree.map(jnp.add, totals, m)
     return totals

@@ -1,22 +1,77 @@
-"""What users see: a tqdm bar per epoch, metrics as JSON lines, and a PNG of the loss/accuracy curves."""
+"""What users see: a tqdm bar per epoch, metrics as JSON lines, a PNG of the curves, optionally TensorBoard.
+
+Under several processes (``jax.distributed``) only process 0 shows the bar and writes these files: every
+process holds the same replicated values, and two writers of one file would interleave their lines.
+"""
 from __future__ import annotations
 
 import json
 import math
+import os
+
+import jax
+
+TENSORBOARD_DIR = "tensorboard"
+
+
+def is_writer() -> bool:
+    """Process 0 writes the files and shows the bar (``jax.process_index() == 0``; always true in one process)."""
+    return jax.process_index() == 0
 
 
 def progress_bar(epoch: int, epochs: int, steps: int, enabled: bool):
-    """A tqdm bar for one epoch (``total`` = steps); a no-op object when ``enabled`` is False."""
+    """A tqdm bar for one epoch (``total`` = steps); a no-op object when ``enabled`` is False or not process 0."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=steps, desc=f"epoch {epoch}/{epochs}", unit="step", leave=True, disable=not enabled)
+    return tqdm(total=steps, desc=f"epoch {epoch}/{epochs}", unit="step", leave=True,
+                disable=not (enabled and is_writer()))
+
+
+def _clean(value):
+    """JSON has no NaN/inf: write them as null, so every line is valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
 
 
 def append_jsonl(path, record: dict) -> None:
-    """Append one JSON object as a line (non-finite floats written as null, so every line is valid JSON)."""
-    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+    """Append one JSON object as a line (non-finite floats, also inside lists, written as null)."""
     with open(path, "a") as f:
-        f.write(json.dumps(clean) + "\n")
+        f.write(json.dumps({k: _clean(v) for k, v in record.items()}) + "\n")
+
+
+def write_jsonl(path, records: list[dict]) -> None:
+    """``path`` holding exactly ``records``, one per line (a resumed run rewrites the lines of its past epochs)."""
+    open(path, "w").close()
+    for record in records:
+        append_jsonl(path, record)
+
+
+class TensorBoard:
+    """Scalars for TensorBoard with tensorboardX (the ``tensorboard`` extra): per-step loss/lr, per-epoch metrics."""
+
+    def __init__(self, log_dir):
+        try:
+            from tensorboardX import SummaryWriter  # noqa: PLC0415
+        except ImportError as err:
+            raise ImportError("fit(tensorboard=True) needs tensorboardX: pip install 'jaxdl[tensorboard]'") from err
+        self.writer = SummaryWriter(log_dir=os.fspath(log_dir))
+
+    def write(self, record: dict) -> None:
+        first = record["step"] - len(record["step_loss"]) + 1
+        for i, loss in enumerate(record["step_loss"]):
+            self.writer.add_scalar("train/step_loss", loss, first + i)
+            if record.get("step_lr") is not None:
+                self.writer.add_scalar("train/lr", record["step_lr"][i], first + i)
+        for key in ("train_loss", "train_acc", "val_loss", "val_acc", "examples_per_s"):
+            if record.get(key) is not None:
+                self.writer.add_scalar(f"epoch/{key}", record[key], record["epoch"])
+        self.writer.flush()
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 def plot_curves(history: list[dict], path) -> None:

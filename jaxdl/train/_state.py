@@ -54,9 +54,13 @@ class TrainState:
         """The key for this step's dropout masks: fold_in(fold_in(key, 0), step)."""
         return jax.random.fold_in(jax.random.fold_in(self.key, 0), self.step)
 
+    def data_key(self):
+        """The shuffle's key, fold_in(key, 1): ``DataLoader(..., shuffle=True, key=state.data_key())`` replays fit's order."""
+        return jax.random.fold_in(self.key, 1)
+
     def shuffle_key(self, epoch):
-        """The key for epoch ``epoch``'s permutation: fold_in(fold_in(key, 1), epoch)."""
-        return jax.random.fold_in(jax.random.fold_in(self.key, 1), epoch)
+        """The key for epoch ``epoch``'s permutation: fold_in(data_key(), epoch), as DataLoader.permutation."""
+        return jax.random.fold_in(self.data_key(), epoch)
 
 
 def _to_state_dict(state: TrainState) -> dict:

@@ -1,4 +1,5 @@
 """Checkpoints: resume equals the uninterrupted run bit for bit; corrupt files and NaN losses are caught."""
+import json
 import os
 
 import jax
@@ -36,7 +37,9 @@ def test_resume_after_epoch_k_equals_the_uninterrupted_run(key, tmp_path):
     _bits_equal(full.state.model_state, resumed.state.model_state)
     _bits_equal(full.state.opt_state, resumed.state.opt_state)
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3, 4]
-    assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 4
+    lines = [json.loads(s) for s in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in lines] == [1, 2, 3, 4] and [r["step"] for r in lines] == [4, 8, 12, 16]
+    np.testing.assert_allclose([r["step_loss"] for r in lines], [r["step_loss"] for r in full.history], rtol=1e-6)
 
 
 def test_save_load_roundtrip_and_corrupt_files(key, tmp_path):

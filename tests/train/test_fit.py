@@ -2,6 +2,7 @@
 import json
 import logging
 
+import chex
 import jax
 import numpy as np
 import optax
@@ -9,7 +10,8 @@ import pytest
 
 from jaxdl import functional as F
 from jaxdl import nn
-from jaxdl.train import TrainState, fit, make_eval_step, make_train_step
+from jaxdl.data import DataLoader
+from jaxdl.train import TrainState, data_parallel_mesh, fit, make_eval_step, make_train_step
 from tests.helpers import assert_close
 from tests.train._common import blobs, mlp
 
@@ -126,3 +128,78 @@ def test_state_with_a_shared_init_array_can_be_donated(key):
     train_step = jax.jit(make_train_step(model, tx, F.cross_entropy), donate_argnums=0)
     new_state, metrics = train_step(state, X[:16], Y[:16])
     assert np.isfinite(float(metrics["loss"])) and int(new_state.step) == 1
+
+
+def test_a_dataloader_over_memory_mapped_files_replays_the_arrays_run(key, tmp_path):
+    files = []
+    for name, a in (("x", X), ("y", Y), ("vx", VX), ("vy", VY)):
+        np.save(tmp_path / f"{name}.npy", a)
+        files.append(str(tmp_path / f"{name}.npy"))
+    data_key = TrainState.create(mlp(), optax.adam(1e-2), key).data_key()
+    train = DataLoader(tuple(files[:2]), 16, shuffle=True, key=data_key, drop_last=True)
+    val = DataLoader(tuple(files[2:]), 16)
+    kw = dict(epochs=2, key=key, progress=False)
+    streamed = fit(mlp(), optax.adam(1e-2), train, val, mode="loop", **kw)
+    arrays = fit(mlp(), optax.adam(1e-2), (X, Y), (VX, VY), batch_size=16, mode="scan", **kw)
+    chex.assert_trees_all_close(streamed.state.params, arrays.state.params, rtol=1e-5, atol=1e-7)
+    chex.assert_trees_all_close(streamed.state.model_state, arrays.state.model_state, rtol=1e-5, atol=1e-7)
+    for a, b in zip(streamed.history, arrays.history):
+        np.testing.assert_allclose([a["val_loss"], *a["step_loss"]], [b["val_loss"], *b["step_loss"]], rtol=1e-5)
+    # torch's default drop_last=False: a smaller last step, and every example counted
+    partial = fit(mlp(), optax.adam(1e-2), DataLoader((X, Y), 16), mode="loop", **kw)
+    assert len(partial.history[0]["step_loss"]) == 7 and int(partial.state.step) == 14
+
+
+@pytest.mark.parametrize("loader_kw, kwargs, match", [
+    ({}, {"mode": "scan"}, "DataLoader, but mode='scan' keeps the whole data set"),
+    ({}, {"batch_size": 8}, "batch_size=8 disagrees with the DataLoader's batch_size=16"),
+    ({"num_replicas": 2, "rank": 1, "drop_last": True}, {}, "needs a mesh that spans the processes"),
+    ({"num_replicas": 2, "rank": 1, "drop_last": True}, {"mesh": "mesh"}, r"num_replicas=2 processes, but 1 run"),
+])
+def test_dataloader_misuse_raises(key, loader_kw, kwargs, match):
+    if kwargs.get("mesh") == "mesh":
+        kwargs = dict(kwargs, mesh=data_parallel_mesh())
+    with pytest.raises(ValueError, match=match):
+        fit(mlp(), optax.sgd(0.1), DataLoader((X, Y), 16, **loader_kw), epochs=1, key=key, progress=False,
+            **{"mode": "loop", **kwargs})
+
+
+@pytest.mark.parametrize("mode", ["scan", "loop"])
+def test_per_step_loss_and_lr_callbacks_and_tensorboard(key, tmp_path, mode):
+    from jaxdl import optim  # noqa: PLC0415
+    from jaxdl.optim import lr_scheduler as sched  # noqa: PLC0415
+
+    seen = []
+    tx = optim.sgd(lr=sched.StepLR(0.1, step_size=3, gamma=0.5))  # halves every 3 updates
+    res = fit(mlp(), tx, (X, Y), (VX, VY), epochs=2, batch_size=16, key=key, mode=mode, progress=False,
+              out_dir=tmp_path, tensorboard=True, callbacks=[lambda record, state: seen.append(
+                  (record["epoch"], int(state.step)))])
+    lines = [json.loads(s) for s in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in lines] == [6, 12] and seen == [(1, 6), (2, 12)]
+    np.testing.assert_allclose(lines[0]["step_lr"] + lines[1]["step_lr"], 0.1 * 0.5 ** (np.arange(12) // 3),
+                               rtol=1e-6)
+    np.testing.assert_allclose(lines[1]["train_loss"], np.mean(lines[1]["step_loss"]), rtol=1e-6)
+    assert lines == json.loads(json.dumps(res.history))
+    scalars = _tensorboard_scalars(tmp_path / "tensorboard")
+    assert [step for step, _ in scalars["train/lr"]] == list(range(1, 13))
+    np.testing.assert_allclose([v for _, v in scalars["train/step_loss"]],
+                               lines[0]["step_loss"] + lines[1]["step_loss"], rtol=1e-6)
+    assert [step for step, _ in scalars["epoch/val_loss"]] == [1, 2]
+
+
+def _tensorboard_scalars(folder):
+    """{tag: [(step, value)]} from the event files (TFRecord framing: u64 length, u32 crc, bytes, u32 crc)."""
+    import struct  # noqa: PLC0415
+
+    from tensorboardX.proto.event_pb2 import Event  # noqa: PLC0415
+
+    out = {}
+    for path in sorted(folder.iterdir()):
+        data, at = path.read_bytes(), 0
+        while at < len(data):
+            (length,) = struct.unpack("<Q", data[at:at + 8])
+            event = Event.FromString(data[at + 12:at + 12 + length])
+            at += 12 + length + 4
+            for v in event.summary.value:
+                out.setdefault(v.tag, []).append((event.step, v.simple_value))
+    return out
