@@ -6,34 +6,35 @@ model that ignores context), then a sample. Afterwards: jaxdl sample runs/gpt_ch
 """
 import argparse
 import time
-import tomllib
 
 import jax
 import numpy as np
 
-from jaxdl.generate import generate, train_char_gpt
-from jaxdl.nn import GPT
+from jaxdl.config import load_config
+from jaxdl.experiment import run_train
+from jaxdl.generate import generate
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", nargs="?", default="configs/gpt_char.toml")
     parser.add_argument("--epochs", type=int, default=None)
-    args = parser.parse_args()
-    with open(args.config, "rb") as f:
-        config = tomllib.load(f)
-    if args.epochs is not None:
-        config["train"]["epochs"] = args.epochs
+    parser.add_argument("--out", default=None, help="output folder (default: the config's train.out_dir)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the run the output folder holds")
+    args = parser.parse_args(argv)
+    cfg = load_config(args.config, [] if args.epochs is None else [f"train.epochs={args.epochs}"])
     t0 = time.perf_counter()
-    result, vocab, entropy = train_char_gpt(config)
-    print(f"trained in {time.perf_counter() - t0:.0f} s; unigram entropy of the validation text: {entropy:.3f} nats")
-    for h in result.history:
+    res = run_train(cfg, args.out, progress=False, overwrite=args.overwrite)
+    print(f"trained in {time.perf_counter() - t0:.0f} s; unigram entropy of the validation text: "
+          f"{res['unigram_entropy']:.3f} nats")
+    for h in res["history"]:
         print(f"epoch {h['epoch']}: train_loss {h['train_loss']:.3f}  val_loss {h['val_loss']:.3f}  "
               f"val_acc {h['val_acc']:.3f}")
-    model = GPT.from_config({**{k: v for k, v in config["model"].items() if k != "kind"}, "vocab_size": vocab.size})
-    out = generate(model, result.state.params, vocab.encode("def "), 200, key=jax.random.key(0),
+    vocab, state = res["vocab"], res["state"]
+    out = generate(res["model"], state.params, vocab.encode("def "), 200, key=jax.random.key(0),
                    temperature=0.8, top_k=10)
     print("sample:\n" + vocab.decode(np.asarray(out)))
+    return res
 
 
 if __name__ == "__main__":

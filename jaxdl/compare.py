@@ -1,54 +1,105 @@
-"""``jaxdl compare``: one learning-rate × seed sweep per optimizer (jaxdl.train.sweep), then a figure, a CSV and a table."""
+"""``jaxdl compare``: one learning-rate × seed sweep per optimizer variant (jaxdl.train.sweep), then a figure, a
+CSV and a table."""
 from __future__ import annotations
 
 import argparse
 import csv
 import os
-import sys
 import time
 
 import numpy as np
 
+from jaxdl.cli import error, os_error
 from jaxdl.config import Config, ConfigError, load_config
-from jaxdl.experiment import build_data, build_model, build_tx, loss_fn
+from jaxdl.experiment._run_dir import prepare_run_dir
 
-LABELS = {"sgd": "SGD", "sgd_momentum": "SGD momentum 0.9", "adam": "Adam", "adamw": "AdamW"}
+OUTPUTS = ("runs.csv", "compare.png", "table.txt")
+STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1)), "v"), ((0, (1, 1)), "P")]
 
 
-def run_compare(cfg: Config, out_dir: str, progress: bool = True) -> list[dict]:
-    """Sweep every optimizer in ``cfg.compare`` over log-spaced lrs × seeds; write compare.png and runs.csv.
+def check_comparable(cfg: Config) -> None:
+    """``jaxdl compare`` runs an MLP config with compare.variants and no [optim] table (each variant is one)."""
+    if cfg.model.kind != "mlp":
+        raise ConfigError(f"jaxdl compare sweeps optimizers on an MLP config; this one has model.kind = "
+                          f"{cfg.model.kind!r} (train it with `jaxdl train`)")
+    if not cfg.compare.variants:
+        raise ConfigError("compare.variants is empty: list the optimizers to compare, e.g. variants = "
+                          "[{label = 'SGD', name = 'sgd'}, {label = 'Adam', name = 'adam'}]")
+    if "optim" in cfg.tables:
+        raise ConfigError("jaxdl compare takes each optimizer from compare.variants; the [optim] table would be "
+                          "ignored: move its hyperparameters into the variants")
 
-    Returns one summary row per optimizer: optimizer, best_lr, val_acc_mean, val_acc_std, val_loss, wall_s.
+
+def run_compare(cfg: Config, out_dir: str, progress: bool = True, *, overwrite: bool = False) -> list[dict]:
+    """Sweep every variant in ``cfg.compare`` over log-spaced lrs × seeds; write compare.png, runs.csv, table.txt.
+
+    Returns one summary row per variant: optimizer (its label), best_lr, val_acc_mean, val_acc_std, val_loss,
+    wall_s. ``out_dir`` must not hold an earlier comparison unless ``overwrite``.
     """
+    check_comparable(cfg)
+    prepare_run_dir(out_dir, resume=False, overwrite=overwrite, files=OUTPUTS, what="a comparison")
     from tqdm.auto import tqdm  # noqa: PLC0415
 
+    from jaxdl.experiment import build_data, build_model, build_tx, loss_fn  # noqa: PLC0415
     from jaxdl.train import sweep  # noqa: PLC0415
 
     c, t = cfg.compare, cfg.train
     train, val, _ = build_data(cfg)
     model = build_model(cfg, train[0].shape[1])
     lrs = np.logspace(np.log10(c.lr_min), np.log10(c.lr_max), c.num_lrs)
-    os.makedirs(out_dir, exist_ok=True)
+    for i, v in enumerate(c.variants):  # a refused hyperparameter fails now, not after the first sweeps
+        build_tx(v.optim, float(lrs[0]), where=f"compare.variants[{i}]")
     results, rows = {}, []
-    bar = tqdm(c.optimizers, desc="compare", unit="optimizer", disable=not progress)
-    for name in bar:
+    bar = tqdm(c.variants, desc="compare", unit="optimizer", disable=not progress)
+    for v in bar:
+        name = v.label
         bar.set_postfix_str(f"{name}: {len(lrs)} lrs × {len(c.seeds)} seeds in one vmapped program")
         t0 = time.perf_counter()
-        res = sweep(model, lambda lr, name=name: build_tx(name, lr, c.momentum, cfg.optim.weight_decay),
-                    {"lr": lrs}, c.seeds, train, val, loss_fn=loss_fn(cfg), epochs=t.epochs,
-                    batch_size=min(t.batch_size, len(train[0])))
+        res = sweep(model, lambda lr, v=v: build_tx(v.optim, lr), {"lr": lrs}, c.seeds, train, val,
+                    loss_fn=loss_fn(cfg), epochs=t.epochs, batch_size=min(t.batch_size, len(train[0])))
         wall = time.perf_counter() - t0
         hist = np.array([[[h[k] if h[k] is not None else np.nan for k in ("train_loss", "val_loss", "val_acc")]
                           for h in run] for run in res.histories], dtype=np.float64)  # (copies, epochs, 3)
         hist = hist.reshape(len(lrs), len(c.seeds), t.epochs, 3)
         results[name] = hist
-        acc = np.nan_to_num(hist[:, :, -1, 2], nan=0.0)
-        best = int(np.argmax(acc.mean(1)))
-        rows.append({"optimizer": name, "best_lr": float(lrs[best]), "val_acc_mean": float(acc[best].mean()),
-                     "val_acc_std": float(acc[best].std()), "val_loss": float(np.mean(hist[best, :, -1, 1])),
-                     "wall_s": wall, "best": best})
+        rows.append({**summarize(name, hist[:, :, -1], lrs), "wall_s": wall})
     _write_csv(os.path.join(out_dir, "runs.csv"), results, lrs, c.seeds)
     _plot(os.path.join(out_dir, "compare.png"), results, rows, lrs)
+    with open(os.path.join(out_dir, "table.txt"), "w") as f:
+        f.write(format_table(rows) + "\n")
+    return rows
+
+
+def summarize(name: str, final, lrs) -> dict:
+    """One optimizer's row from its final metrics ``final`` (lrs, seeds, [train_loss, val_loss, val_acc]).
+
+    best_lr maximises the seed-mean validation accuracy (a diverged run counts 0); at it: val_acc_mean,
+    val_acc_std (population std over seeds), and the seed-mean train_loss and val_loss. The README's
+    figures come from this function applied to the committed runs.csv (tests/test_readme.py).
+    """
+    acc = np.nan_to_num(final[:, :, 2], nan=0.0)
+    best = int(np.argmax(acc.mean(1)))
+    return {"optimizer": name, "best_lr": float(lrs[best]), "val_acc_mean": float(acc[best].mean()),
+            "val_acc_std": float(acc[best].std()), "val_loss": float(np.mean(final[best, :, 1])),
+            "train_loss": float(np.mean(final[best, :, 0])), "best": best,
+            "acc_by_lr": dict(zip((float(lr) for lr in lrs), acc.mean(1).tolist()))}
+
+
+def read_runs(path) -> list[dict]:
+    """The summary rows (``summarize``) of a runs.csv written by ``jaxdl compare``, in its order."""
+    with open(path, newline="") as f:
+        records = list(csv.DictReader(f))
+    names = list(dict.fromkeys(r["optimizer"] for r in records))
+    rows = []
+    for name in names:
+        mine = [r for r in records if r["optimizer"] == name]
+        lrs = sorted({float(r["lr"]) for r in mine})
+        seeds = sorted({int(r["seed"]) for r in mine})
+        final = np.full((len(lrs), len(seeds), 3), np.nan)
+        for r in mine:
+            final[lrs.index(float(r["lr"])), seeds.index(int(r["seed"]))] = [
+                float(r[k]) for k in ("train_loss", "val_loss", "val_acc")]
+        rows.append(summarize(name, final, np.asarray(lrs)))
     return rows
 
 
@@ -69,18 +120,27 @@ def _plot(path, results, rows, lrs):
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for (name, hist), row in zip(results.items(), rows):
+    for i, ((name, hist), row) in enumerate(zip(results.items(), rows)):
+        # distinct line styles and markers, each marker smaller than the one before and every other one open,
+        # so that equal curves (Adam and AdamW at small lrs) do not hide each other
+        style, marker = STYLES[i % len(STYLES)]
+        look = {"linestyle": style, "marker": marker, "markersize": max(10 - 2 * i, 3),
+                "fillstyle": "full" if i % 2 == 0 else "none", "markeredgewidth": 1.5}
         acc = np.nan_to_num(hist[:, :, -1, 2], nan=0.0)
-        line, = a.plot(lrs, acc.mean(1), marker="o", label=LABELS[name])
-        a.fill_between(lrs, acc.min(1), acc.max(1), color=line.get_color(), alpha=0.2)
+        line, = a.plot(lrs, acc.mean(1), label=name, **look)
+        a.fill_between(lrs, acc.min(1), acc.max(1), color=line.get_color(), alpha=0.15)
         epochs = np.arange(1, hist.shape[2] + 1)
         best = hist[row["best"]]
-        b.plot(epochs, best[:, :, 0].mean(0), color=line.get_color(), linestyle="--")
-        b.plot(epochs, best[:, :, 1].mean(0), color=line.get_color(), label=f"{LABELS[name]} (lr {row['best_lr']:.3g})")
+        every = max(1, len(epochs) // 8)
+        b.plot(epochs, best[:, :, 0].mean(0), color=line.get_color(), alpha=0.45, markevery=every,
+               **{**look, "marker": None})
+        b.plot(epochs, best[:, :, 1].mean(0), color=line.get_color(), markevery=(i % every, every),
+               label=f"{name} (lr {row['best_lr']:.3g})", **look)
     a.set(xscale="log", xlabel="learning rate", ylabel="final validation accuracy",
           title="(a) validation accuracy vs lr (band: min–max over seeds)")
     a.legend()
-    b.set(yscale="log", xlabel="epoch", ylabel="loss", title="(b) at each best lr: train (dashed), validation (solid)")
+    b.set(yscale="log", xlabel="epoch", ylabel="loss",
+          title="(b) at each best lr: validation (markers), train (faint)")
     b.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -88,10 +148,13 @@ def _plot(path, results, rows, lrs):
 
 
 def format_table(rows) -> str:
-    lines = [f"{'optimizer':<18} {'best lr':>9} {'val acc (mean ± std)':>22} {'val loss':>9} {'wall s':>7}"]
+    """The summary table (the wall-time column only when the rows have one: not for ``read_runs``' rows)."""
+    wall = all("wall_s" in r for r in rows)
+    lines = [f"{'optimizer':<18} {'best lr':>9} {'val acc (mean ± std)':>22} {'val loss':>9}"
+             + (f" {'wall s':>7}" if wall else "")]
     for r in rows:
-        lines.append(f"{LABELS[r['optimizer']]:<18} {r['best_lr']:>9.3g} "
-                     f"{r['val_acc_mean']:>13.4f} ± {r['val_acc_std']:.4f} {r['val_loss']:>9.4f} {r['wall_s']:>7.1f}")
+        lines.append(f"{r['optimizer']:<18} {r['best_lr']:>9.3g} {r['val_acc_mean']:>13.4f} ± {r['val_acc_std']:.4f} "
+                     f"{r['val_loss']:>9.4f}" + (f" {r['wall_s']:>7.1f}" if wall else ""))
     return "\n".join(lines)
 
 
@@ -102,15 +165,19 @@ def main(argv) -> int:
     p.add_argument("config", help="a TOML file, e.g. configs/compare_optimizers.toml")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override a config value (Python literal), e.g. --set train.epochs=5; repeatable")
-    p.add_argument("--out", default="runs/compare", help="output folder for compare.png and runs.csv")
+    p.add_argument("--out", default="runs/compare", help="output folder for compare.png and runs.csv "
+                   "(default runs/compare; a folder holding a comparison is refused without --overwrite)")
+    p.add_argument("--overwrite", action="store_true", help="replace the comparison the output folder holds")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = p.parse_args(argv)
     try:
         cfg = load_config(args.config, args.set)
-        rows = run_compare(cfg, args.out, not args.no_progress)
-    except ConfigError as err:  # from load_config or build_data's checks of the tables against the data
-        print(f"jaxdl: error: {err}", file=sys.stderr)
-        return 2
+        rows = run_compare(cfg, args.out, not args.no_progress, overwrite=args.overwrite)
+    except ConfigError as err:  # from load_config, the folder check, or build_data's checks against the data
+        return error(str(err))
+    except OSError as err:  # no space left, a folder removed under the run
+        return os_error(err)
     print(format_table(rows))
-    print(f"figure: {os.path.join(args.out, 'compare.png')}  runs: {os.path.join(args.out, 'runs.csv')}")
+    print(f"figure: {os.path.join(args.out, 'compare.png')}  runs: {os.path.join(args.out, 'runs.csv')}  "
+          f"table: {os.path.join(args.out, 'table.txt')}")
     return 0

@@ -1,23 +1,13 @@
 """Text generation from a GPT: one compiled lax.scan over a fixed-size token buffer (no per-token recompiles).
 
-Also the GPT's command-line glue: ``jaxdl sample``, ``jaxdl params`` and ``train_char_gpt`` (the run behind
-``configs/gpt_char.toml``), small functions the CLI table points to.
+``jaxdl sample`` (jaxdl/cli/_gpt.py) and the training recipe (jaxdl/experiment/_gpt.py) live elsewhere.
 """
 from __future__ import annotations
 
-import argparse
 import functools
-import json
-import os
-import sys
 
 import jax
 import jax.numpy as jnp
-import numpy as np
-
-import tomllib
-
-SIDE_CAR = "gpt.json"  # written next to the checkpoints by examples/gpt_char.py: model config + vocabulary
 
 
 def top_k_logits(logits, top_k: int | None):
@@ -85,122 +75,3 @@ def generate(model, params, idx, max_new_tokens: int, *, key, temperature: float
     out = _generate(model, params, {} if state is None else state, idx, key, max_new_tokens, float(temperature),
                     top_k)
     return out[0] if squeeze else out
-
-
-# --- command-line entry points ------------------------------------------------------------------------------
-def load_gpt(checkpoint: str):
-    """(model, params, vocab) from a fit checkpoint (checkpoint.msgpack / best.msgpack) and its gpt.json."""
-    from flax import serialization  # noqa: PLC0415
-
-    from jaxdl.data import CharVocab  # noqa: PLC0415
-    from jaxdl.nn import GPT  # noqa: PLC0415
-
-    side = os.path.join(os.path.dirname(os.path.abspath(checkpoint)), SIDE_CAR)
-    if not os.path.exists(side):
-        raise ValueError(f"sample: {side} (model config and vocabulary) not found next to {checkpoint}; "
-                         f"train with examples/gpt_char.py or `jaxdl train configs/gpt_char.toml`")
-    with open(side) as f:
-        meta = json.load(f)
-    model = GPT.from_config(meta["model"])
-    template = jax.eval_shape(lambda k: model.init(k)[0], jax.random.key(0))
-    with open(checkpoint, "rb") as f:
-        payload = serialization.msgpack_restore(f.read())
-    try:
-        params = serialization.from_state_dict(template, payload["state"]["params"])
-    except Exception as err:  # msgpack/flax raise several types on a mismatch
-        raise ValueError(f"sample: {checkpoint} does not hold this GPT's params ({type(err).__name__}: {err})") from err
-    return model, jax.tree_util.tree_map(jnp.asarray, params), CharVocab(meta["vocab"])
-
-
-def run_sample(argv) -> int:
-    """``jaxdl sample CHECKPOINT --prompt TEXT --temperature T --top-k K --max-new-tokens N --seed S``."""
-    p = argparse.ArgumentParser(prog="jaxdl sample", description="generate text from a trained GPT checkpoint")
-    p.add_argument("checkpoint")
-    p.add_argument("--prompt", default="def ")
-    p.add_argument("--max-new-tokens", type=int, default=200)
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--top-k", type=int, default=None)
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(argv)
-    try:
-        model, params, vocab = load_gpt(args.checkpoint)
-        ids = vocab.encode(args.prompt)
-        out = generate(model, params, ids, args.max_new_tokens, key=jax.random.key(args.seed),
-                       temperature=args.temperature, top_k=args.top_k)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"jaxdl sample: {str(err).removeprefix('sample: ')}", file=sys.stderr)
-        return 2
-    print(vocab.decode(np.asarray(out)))
-    return 0
-
-
-def run_params(argv) -> int:
-    """``jaxdl params CONFIG.toml``: the parameter count of the [model] table's GPT, untied and tied."""
-    from jaxdl.nn import GPT, count_parameters  # noqa: PLC0415
-
-    p = argparse.ArgumentParser(prog="jaxdl params", description="count the parameters of a GPT config")
-    p.add_argument("config")
-    args = p.parse_args(argv)
-    try:
-        with open(args.config, "rb") as f:
-            cfg = dict(tomllib.load(f).get("model", {}))
-        cfg.pop("kind", None)
-        model = GPT.from_config(cfg)
-    except (ValueError, TypeError, OSError, tomllib.TOMLDecodeError) as err:
-        print(f"jaxdl params: {args.config}: {err}", file=sys.stderr)
-        return 2
-    untied = count_parameters(GPT(**{**model.config(), "tie_weights": False}))
-    tied = count_parameters(GPT(**{**model.config(), "tie_weights": True}))
-    print(f"{args.config}: {count_parameters(model):,} parameters (tie_weights={str(model.tie_weights).lower()})")
-    print(f"  untied output head: {untied:,}; tied to tok_emb: {tied:,}")
-    return 0
-
-
-def train_char_gpt(config: dict, *, out_dir: str | None = None, resume: bool = False, progress: bool = True):
-    """Train a character-level GPT as configs/gpt_char.toml describes; returns (FitResult, vocab, val_entropy).
-
-    ``config`` has tables model (the GPT keys but vocab_size, which comes from the corpus), data (num_chars,
-    val_fraction) and train (epochs, batch_size, lr, weight_decay, seed, out_dir). Writes gpt.json (model
-    config + vocabulary, for ``jaxdl sample``) next to fit's checkpoints, atomically. The loss is nn.lm_loss:
-    cross_entropy over (B·T, V); the reported accuracy is per character. ``resume=True`` continues from
-    out_dir's checkpoint (fit's resume); it refuses, before writing anything, when out_dir's gpt.json
-    describes another model or vocabulary than ``config``.
-    """
-    from jaxdl import optim  # noqa: PLC0415
-    from jaxdl.data import char_lm_data, stdlib_corpus, unigram_entropy  # noqa: PLC0415
-    from jaxdl.nn import GPT, lm_loss  # noqa: PLC0415
-    from jaxdl.train import fit  # noqa: PLC0415
-    from jaxdl.train._checkpoint import write_atomically  # noqa: PLC0415
-
-    mcfg = {k: v for k, v in config["model"].items() if k != "kind"}
-    data, tcfg = config.get("data", {}), config["train"]
-    text = stdlib_corpus(data.get("num_chars", 400_000))
-    vocab, train, val = char_lm_data(text, mcfg["context_length"], data.get("val_fraction", 0.1))
-    model = GPT.from_config({**mcfg, "vocab_size": vocab.size})
-    out_dir = out_dir or tcfg.get("out_dir")
-    if out_dir:
-        side_car = {"model": model.config(), "vocab": vocab.chars}
-        _check_resumable(os.path.join(out_dir, SIDE_CAR), side_car, resume)
-        os.makedirs(out_dir, exist_ok=True)
-        write_atomically(os.path.join(out_dir, SIDE_CAR), json.dumps(side_car).encode())
-    tx = optim.adamw(lr=tcfg.get("lr", 1e-3), weight_decay=tcfg.get("weight_decay", 0.1))
-    result = fit(model, tx, train, val, loss_fn=lm_loss, epochs=tcfg["epochs"], batch_size=tcfg["batch_size"],
-                 key=jax.random.key(tcfg.get("seed", 0)), out_dir=out_dir, resume=resume, progress=progress)
-    return result, vocab, unigram_entropy(val[1], vocab.size)
-
-
-def _check_resumable(path, side_car: dict, resume: bool) -> None:
-    """With resume, an existing gpt.json must describe the same model and vocabulary as this config."""
-    if not (resume and os.path.exists(path)):
-        return
-    with open(path) as f:
-        try:
-            saved = json.load(f)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path} is not valid JSON ({err}); it was left as it is") from None
-    if saved != json.loads(json.dumps(side_car)):
-        diff = sorted(k for k in set(saved.get("model", {})) | set(side_car["model"])
-                      if saved.get("model", {}).get(k) != side_car["model"].get(k))
-        what = f"model keys {diff}" if diff else "vocabulary"
-        raise ValueError(f"resume: {path} was written for another {what} than this config; it and the "
-                         "checkpoints were left as they are (resume with the config that made them)")

@@ -27,6 +27,20 @@ def write(tmp_path, text):
     ("", ["optim.name='lbfgs'"], ["optim.name = 'lbfgs'", "one of"]),
     ("", ["data.kind='npz'", "data.path='/no/such/file.npz'"], ["data.path", "not found"]),
     ("", ["optim.lr"], ["SECTION.KEY=VALUE"]),
+    ("", ["optim.name='adam'", "optim.momentum=0.9"], ["optim.momentum does not apply to adam", "betas"]),
+    ("", ["optim.name='sgd_momentum'"], ["optim.name = 'sgd_momentum'", "name = 'sgd' with momentum = 0.9"]),
+    ("", ["optim.name=adam", "optim.betas=[0.9]"], ["optim.betas = (0.9,)", "two numbers"]),
+    ("", ["data.n=100"], ["data.n does not apply to digits", "moons"]),
+    ("", ["model.emb_dim=8"], ["model.emb_dim does not apply to mlp", "gpt"]),
+    ("[compare]\noptimizers = ['sgd']\n", [], ["unknown key compare.optimizers", "compare.variants"]),
+    ("[compare]\nvariants = [{name = 'sgd'}]\n", [], ["compare.variants[0]", "label"]),
+    ("[compare]\nvariants = [{label = 'A', name = 'adam', momentum = 0.9}]\n", [],
+     ["compare.variants[0].momentum does not apply to adam"]),
+    ("[compare]\nvariants = [{label = 'A', name = 'sgd', lr = 0.1}]\n", [], ["compare.variants[0].lr", "grid"]),
+    ("[model]\nkind = 'gpt'\nemb_dim = 8\n", [], ["model.kind = 'gpt' needs", "model.context_length",
+                                                    "model.vocab_size"]),
+    ("[model]\nkind = 'gpt'\n[data]\nkind = 'digits'\n", [], ["model.kind = 'gpt' cannot train on "
+                                                                  "data.kind = 'digits'"]),
     ("[optim]\nweight_decay = inf\n", [], ["optim.weight_decay = inf", "finite"]),
     ("[compare]\nlr_max = inf\n", [], ["compare.lr_max = inf", "finite"]),
 ])
@@ -50,6 +64,34 @@ def test_set_overrides_and_types(tmp_path):
     assert parse_set("a.b=x y") == (("a", "b"), "x y")
 
 
-def test_gpt_kind_passes_raw_tables(tmp_path):
-    cfg = load_config(write(tmp_path, "[model]\nkind = 'gpt'\nemb_dim = 8\n"), ["train.epochs=1"])
-    assert cfg.raw["model"]["emb_dim"] == 8 and cfg.raw["train"]["epochs"] == 1
+@pytest.mark.parametrize("sets,words", [
+    (["train.lrr=0.5"], ["unknown key train.lrr", "allowed keys"]),
+    (["train.lr=0.5"], ["unknown key train.lr"]),                     # the GPT's lr lives in [optim] now
+    (["model.hidden=[8]"], ["model.hidden does not apply to gpt"]),
+    (["model.n_heads=0"], ["model.n_heads = 0", "positive int"]),
+    (["model.vocab_size=50"], ["model.vocab_size = 50", "comes from the text"]),
+    (["data.num_chars='many'"], ["data.num_chars = 'many'", "expected int"]),
+    (["train.loss='binary_cross_entropy'"], ["does not apply to model.kind = 'gpt'"]),
+])
+def test_gpt_config_uses_the_same_schema(sets, words):
+    with pytest.raises(ConfigError) as err:
+        load_config("configs/gpt_char.toml", sets)
+    msg = str(err.value)
+    assert "\n" not in msg and all(w in msg for w in words), msg
+
+
+def test_gpt_config_values():
+    cfg = load_config("configs/gpt_char.toml", ["optim.lr=7", "model.drop_rate=0"])
+    assert cfg.optim.name == "adamw" and cfg.optim.kwargs() == {"lr": 7.0, "weight_decay": 0.1}
+    assert cfg.model.gpt_kwargs() == {"context_length": 64, "emb_dim": 128, "n_heads": 4, "n_layers": 4,
+                                      "drop_rate": 0.0, "qkv_bias": False, "tie_weights": False}
+    assert cfg.data.num_chars == 400_000 and cfg.train.out_dir == "runs/gpt_char"
+
+
+def test_unset_hyperparameters_are_left_to_the_optimizer():
+    # only what the file sets is passed on, so an explicit 0 is 0 and the rest is torch's default
+    cfg = load_config("configs/digits_mlp.toml", ["optim.weight_decay=0"])
+    assert cfg.optim.kwargs() == {"lr": 1e-3, "weight_decay": 0.0}
+    variants = load_config("configs/compare_optimizers.toml").compare.variants
+    assert [(v.label, v.optim.kwargs()) for v in variants] == [
+        ("SGD", {}), ("SGD momentum 0.9", {"momentum": 0.9}), ("Adam", {}), ("AdamW", {"weight_decay": 0.01})]

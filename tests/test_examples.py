@@ -1,4 +1,5 @@
 """Shipped configs train to a sensible accuracy with `jaxdl train` (shortened where slow); the examples run."""
+import pathlib
 import runpy
 
 import pytest
@@ -27,3 +28,18 @@ def test_config_trains(path, sets, least):
 def test_example_script(name, kwargs, least):
     acc = runpy.run_path(f"examples/{name}.py")["main"](**kwargs)
     assert min(acc.values()) >= least if isinstance(acc, dict) else acc >= least, acc
+
+
+def test_gpt_char_example(tmp_path, capsys):
+    # the example on a shortened configs/gpt_char.toml: trains through run_train, then samples from its state
+    config = tmp_path / "small.toml"
+    text = pathlib.Path("configs/gpt_char.toml").read_text()
+    for old, new in (("context_length = 64", "context_length = 8"), ("emb_dim = 128", "emb_dim = 16"),
+                     ("n_heads = 4", "n_heads = 2"), ("n_layers = 4", "n_layers = 1"),
+                     ("num_chars = 400000", "num_chars = 5000")):
+        assert old in text
+        text = text.replace(old, new)
+    config.write_text(text)
+    res = runpy.run_path("examples/gpt_char.py")["main"]([str(config), "--epochs", "1", "--out", str(tmp_path / "r")])
+    assert [h["epoch"] for h in res["history"]] == [1]
+    assert capsys.readouterr().out.split("sample:\n")[1].startswith("def ")

@@ -1,6 +1,5 @@
 """jaxdl.generate: greedy decoding equals the lecture's torch loop, one trace for all tokens, top-k, the CLI."""
 import dataclasses
-import json
 
 import jax
 import jax.numpy as jnp
@@ -11,7 +10,7 @@ import torch
 from jaxdl import nn
 from jaxdl.cli import main as cli_main
 from jaxdl.data._text import CharVocab
-from jaxdl.generate import SIDE_CAR, generate, top_k_logits
+from jaxdl.generate import generate, top_k_logits
 from jaxdl.interop import load_state_dict
 from jaxdl.parity._torch_gpt import torch_gpt, torch_state_dict_to_jax
 from jaxdl.train import TrainState, save_checkpoint
@@ -92,10 +91,9 @@ def test_sample_cli_reads_checkpoint(torch_and_jax, tmp_path, capsys):
     import optax
 
     state = TrainState.create(model, optax.sgd(0.1), jax.random.key(0))
-    save_checkpoint(tmp_path / "checkpoint.msgpack", state)
-    (tmp_path / SIDE_CAR).write_text(json.dumps({"model": model.config(), "vocab": "abcdefg"}))
-    args = ["sample", str(tmp_path / "checkpoint.msgpack"), "--prompt", "ab", "--max-new-tokens", "5",
-            "--temperature", "0.5", "--top-k", "3"]
+    path = tmp_path / "checkpoint.msgpack"
+    save_checkpoint(path, state, metadata={"model": model.config(), "vocab": "abcdefg"})  # no side-car file
+    args = ["sample", str(path), "--prompt", "ab", "--max-new-tokens", "5", "--temperature", "0.5", "--top-k", "3"]
     assert cli_main(args) == 0
     text = capsys.readouterr().out.strip()
     assert len(text) == 7 and text.startswith("ab") and set(text) <= set("abcdefg")
@@ -104,13 +102,37 @@ def test_sample_cli_reads_checkpoint(torch_and_jax, tmp_path, capsys):
     assert CharVocab("abcdefg").size == model.vocab_size
 
 
+def test_sample_cli_goes_through_the_checked_reader(torch_and_jax, tmp_path, capsys):
+    # main generated text from a bit-flipped checkpoint (exit 0) and named gpt.json for a missing one
+    _, model, _ = torch_and_jax
+    import optax
+
+    state = TrainState.create(model, optax.sgd(0.1), jax.random.key(0))
+    path = tmp_path / "checkpoint.msgpack"
+    assert cli_main(["sample", str(path)]) == 2
+    assert capsys.readouterr().err == f"jaxdl: error: checkpoint {path} not found\n"
+    save_checkpoint(path, state, metadata={"model": model.config(), "vocab": "abcdefg"})
+    data = bytearray(path.read_bytes())
+    weight = np.asarray(state.params["tok_emb"]["weight"])
+    i = data.find(weight.tobytes())
+    data[i + 5] ^= 0x01  # one bit of one weight: the file still parses
+    path.write_bytes(bytes(data))
+    assert cli_main(["sample", str(path), "--max-new-tokens", "3"]) == 1
+    out = capsys.readouterr()
+    assert out.out == "" and "SHA-256 does not match" in out.err and str(path) in out.err
+    assert out.err.count("\n") == 1, out.err
+    save_checkpoint(path, state)  # a checkpoint without a GPT's metadata
+    assert cli_main(["sample", str(path)]) == 1
+    assert "holds no GPT config and vocabulary" in capsys.readouterr().err
+
+
 def test_train_char_gpt_beats_the_unigram_entropy_then_sample(tmp_path, capsys):
     # A shortened configs/gpt_char.toml (README: 1.44 nats vs 2.96 after 5 full epochs): seconds, same path.
     config = tmp_path / "small.toml"
     config.write_text(
         '[model]\nkind = "gpt"\ncontext_length = 16\nemb_dim = 32\nn_heads = 2\nn_layers = 1\ndrop_rate = 0.1\n'
         'qkv_bias = false\n[data]\nnum_chars = 40000\nval_fraction = 0.2\n'
-        '[train]\nepochs = 2\nbatch_size = 16\nlr = 3e-3\nweight_decay = 0.1\nseed = 0\n')
+        '[optim]\nname = "adamw"\nlr = 3e-3\nweight_decay = 0.1\n[train]\nepochs = 2\nbatch_size = 16\nseed = 0\n')
     assert cli_main(["train", str(config), "--out", str(tmp_path / "run"), "--no-progress"]) == 0
     lines = [ln for ln in capsys.readouterr().out.splitlines() if "unigram entropy" in ln]
     assert len(lines) == 2 and "val_loss" in lines[-1]
@@ -132,17 +154,18 @@ def test_gpt_config_resumes_and_refuses_another_model(tmp_path, capsys):
     config.write_text(
         '[model]\nkind = "gpt"\ncontext_length = 8\nemb_dim = 16\nn_heads = 2\nn_layers = 1\ndrop_rate = 0.0\n'
         'qkv_bias = false\n[data]\nnum_chars = 6000\nval_fraction = 0.2\n'
-        '[train]\nepochs = 1\nbatch_size = 16\nlr = 3e-3\nweight_decay = 0.1\nseed = 0\n')
+        '[optim]\nname = "adamw"\nlr = 3e-3\nweight_decay = 0.1\n[train]\nepochs = 1\nbatch_size = 16\nseed = 0\n')
     out = tmp_path / "run"
     args = ["train", str(config), "--out", str(out), "--no-progress"]
     assert cli_main(args) == 0
-    side_car, first = (out / "gpt.json").read_bytes(), (out / "metrics.jsonl").read_text()
+    saved, first = (out / "checkpoint.msgpack").read_bytes(), (out / "metrics.jsonl").read_text()
     capsys.readouterr()
     # another model into the same folder: refused before anything there is touched
     assert cli_main(args + ["--set", "model.emb_dim=32", "--resume"]) == 2
     err = capsys.readouterr().err
-    assert "was written for another model keys ['emb_dim']" in err and err.count("\n") == 1, err
-    assert (out / "gpt.json").read_bytes() == side_car
+    assert "model.emb_dim 16 -> 32" in err and err.count("\n") == 1, err
+    assert (out / "checkpoint.msgpack").read_bytes() == saved
+    assert not (out / "gpt.json").exists()  # the config and vocabulary live in the checkpoint
     assert cli_main(args + ["--set", "train.epochs=2", "--resume"]) == 0
     lines = (out / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2] and lines[0] == first.strip()

@@ -53,3 +53,44 @@ def test_tour_code_trains_one_step():
     moved = np.abs(np.asarray(new_params["0"]["weight"]) - np.asarray(params["0"]["weight"]))
     np.testing.assert_allclose(np.median(moved), 1e-3, rtol=0.5)
     assert int(new_state["1"]["num_batches_tracked"]) == 1
+
+
+def _runs():
+    from jaxdl.compare import read_runs
+
+    return read_runs(ROOT / "docs" / "compare_runs.csv")
+
+
+def _claim(name):
+    return re.search(rf"<!-- claim:{name} -->(.*?)<!-- /claim -->", (ROOT / "README.md").read_text(), re.S).group(1)
+
+
+def test_readme_comparison_table_comes_from_the_committed_runs():
+    from jaxdl.compare import format_table
+
+    text = (ROOT / "README.md").read_text()
+    table = re.search(r"<!-- compare-table -->\n```\n(.*?)\n```", text, re.S).group(1)
+    assert table == format_table(_runs())
+
+
+def test_readme_claims_come_from_the_committed_runs():
+    rows = _runs()
+    at_lr1 = ", ".join(f"{r['optimizer']} {100 * r['acc_by_lr'][1.0]:.1f} %" for r in rows)
+    assert " ".join(_claim("lr1").split()) == f"At lr = 1: {at_lr1}"
+    above = [r["optimizer"] for r in rows if r["train_loss"] > r["val_loss"]]
+    below = [r["optimizer"] for r in rows if r["train_loss"] <= r["val_loss"]]
+    want = (f"At each best lr the final train loss (dropout active) is above the validation loss for "
+            f"{', '.join(above)}" + (f" and below it for {', '.join(below)}" if below else ""))
+    assert " ".join(_claim("loss").split()) == want
+
+
+def test_committed_runs_match_the_shipped_compare_config():
+    import numpy as np
+
+    from jaxdl.config import load_config
+
+    c = load_config(str(ROOT / "configs" / "compare_optimizers.toml")).compare
+    rows = _runs()
+    assert [r["optimizer"] for r in rows] == [v.label for v in c.variants]
+    lrs = np.logspace(np.log10(c.lr_min), np.log10(c.lr_max), c.num_lrs)
+    np.testing.assert_allclose(sorted(rows[0]["acc_by_lr"]), lrs, rtol=1e-5)

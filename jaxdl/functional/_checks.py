@@ -59,3 +59,13 @@ def upcast_half(x):
     if dtype not in (jnp.float16, jnp.bfloat16):
         return x, lambda out: out
     return x.astype(jnp.float32), lambda out: out.astype(dtype)
+
+
+def check_size(owner: str, name: str, value) -> None:
+    """A layer size (in_features, out_features, ...): a Python int ≥ 0, as torch's constructors need.
+
+    torch fails later, inside ``torch.empty`` ("Trying to create tensor with negative dimension -1"); JAX
+    would fail in MLIR. This names the argument instead: 'Linear: in_features must be an int ≥ 0; got -1'.
+    """
+    if not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{owner}: {name} must be an int ≥ 0; got {value!r}")

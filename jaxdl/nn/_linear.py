@@ -8,6 +8,7 @@ import jax.numpy as jnp
 
 from jaxdl import functional as F
 from jaxdl.nn import init
+from jaxdl.functional._checks import check_floating, check_size
 from jaxdl.nn._module import Module, module, uniform
 
 
@@ -22,6 +23,10 @@ class Linear(Module):
     out_features: int
     bias: bool = True
 
+    def __post_init__(self):
+        check_size("Linear", "in_features", self.in_features)
+        check_size("Linear", "out_features", self.out_features)
+
     def init(self, key, dtype=jnp.float32):
         wkey, bkey = jax.random.split(key)
         shape = (self.out_features, self.in_features)
@@ -33,6 +38,8 @@ class Linear(Module):
         return params, {}
 
     def apply(self, params, state, input, *, training=False, key=None):
+        # torch: "mat1 and mat2 must have the same dtype, but got Long and Float"; JAX would cast silently
+        check_floating("Linear", input)
         return F.linear(input, params["weight"], params.get("bias")), state
 
 

@@ -33,6 +33,17 @@ def main(argv=None) -> int:
     parser.add_argument("--dtype", action="append", choices=DTYPES, help="only this dtype; repeatable")
     parser.add_argument("-k", dest="match", help="only cases whose name contains this text (case-insensitive)")
     args = parser.parse_args(argv)
+    groups = sorted({case.group for case in CASES})
+    unknown = [g for g in args.group or () if g not in groups]
+    if unknown:
+        print(f"jaxdl: error: unknown group {unknown[0]!r}; groups: {', '.join(groups)}", file=sys.stderr)
+        return 2
+    chosen = [c for c in CASES if (not args.group or c.group in args.group)
+              and (not args.match or args.match.lower() in c.name.lower())]
+    if not chosen:
+        print(f"jaxdl: error: no parity case matches -k {args.match!r}"
+              + (f" in group(s) {', '.join(args.group)}" if args.group else ""), file=sys.stderr)
+        return 2
     try:
         import torch  # noqa: PLC0415
     except ImportError:

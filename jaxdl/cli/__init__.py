@@ -1,4 +1,7 @@
-"""The ``jaxdl`` command: argparse wiring only; each subcommand is a small run_* function elsewhere."""
+"""The ``jaxdl`` command: argparse wiring only; each subcommand is a small run_* function, imported when run.
+
+Nothing here imports JAX: a config, path or argument error is reported before it loads.
+"""
 from __future__ import annotations
 
 import argparse
@@ -12,19 +15,19 @@ def _parity(argv):
 
 
 def _sample(argv):
-    from jaxdl.generate import run_sample  # noqa: PLC0415
+    from jaxdl.cli._gpt import run_sample  # noqa: PLC0415
 
     return run_sample(argv)
 
 
 def _params(argv):
-    from jaxdl.generate import run_params  # noqa: PLC0415
+    from jaxdl.cli._gpt import run_params  # noqa: PLC0415
 
     return run_params(argv)
 
 
 def _train(argv):
-    from jaxdl.experiment import main as train_main  # noqa: PLC0415
+    from jaxdl.cli._train import main as train_main  # noqa: PLC0415
 
     return train_main(argv)
 
@@ -42,6 +45,18 @@ COMMANDS = {
     "sample": (_sample, "generate text from a trained GPT checkpoint"),
     "params": (_params, "print the parameter count of a GPT config"),
 }
+
+
+def error(message: str, code: int = 2) -> int:
+    """Print ``jaxdl: error: message`` (one line) to stderr and return ``code`` (2: usage, 1: the run failed)."""
+    print(f"jaxdl: error: {message}", file=sys.stderr)
+    return code
+
+
+def os_error(err: OSError) -> int:
+    """A file system error met while running (no space, permission, a vanished folder): one line, exit 1."""
+    where = f" ({err.filename})" if err.filename else ""
+    return error(f"{err.strerror or err}{where}; the run stopped, files written before stay as they were", 1)
 
 
 def main(argv=None) -> int:

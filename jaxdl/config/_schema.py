@@ -1,0 +1,210 @@
+"""The config schema: one frozen dataclass per section kind, the kind tables, and the value rules.
+
+A field whose default is ``None`` is "not set": its default lives in the library function it is passed to
+(torch's optimizer defaults in ``jaxdl.optim``, the GPT's in ``jaxdl.nn.GPT``), and only set values are passed
+on, so an explicit ``0`` always means 0.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+LOSSES = ("cross_entropy", "binary_cross_entropy")
+
+
+class ConfigError(ValueError):
+    """A bad config: unknown key, wrong type, impossible value or missing file (one-line message)."""
+
+
+# --- [model] ------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class MLPConfig:
+    kind: str = "mlp"                 # [Linear → (BatchNorm1d) → act → (Dropout)] × len(hidden) → Linear
+    hidden: tuple = ()                # hidden widths; () is one Linear (logistic / softmax regression)
+    activation: str = "relu"
+    batchnorm: bool = False
+    dropout: float = 0.0
+    out_features: int = 10
+    sigmoid_output: bool = False      # append nn.Sigmoid (for binary_cross_entropy on probabilities)
+
+
+@dataclasses.dataclass(frozen=True)
+class GPTModelConfig:
+    """jaxdl.nn.GPT's arguments; None: not set (vocab_size then comes from the text data, the rest from nn.GPT)."""
+    kind: str = "gpt"
+    vocab_size: int | None = None
+    context_length: int | None = None
+    emb_dim: int | None = None
+    n_heads: int | None = None
+    n_layers: int | None = None
+    drop_rate: float | None = None
+    qkv_bias: bool | None = None
+    tie_weights: bool | None = None
+
+    def gpt_kwargs(self) -> dict:
+        """The keyword arguments for nn.GPT: every key that is set."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "kind" and v is not None}
+
+
+GPT_REQUIRED = ("context_length", "emb_dim", "n_heads", "n_layers")
+
+
+# --- [data] -------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class DigitsData:
+    kind: str = "digits"              # scikit-learn's bundled 8×8 digits
+    val_fraction: float = 0.2
+    test_fraction: float = 0.2
+    seed: int = 0                     # the split
+
+
+@dataclasses.dataclass(frozen=True)
+class ToyData:
+    kind: str = "moons"               # "moons" or "circles"
+    n: int = 300                      # number of points
+    noise: float = 0.1
+    val_fraction: float = 0.2
+    test_fraction: float = 0.2
+    seed: int = 0                     # the points and the split
+
+
+@dataclasses.dataclass(frozen=True)
+class SpiralsData(ToyData):
+    kind: str = "spirals"
+    classes: int = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class NpzData:
+    kind: str = "npz"
+    path: str = ""                    # an .npz with arrays x_train, y_train, x_val, y_val
+
+
+@dataclasses.dataclass(frozen=True)
+class TextData:
+    kind: str = "stdlib_text"         # sorted *.py files in the folder of the `os` module (no download)
+    num_chars: int = 400_000          # first N characters of their concatenation
+    val_fraction: float = 0.1         # the last part is the validation text
+
+
+# --- [optim]: torch's hyperparameters; None (not set) is torch's default, from jaxdl.optim -------------------
+@dataclasses.dataclass(frozen=True)
+class OptimConfig:
+    name: str = "sgd"
+    lr: float | None = None
+    weight_decay: float | None = None
+
+    def kwargs(self) -> dict:
+        """The keyword arguments for jaxdl.optim.<name>: every hyperparameter that is set."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "name" and v is not None}
+
+
+@dataclasses.dataclass(frozen=True)
+class SGDConfig(OptimConfig):
+    momentum: float | None = None
+    dampening: float | None = None
+    nesterov: bool | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class AdamConfig(OptimConfig):
+    name: str = "adam"                # "adam" or "adamw" (decoupled weight decay, torch's default 1e-2)
+    betas: tuple | None = None
+    eps: float | None = None
+    amsgrad: bool | None = None
+
+
+# --- [train], [compare] -------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 20
+    batch_size: int = 32
+    seed: int = 0
+    loss: str = "cross_entropy"
+    mode: str = "scan"
+    patience: int = 0                 # 0: no early stopping
+    out_dir: str = ""                 # "": nothing is written unless --out names a folder
+
+
+@dataclasses.dataclass(frozen=True)
+class CompareConfig:
+    variants: tuple = ()              # ({label, name, hyperparameters but lr}, ...): one sweep each
+    lr_min: float = 1e-4
+    lr_max: float = 1.0
+    num_lrs: int = 7                  # log-spaced from lr_min to lr_max
+    seeds: tuple = (0, 1, 2)
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One optimizer of ``jaxdl compare``: its label and its [optim] table (without lr: the grid sets it)."""
+    label: str
+    optim: OptimConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    model: MLPConfig | GPTModelConfig
+    data: DigitsData | ToyData | NpzData | TextData | None   # None: a model description only (no [data])
+    optim: OptimConfig
+    train: TrainConfig
+    compare: CompareConfig
+    tables: frozenset                 # the sections the file (or --set) wrote
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able tables (what a checkpoint stores as the config it was trained with)."""
+        return {name: dataclasses.asdict(getattr(self, name)) if getattr(self, name) is not None else None
+                for name in ("model", "data", "optim", "train", "compare")}
+
+
+# section -> (the key that selects the kind, its default, {kind: dataclass}); train/compare have one kind
+KINDS = {
+    "model": ("kind", "mlp", {"mlp": MLPConfig, "gpt": GPTModelConfig}),
+    "data": ("kind", "digits", {"digits": DigitsData, "moons": ToyData, "circles": ToyData, "spirals": SpiralsData,
+                                "npz": NpzData, "stdlib_text": TextData}),
+    "optim": ("name", "sgd", {"sgd": SGDConfig, "adam": AdamConfig, "adamw": AdamConfig}),
+    "train": (None, None, {None: TrainConfig}),
+    "compare": (None, None, {None: CompareConfig}),
+}
+SECTIONS = tuple(KINDS)
+OPTIMIZERS = tuple(KINDS["optim"][2])
+MIGRATED = {("optim", "name", "sgd_momentum"): "use name = 'sgd' with momentum = 0.9",
+            ("compare", "optimizers", None): "list tables in compare.variants, e.g. "
+                                             "[{label = 'SGD momentum 0.9', name = 'sgd', momentum = 0.9}]"}
+
+_finite_pos = (lambda v: 0 < v < math.inf, "a finite number > 0")
+_finite_nonneg = (lambda v: 0 <= v < math.inf, "a finite number ≥ 0")
+_pos_int = (lambda v: v > 0, "a positive int")
+# (section, key) -> (test, what is allowed); applied to set (non-None) values
+RULES = {
+    ("model", "hidden"): (lambda v: all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in v),
+                          "a list of positive ints"),
+    ("model", "activation"): (lambda v: v in ACTIVATIONS, f"one of {ACTIVATIONS}"),
+    ("model", "dropout"): (lambda v: 0.0 <= v < 1.0, "a probability in [0, 1)"),
+    ("model", "drop_rate"): (lambda v: 0.0 <= v < 1.0, "a probability in [0, 1)"),
+    **{("model", k): _pos_int for k in ("out_features", "vocab_size", *GPT_REQUIRED)},
+    ("data", "n"): (lambda v: v >= 4, "an int ≥ 4"),
+    ("data", "noise"): _finite_nonneg,
+    ("data", "classes"): (lambda v: v >= 2, "an int ≥ 2"),
+    ("data", "val_fraction"): (lambda v: 0 < v < 1, "a fraction in (0, 1)"),
+    ("data", "test_fraction"): (lambda v: 0 <= v < 1, "a fraction in [0, 1)"),
+    ("data", "num_chars"): (lambda v: v >= 2, "an int ≥ 2"),
+    ("optim", "lr"): _finite_pos,
+    ("optim", "momentum"): (lambda v: 0 <= v < 1, "a number in [0, 1)"),
+    ("optim", "dampening"): (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
+    ("optim", "weight_decay"): _finite_nonneg,
+    ("optim", "eps"): _finite_nonneg,
+    ("optim", "betas"): (lambda v: len(v) == 2 and all(isinstance(b, (int, float)) and not isinstance(b, bool)
+                                                       and 0 <= b < 1 for b in v), "two numbers in [0, 1)"),
+    ("train", "epochs"): (lambda v: v >= 1, "an int ≥ 1"),
+    ("train", "batch_size"): (lambda v: v >= 1, "an int ≥ 1"),
+    ("train", "loss"): (lambda v: v in LOSSES, f"one of {LOSSES}"),
+    ("train", "mode"): (lambda v: v in ("scan", "loop"), "'scan' or 'loop'"),
+    ("train", "patience"): (lambda v: v >= 0, "an int ≥ 0 (0: off)"),
+    ("compare", "lr_min"): _finite_pos,
+    ("compare", "lr_max"): _finite_pos,
+    ("compare", "num_lrs"): (lambda v: v >= 1, "an int ≥ 1"),
+    ("compare", "seeds"): (lambda v: len(v) > 0 and all(isinstance(s, int) and not isinstance(s, bool) for s in v),
+                           "a non-empty list of ints"),
+}

@@ -1,0 +1,11 @@
+"""The recipes behind ``jaxdl train`` and ``jaxdl compare``: one module per model kind, from a validated Config.
+
+``run_train(cfg, ...)`` trains as the config says (``_mlp`` for ``model.kind = "mlp"``, ``_gpt`` for "gpt");
+``_optim.build_tx`` is the one place an [optim] table becomes an optimizer; ``_run_dir`` guards the output
+folder (never overwritten by accident) and ``_resume`` says what a resume changes.
+"""
+from jaxdl.experiment._mlp import accuracy, build_data, build_model, check_fits, loss_fn
+from jaxdl.experiment._optim import build_tx
+from jaxdl.experiment._run import run_train
+
+__all__ = ["accuracy", "build_data", "build_model", "build_tx", "check_fits", "loss_fn", "run_train"]

@@ -1,0 +1,59 @@
+"""The character-level GPT recipe (``model.kind = "gpt"``, ``data.kind = "stdlib_text"``): configs/gpt_char.toml.
+
+The vocabulary comes from the text; the model's config and the vocabulary go into every checkpoint's
+metadata, so ``jaxdl sample CHECKPOINT`` needs nothing else. The loss is nn.lm_loss (cross_entropy over
+(B·T, V)); the reported accuracy is per character.
+"""
+from __future__ import annotations
+
+from jaxdl.config import Config, ConfigError
+
+
+def build_text_data(cfg: Config):
+    """(vocab, (x_train, y_train), (x_val, y_val)) next-character windows of the [data] text."""
+    from jaxdl.data import char_lm_data, stdlib_corpus  # noqa: PLC0415
+
+    d, t = cfg.data, cfg.train
+    try:
+        vocab, train, val = char_lm_data(stdlib_corpus(d.num_chars), cfg.model.context_length, d.val_fraction)
+    except ValueError as err:  # a text too short for one window of context_length + 1 characters
+        raise ConfigError(f"data.num_chars = {d.num_chars} with data.val_fraction = {d.val_fraction} is too little "
+                          f"text for model.context_length = {cfg.model.context_length} ({err})") from None
+    if len(train[0]) < t.batch_size:
+        raise ConfigError(f"train.batch_size = {t.batch_size} is larger than the {len(train[0])} training windows "
+                          f"of data.num_chars = {d.num_chars}: use a smaller batch or more text")
+    return vocab, train, val
+
+
+def build_gpt(cfg: Config, vocab_size: int | None = None):
+    """nn.GPT from the [model] table (``vocab_size`` from the data when the table leaves it out)."""
+    from jaxdl.nn import GPT  # noqa: PLC0415
+
+    kwargs = cfg.model.gpt_kwargs()
+    if vocab_size is not None:
+        kwargs["vocab_size"] = vocab_size
+    try:
+        return GPT(**kwargs)
+    except ValueError as err:  # e.g. emb_dim not divisible by n_heads
+        raise ConfigError(f"[model] kind = 'gpt': {str(err).removeprefix('GPT: ')}") from None
+
+
+def run_gpt(cfg: Config, fit_kwargs: dict) -> dict:
+    """Train the GPT; returns history, val_acc, test_acc (None), unigram_entropy, and vocab (a CharVocab)."""
+    import jax  # noqa: PLC0415
+
+    from jaxdl.data import unigram_entropy  # noqa: PLC0415
+    from jaxdl.experiment._optim import build_tx  # noqa: PLC0415
+    from jaxdl.nn import lm_loss  # noqa: PLC0415
+    from jaxdl.train import fit  # noqa: PLC0415
+
+    vocab, train, val = build_text_data(cfg)
+    model = build_gpt(cfg, vocab.size)
+    t = cfg.train
+    metadata = {**fit_kwargs.pop("metadata", {}), "model": model.config(), "vocab": vocab.chars}
+    result = fit(model, build_tx(cfg.optim), train, val, loss_fn=lm_loss, epochs=t.epochs, batch_size=t.batch_size,
+                 key=jax.random.key(t.seed), mode=t.mode, patience=t.patience or None, metadata=metadata,
+                 **fit_kwargs)
+    return {"history": result.history, "val_acc": result.history[-1]["val_acc"], "test_acc": None,
+            "unigram_entropy": unigram_entropy(val[1], vocab.size), "vocab": vocab, "model": model,
+            "state": result.state}

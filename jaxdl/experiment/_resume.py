@@ -1,0 +1,56 @@
+"""What ``--resume`` may change: mid-run settings are applied (one printed line each), the rest refused.
+
+A checkpoint written by ``jaxdl train`` keeps the config it was trained with in its metadata ("config").
+"""
+from __future__ import annotations
+
+import inspect
+
+from jaxdl.config import ConfigError
+
+# (section, key) whose change mid-run is meaningful: the lr and the optimizer's other hyperparameters (they
+# live in the rebuilt transform, not in the saved state), epochs, early stopping, the loop mode, the folder.
+CHANGEABLE_TRAIN = ("epochs", "patience", "mode", "out_dir")
+# hyperparameters whose zero-ness (or value) selects another chain of transforms: another optimizer state
+STRUCTURAL = {"weight_decay": bool, "momentum": bool, "dampening": bool, "amsgrad": bool}
+
+
+def _effective(optim: dict) -> dict:
+    """The hyperparameters ``jaxdl.optim.<name>`` runs with: those set, torch's defaults for the rest."""
+    from jaxdl import optim as jaxdl_optim  # noqa: PLC0415
+
+    params = inspect.signature(getattr(jaxdl_optim, optim["name"])).parameters
+    return {**{k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty},
+            **{k: v for k, v in optim.items() if v is not None}}
+
+
+def resume_changes(saved: dict, now: dict, epoch: int) -> list[str]:
+    """Lines "optim.lr 0.001 -> 0.01 from epoch 21" for each setting ``now`` changes from ``saved`` (two
+    Config.to_dict()s); ConfigError naming every key that cannot change, with both values."""
+    refused, changed = [], []
+    for section in ("model", "data", "train"):
+        old, new = saved.get(section) or {}, now.get(section) or {}
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) == new.get(key):
+                continue
+            item = f"{section}.{key} {old.get(key)!r} -> {new.get(key)!r}"
+            (changed if section == "train" and key in CHANGEABLE_TRAIN else refused).append(item)
+    old, new = saved["optim"], now["optim"]
+    if old["name"] != new["name"]:
+        refused.append(f"optim.name {old['name']!r} -> {new['name']!r}")
+    else:
+        eff_old, eff_new = _effective(old), _effective(new)
+        for key in sorted(set(eff_old) | set(eff_new)):
+            a, b = eff_old.get(key), eff_new.get(key)
+            if a == b:
+                continue
+            item = f"optim.{key} {a!r} -> {b!r}"
+            if key in STRUCTURAL and STRUCTURAL[key](a) != STRUCTURAL[key](b):
+                refused.append(item + " (changes the optimizer's state)")
+            else:
+                changed.append(item)
+    if refused:
+        raise ConfigError(f"--resume: this config differs from the one the checkpoint was trained with in "
+                          f"settings that cannot change mid-run: {'; '.join(refused)}. Resume with the old values, "
+                          "or start a new run (--overwrite or another --out)")
+    return [f"{item} from epoch {epoch}" for item in changed]

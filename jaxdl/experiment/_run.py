@@ -1,0 +1,55 @@
+"""``run_train``: the run lifecycle around a recipe — output folder, resume check, metadata — then the recipe."""
+from __future__ import annotations
+
+import json
+import os
+
+from jaxdl.config import Config, ConfigError
+from jaxdl.experiment._run_dir import RUN_FILES, prepare_run_dir
+
+
+def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, progress: bool = True, *,
+              overwrite: bool = False, log=print) -> dict:
+    """Train as the config says; returns {"history", "val_acc", "test_acc", ...} (test_acc None without a test split).
+
+    ``out_dir`` (else ``train.out_dir``; neither: nothing is written) must not hold a run unless ``resume``
+    (continue it; settings that may change mid-run are applied and each ``log``ged in one line, the others
+    refused) or ``overwrite``. A GPT config also returns "unigram_entropy", the validation text's loss for a
+    model that ignores context, and "vocab".
+    """
+    missing = [f"[{t}]" for t in ("data", "train") if t not in cfg.tables]
+    if cfg.model.kind == "gpt" and missing:
+        raise ConfigError(f"this GPT config has no {' or '.join(missing)} table: it describes a model only (see "
+                          "`jaxdl params CONFIG`); configs/gpt_char.toml is one that trains")
+    out_dir = out_dir or cfg.train.out_dir or None
+    if out_dir is None and (resume or overwrite):
+        raise ConfigError(f"--{'resume' if resume else 'overwrite'} needs an output folder: pass --out DIR "
+                          "(or set train.out_dir)")
+    if out_dir is not None:
+        prepare_run_dir(out_dir, resume=resume, overwrite=overwrite)
+        if resume:
+            _check_resume(cfg, os.path.join(out_dir, RUN_FILES[0]), log)
+    fit_kwargs = {"out_dir": out_dir, "resume": resume, "progress": progress, "metadata": {"config": cfg.to_dict()}}
+    if cfg.model.kind == "gpt":
+        from jaxdl.experiment._gpt import run_gpt  # noqa: PLC0415
+
+        return run_gpt(cfg, fit_kwargs)
+    from jaxdl.experiment._mlp import run_mlp  # noqa: PLC0415
+
+    return run_mlp(cfg, fit_kwargs)
+
+
+def _check_resume(cfg: Config, checkpoint: str, log) -> None:
+    """Compare this config with the one saved in ``checkpoint`` (when there is one) and log what changes."""
+    if not os.path.exists(checkpoint):
+        return  # nothing to resume yet: fit starts at epoch 1
+    from jaxdl.experiment._resume import resume_changes  # noqa: PLC0415
+    from jaxdl.train import read_checkpoint  # noqa: PLC0415
+
+    ckpt = read_checkpoint(checkpoint)
+    saved = ckpt.metadata.get("config")
+    if saved is None:
+        return  # a checkpoint from before configs were saved: fit's structure check is all there is
+    now = json.loads(json.dumps(cfg.to_dict()))  # as the checkpoint holds it (lists, not tuples)
+    for line in resume_changes(saved, now, ckpt.extra.get("epoch", 0) + 1):
+        log(line)
