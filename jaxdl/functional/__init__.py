@@ -1,10 +1,14 @@
 """`import jaxdl.functional as F`: torch.nn.functional's names, arguments and formulas as pure JAX functions."""
 from jaxdl.functional._activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, tanh
 from jaxdl.functional._attention import scaled_dot_product_attention
+from jaxdl.functional._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from jaxdl.functional._dropout import dropout
 from jaxdl.functional._linear import embedding, linear, one_hot
 from jaxdl.functional._loss import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss
 from jaxdl.functional._normalization import batch_norm, layer_norm
+from jaxdl.functional._padding import pad
+from jaxdl.functional._pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
+                                       adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
 from jaxdl.functional._regression_loss import huber_loss, kl_div, l1_loss, mse_loss, smooth_l1_loss
 
 __all__ = [
@@ -13,4 +17,7 @@ __all__ = [
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
     "scaled_dot_product_attention",
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "pad",
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d",
 ]

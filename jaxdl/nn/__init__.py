@@ -3,15 +3,20 @@ from jaxdl.nn._activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, 
 from jaxdl.nn._attention import MultiheadAttention
 from jaxdl.nn._batchnorm import BatchNorm1d
 from jaxdl.nn._container import Sequential
+from jaxdl.nn._conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from jaxdl.nn._dropout import Dropout
 from jaxdl.nn._embedding import Embedding
 from jaxdl.nn._gpt import GPT, count_parameters, lm_loss
-from jaxdl.nn._linear import Flatten, Identity, Linear
+from jaxdl.nn._linear import Flatten, Identity, Linear, Unflatten
 from jaxdl.nn._module import Module
 from jaxdl.nn._normalization import LayerNorm
+from jaxdl.nn._pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
+                               AvgPool2d, MaxPool1d, MaxPool2d)
 
 __all__ = [
     "Module", "Linear", "Identity", "Flatten", "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
     "Dropout", "BatchNorm1d", "LayerNorm", "Embedding", "Sequential",
     "MultiheadAttention", "GPT", "count_parameters", "lm_loss",
+    "Unflatten", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d",
+    "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
 ]
