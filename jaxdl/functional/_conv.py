@@ -56,7 +56,7 @@ def _check_bias(name, bias, channels, w):
 
 
 def _add_bias(out, bias, n):
-    return out if bias is None else out + jnp.reshape(bias, (-1,) + (1,) * n)  # (N, C_out, *S) + (C_out, 1, ...)
+    return out if bias is None else out + jnp.reshape(bias, (1, -1) + (1,) * n)  # (N, C_out, *S) + (1, C_out, 1, ..)
 
 
 def _dimension_numbers(n):

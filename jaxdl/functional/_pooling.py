@@ -92,9 +92,10 @@ def _select_max(patches, valid, flat):
     (value, flat input index), the value taken from that one slot (so its gradient goes there only)."""
     K = patches.shape[-1]
     lowest = -jnp.inf if jnp.issubdtype(patches.dtype, jnp.inexact) else jnp.iinfo(patches.dtype).min
+    valid = jnp.broadcast_to(valid, patches.shape)  # static (*out, K) tables, broadcast explicitly over (N, C)
     masked = jnp.where(valid, patches, jnp.asarray(lowest, patches.dtype))
     best = jnp.max(masked, axis=-1, keepdims=True)  # NaN if any valid slot is NaN
-    slot = jnp.arange(K, dtype=jnp.int32)
+    slot = lax.broadcasted_iota(jnp.int32, patches.shape, patches.ndim - 1)
     # plain min/max reductions over slot numbers (cheaper to compile and run than argmax's variadic reduce)
     choice = jnp.min(jnp.where(valid & (masked == best), slot, K), axis=-1)  # first max (first valid if all -inf)
     if jnp.issubdtype(patches.dtype, jnp.inexact):
@@ -102,7 +103,7 @@ def _select_max(patches, valid, flat):
         choice = jnp.where(jnp.any(nan, axis=-1), jnp.max(jnp.where(nan, slot, -1), axis=-1), choice)
     picked = slot == choice[..., None]  # one-hot over the window
     value = jnp.sum(jnp.where(picked, patches, jnp.zeros((), patches.dtype)), axis=-1)
-    index = jnp.sum(jnp.where(picked, jnp.asarray(flat), 0), axis=-1)
+    index = jnp.sum(jnp.where(picked, jnp.broadcast_to(jnp.asarray(flat), patches.shape), 0), axis=-1)
     return value, index
 
 
@@ -161,7 +162,8 @@ def _avg_pool(name, n, input, kernel_size, stride, padding, ceil_mode, count_inc
     total = jnp.sum(patches, axis=-1)  # padded slots are zeros
     if divisor_override is not None:
         return total / jnp.asarray(divisor_override, x.dtype)
-    return total / jnp.asarray(_avg_divisor(x.shape[-n:], k, s, p, out, count_include_pad), x.dtype)
+    divisor = _avg_divisor(x.shape[-n:], k, s, p, out, count_include_pad)  # static (*out,)
+    return total / jnp.broadcast_to(jnp.asarray(divisor, x.dtype), total.shape)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):

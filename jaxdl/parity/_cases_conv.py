@@ -4,6 +4,9 @@ torch.nn.functional, values and input/weight/bias gradients, over grids of strid
 inputs: the whole cotangent goes to torch's one index), NaN, ceil_mode and dilation, the average-pool
 divisors, adaptive pools with non-divisible sizes, and every pad mode; then the nn modules with torch's weights.
 """
+import contextlib
+import warnings
+
 import jax
 import numpy as np
 
@@ -11,6 +14,14 @@ from jaxdl import functional as F
 from jaxdl import nn
 from jaxdl.parity._cases_nn import _stateless
 from jaxdl.parity._core import compare_function, register
+
+@contextlib.contextmanager
+def _quiet_same():
+    """torch warns that 'same' with an even kernel may copy the input (a performance note, not a result)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using padding='same'", category=UserWarning)
+        yield
+
 
 # (stride, padding, dilation, groups) for conv2d; weights per groups below
 _CONV2D_GRID = [(1, 0, 1, 1), (2, 1, 1, 1), ((2, 1), (1, 2), 1, 1), (1, 2, 2, 1), ((1, 3), 0, (2, 1), 2),
@@ -23,8 +34,9 @@ def _conv2d(env):
     x, w1, w2, b = env.randn(2, 4, 9, 8), env.randn(6, 4, 3, 3), env.randn(6, 2, 3, 3), env.randn(6)
 
     def run(conv, x, w1, w2, b):
-        return tuple(conv(x, w1 if g == 1 else w2, b if i % 2 else None, s, p, d, g)
-                     for i, (s, p, d, g) in enumerate(_CONV2D_GRID))
+        with _quiet_same():
+            return tuple(conv(x, w1 if g == 1 else w2, b if i % 2 else None, s, p, d, g)
+                         for i, (s, p, d, g) in enumerate(_CONV2D_GRID))
 
     return compare_function(env, lambda *a: run(F.conv2d, *a), lambda *a: run(tF.conv2d, *a), [x, w1, w2, b],
                             diff_argnums=(0, 1, 2, 3))
@@ -37,9 +49,10 @@ def _conv2d_same(env):
     x, w22, w43, b = env.randn(2, 3, 6, 7), env.randn(4, 3, 2, 2), env.randn(4, 3, 4, 3), env.randn(4)
 
     def run(conv, x, w22, w43, b):
-        return (conv(x, w22, b, padding="same"), conv(x, w43, None, padding="same"),
-                conv(x, w43, b, padding="same", dilation=(1, 2)), conv(x[0], w22, b, padding="same"),
-                conv(x[1], w43, b, padding=1))
+        with _quiet_same():
+            return (conv(x, w22, b, padding="same"), conv(x, w43, None, padding="same"),
+                    conv(x, w43, b, padding="same", dilation=(1, 2)), conv(x[0], w22, b, padding="same"),
+                    conv(x[1], w43, b, padding=1))
 
     return compare_function(env, lambda *a: run(F.conv2d, *a), lambda *a: run(tF.conv2d, *a), [x, w22, w43, b],
                             diff_argnums=(0, 1, 2, 3))
@@ -53,7 +66,8 @@ def _conv1d(env):
     def run(conv, x, w1, w3, w2, b):  # (weight, bias, stride, padding, dilation, groups) per output
         grid = [(w1, None, 1, 0, 1, 1), (w1, b[:4], 2, 1, 1, 1), (w3, b, 1, 2, 2, 3), (w3, None, 3, 0, 1, 3),
                 (w2, b[:3], 1, "same", 3, 1), (w2, None, 1, "valid", 1, 1)]
-        return tuple(conv(x, *args) for args in grid) + (conv(x[0], w1, b[:4], 1, 1),)  # + unbatched
+        with _quiet_same():
+            return tuple(conv(x, *args) for args in grid) + (conv(x[0], w1, b[:4], 1, 1),)  # + unbatched
 
     return compare_function(env, lambda *a: run(F.conv1d, *a), lambda *a: run(tF.conv1d, *a), [x, w1, w3, w2, b],
                             diff_argnums=(0, 1, 2, 3, 4))
@@ -218,6 +232,11 @@ def _pad(env):
 
 @register("nn.Conv1d/Conv2d", "conv")
 def _conv_modules(env):
+    with _quiet_same():
+        return _conv_module_comparisons(env)
+
+
+def _conv_module_comparisons(env):
     tnn = env.torch.nn
     comps = [_stateless(env, nn.Conv1d(4, 6, 3, stride=2, padding=1, groups=2), tnn.Conv1d(4, 6, 3, 2, 1, groups=2),
                         env.randn(2, 4, 9)),
