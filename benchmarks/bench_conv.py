@@ -1,7 +1,7 @@
 """CNN training speed (workload w5): jaxdl (loop and scan) side by side with torch eager, torch.compile and
 flax.linen, all in one process, Adam(lr=1e-3), float32, the same weights and data.
 
-Run: python benchmarks/bench_conv.py [--rounds N] [--steps S] [--quick]
+Run: python benchmarks/bench_conv.py [--rounds N] [--steps S] [--quick] [--torch-threads T]
 
 Model w5, the digits CNN on 8×8 single-channel inputs, batch 128:
 Conv2d(1,16,3,padding=1) → BatchNorm2d → ReLU → MaxPool2d(2) → Conv2d(16,32,3,padding=1) → BatchNorm2d → ReLU →
@@ -153,6 +153,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds (default 7, --quick 2)")
     parser.add_argument("--steps", type=int, default=None, help="steps per timed block (default 50, --quick 5)")
     parser.add_argument("--quick", action="store_true", help="smoke run: few steps and rounds")
+    parser.add_argument("--torch-threads", type=int, default=None, help="torch.set_num_threads (default: torch's "
+                        "own); on a loaded shared machine torch's 2-thread convs wait on each other")
     args = parser.parse_args(argv)
     rounds = args.rounds if args.rounds is not None else (2 if args.quick else 7)
     steps = args.steps if args.steps is not None else (5 if args.quick else 50)
@@ -161,6 +163,8 @@ def main(argv=None):
 
     import torch  # noqa: PLC0415
 
+    if args.torch_threads is not None:
+        torch.set_num_threads(args.torch_threads)
     bn = has_bn()
     spec = layers(bn)
     print(f"# bench_conv on {machine()}; torch {torch.__version__} ({torch.get_num_threads()} threads)")

@@ -23,8 +23,8 @@ def pad(input, pad, mode: str = "constant", value=None):
       input: array of any shape (constant) or of ``len(pad) // 2 + 1`` or ``+ 2`` dims (other modes).
       pad: even-length sequence of ints.
     Example:
-      >>> pad(jnp.arange(3.0), (1, 2), mode="reflect").tolist()
-      [1.0, 0.0, 1.0, 2.0, 1.0, 0.0]
+      >>> pad(jnp.arange(3.0)[None], (1, 2), mode="reflect").tolist()
+      [[1.0, 0.0, 1.0, 2.0, 1.0, 0.0]]
     """
     x = jnp.asarray(input)
     pad = tuple(int(p) for p in pad)
