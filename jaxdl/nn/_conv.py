@@ -145,10 +145,29 @@ class _ConvTranspose(_ConvNd):
         fan_in = self.out_channels // self.groups * math.prod(self.kernel_size)
         return _init_uniform(key, shape, fan_in, (self.out_channels,) if self.bias else None, dtype), {}
 
-    def apply(self, params, state, input, *, training=False, key=None):
+    def apply(self, params, state, input, *, training=False, key=None, output_size=None):
+        """``output_size`` (torch's forward argument): the spatial size wanted, (*S) or (N, C, *S); it picks the
+        output_padding, which must come out in [0, stride)."""
         conv = F.conv_transpose1d if self._n == 1 else F.conv_transpose2d
-        return conv(input, params["weight"], params.get("bias"), self.stride, self.padding, self.output_padding,
+        output_padding = self.output_padding if output_size is None else self._output_padding(input, output_size)
+        return conv(input, params["weight"], params.get("bias"), self.stride, self.padding, output_padding,
                     self.groups, self.dilation), state
+
+    def _output_padding(self, input, output_size):
+        """torch's _ConvTransposeNd._output_padding: output_size minus the smallest output size, range-checked."""
+        n, shape, cls = self._n, jnp.shape(input), type(self).__name__
+        non_spatial = 2 if len(shape) == n + 2 else 1
+        size = tuple(output_size)[non_spatial:] if len(tuple(output_size)) == n + non_spatial else tuple(output_size)
+        if len(size) != n:
+            raise ValueError(f"{cls}: for {len(shape)}D input, output_size must have {n} or {n + non_spatial} "
+                             f"elements (got {len(tuple(output_size))})")
+        low = [(shape[non_spatial + d] - 1) * self.stride[d] - 2 * self.padding[d]
+               + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(n)]
+        high = [lo + s - 1 for lo, s in zip(low, self.stride)]
+        if any(not lo <= o <= hi for o, lo, hi in zip(size, low, high)):
+            raise ValueError(f"{cls}: requested an output size of {list(size)}, but valid sizes range from {low} to "
+                             f"{high} (for an input of {list(shape[non_spatial:])})")
+        return tuple(o - lo for o, lo in zip(size, low))
 
 
 @module
@@ -165,7 +184,7 @@ class ConvTranspose2d(_ConvTranspose):
     groups=1, bias=True, dilation=1) on (N, C_in, H, W); see F.conv_transpose2d.
 
     weight (in, out/groups, kH, kW) and bias ~ U(±1/√(out/groups·kH·kW)) (torch's fan_in reads weight.size(1)).
-    Only padding_mode='zeros', as torch. torch's forward(output_size=...) is not offered: pass output_padding.
+    Only padding_mode='zeros', as torch. ``apply(..., output_size=(H, W))`` picks output_padding as torch's forward.
     """
 
     _n = 2

@@ -261,7 +261,21 @@ def _conv_transpose_module(env):
             _stateless(env, nn.ConvTranspose2d(3, 2, (2, 3), dilation=2, bias=False),
                        tnn.ConvTranspose2d(3, 2, (2, 3), dilation=2, bias=False), env.randn(3, 4, 4)),
             _stateless(env, nn.ConvTranspose1d(3, 2, 3, stride=2), tnn.ConvTranspose1d(3, 2, 3, stride=2),
-                       env.randn(2, 3, 5))]
+                       env.randn(2, 3, 5)),
+            _output_size(env)]
+
+
+def _output_size(env):
+    """torch's forward(input, output_size): the output_padding that gives the requested size."""
+    jm, tm = nn.ConvTranspose2d(2, 3, 3, stride=(3, 2), padding=1), env.torch.nn.ConvTranspose2d(2, 3, 3, (3, 2), 1)
+    tm = tm.to(dtype=env.torch_dtype)
+    params = {k: v.detach().numpy() for k, v in tm.state_dict().items()}
+    sizes = [(13, 9), (2, 3, 15, 10)]  # output_padding (0, 0) and (2, 1) for a (2, 5, 5) input
+    return compare_function(
+        env, lambda x, w, b: tuple(jm.apply({"weight": w, "bias": b}, {}, x, output_size=s)[0] for s in sizes),
+        lambda x, w, b: tuple(env.torch.func.functional_call(tm, {"weight": w, "bias": b}, (x,), {"output_size": s})
+                              for s in sizes), [env.randn(2, 2, 5, 5), params["weight"], params["bias"]],
+        diff_argnums=(0, 1, 2))
 
 
 @register("nn pooling/Unflatten", "conv")

@@ -70,3 +70,15 @@ def test_pool_modules_return_indices_as_a_pair():
     (y, idx), _ = nn.MaxPool2d(2, return_indices=True).apply({}, {}, jnp.arange(16.0).reshape(1, 1, 4, 4))
     np.testing.assert_array_equal(idx[0, 0], [[5, 7], [13, 15]])
     np.testing.assert_array_equal(y[0, 0], [[5.0, 7.0], [13.0, 15.0]])
+
+
+def test_conv_transpose_output_size_errors():
+    m = nn.ConvTranspose2d(2, 3, 3, stride=2)
+    params, state = m.init(jax.random.key(0))
+    y, _ = m.apply(params, state, jnp.ones((1, 2, 4, 4)), output_size=(10, 9))
+    assert y.shape == (1, 3, 10, 9)
+    with pytest.raises(ValueError, match=r"requested an output size of \[11, 9\], but valid sizes range from \[9, 9\] to "
+                                         r"\[10, 10\] \(for an input of \[4, 4\]\)"):
+        m.apply(params, state, jnp.ones((1, 2, 4, 4)), output_size=(11, 9))
+    with pytest.raises(ValueError, match="output_size must have 2 or 4 elements"):
+        m.apply(params, state, jnp.ones((1, 2, 4, 4)), output_size=(11,))
