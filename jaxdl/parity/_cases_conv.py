@@ -202,8 +202,9 @@ def _adaptive_max(env):
             mod.adaptive_max_pool1d(y, s, return_indices=True) for s in sizes1d) + (mod.adaptive_max_pool2d(z, (3, 2)),)
 
     pick = lambda outs: [o[0] for o in outs[:-1]] + [outs[-1]]  # noqa: E731  (the indices have no gradient)
-    x = _tied(env, 2, 3, 7, 5)
-    return compare_function(env, lambda *a: run(F, *a), lambda *a: run(tF, *a), [x, x[:, :, 0], env.randn(3, 7, 5)],
+    x, z = _tied(env, 2, 3, 7, 5), env.randn(3, 7, 5)
+    z[0, 0, :2], z[1, 3, 2] = np.nan, np.nan  # two NaNs in one window (the last one wins), one NaN alone
+    return compare_function(env, lambda *a: run(F, *a), lambda *a: run(tF, *a), [x, x[:, :, 0], z],
                             diff_argnums=(0, 1, 2), grad_output=pick)
 
 
