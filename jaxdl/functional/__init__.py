@@ -1,11 +1,19 @@
 """`import jaxdl.functional as F`: torch.nn.functional's names, arguments and formulas as pure JAX functions."""
 from jaxdl.functional._activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, tanh
 from jaxdl.functional._attention import scaled_dot_product_attention
+from jaxdl.functional._distance import cosine_similarity, normalize, pairwise_distance
 from jaxdl.functional._dropout import dropout
+from jaxdl.functional._dropout import dropout1d, dropout2d
+from jaxdl.functional._group_norm import group_norm, instance_norm
+from jaxdl.functional._hard_activation import hardsigmoid, hardswish, hardtanh, prelu, relu6
+from jaxdl.functional._likelihood_loss import gaussian_nll_loss, poisson_nll_loss
 from jaxdl.functional._linear import embedding, linear, one_hot
 from jaxdl.functional._loss import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss
+from jaxdl.functional._margin_loss import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
+                                           multi_margin_loss, triplet_margin_loss)
 from jaxdl.functional._normalization import batch_norm, layer_norm
 from jaxdl.functional._regression_loss import huber_loss, kl_div, l1_loss, mse_loss, smooth_l1_loss
+from jaxdl.functional._smooth_activation import celu, elu, glu, logsigmoid, mish, selu, softplus, softsign
 
 __all__ = [
     "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softmax", "log_softmax",
@@ -13,4 +21,10 @@ __all__ = [
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
     "scaled_dot_product_attention",
+    "elu", "selu", "celu", "softplus", "softsign", "logsigmoid", "mish", "glu",
+    "hardtanh", "relu6", "hardsigmoid", "hardswish", "prelu",
+    "hinge_embedding_loss", "multi_margin_loss", "margin_ranking_loss", "cosine_embedding_loss",
+    "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+    "normalize", "cosine_similarity", "pairwise_distance",
+    "group_norm", "instance_norm", "dropout1d", "dropout2d",
 ]

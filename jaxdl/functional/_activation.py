@@ -1,6 +1,7 @@
 """Activations and softmax, as torch.nn.functional defines them (values and gradients).
 
-Gradients at kinks follow torch: relu'(0) = 0, leaky_relu'(0) = negative_slope.
+Gradients at kinks follow torch: relu'(0) = 0, leaky_relu'(0) = negative_slope, relu'(NaN) = 1.
+More activations: _smooth_activation.py (elu, softplus, mish, ...) and _hard_activation.py (hardtanh, ...).
 """
 from __future__ import annotations
 
@@ -13,15 +14,37 @@ import jax.numpy as jnp
 from jaxdl.functional._checks import check_choice, check_floating, promote_to_float, upcast_half
 
 
-def _no_inplace(name: str, inplace: bool) -> None:
+def no_inplace(name: str, inplace: bool) -> None:
     if inplace:
         raise ValueError(f"{name}: inplace=True is not supported; jaxdl is functional (arrays are immutable)")
 
 
+def elementwise(name: str, forward, derivative, input):
+    """``forward(input)`` whose derivative is ``derivative(input)``: torch's forward kernel and its
+    ``*_backward`` formula written side by side, so values and gradients at kinks, NaN and ±inf are torch's
+    (autodiff of a ``where`` would give 0·inf = NaN in the branch not taken). float16/bfloat16 are computed
+    in float32 and rounded once, as torch's kernels do.
+    """
+    check_floating(name, input)
+    x, restore = upcast_half(input)
+
+    @jax.custom_jvp
+    def fn(x):
+        return forward(x)
+
+    @fn.defjvp
+    def _jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return fn(x), t * derivative(x)
+
+    return restore(fn(x))
+
+
 def relu(input, inplace: bool = False):
-    """max(x, 0), as torch.nn.functional.relu; relu'(0) = 0 like torch."""
-    _no_inplace("relu", inplace)
-    return jax.nn.relu(input)
+    """max(x, 0), as torch.nn.functional.relu: relu'(0) = 0 and relu'(NaN) = 1 (torch's threshold_backward
+    zeroes the gradient only where x ≤ 0; jax.nn.relu gives 0 at NaN)."""
+    no_inplace("relu", inplace)
+    return jnp.where(input <= 0, jnp.zeros_like(input), input)
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
@@ -29,7 +52,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
 
     Differs from ``jax.nn.leaky_relu``: the derivative at 0 is negative_slope (torch), not 1.
     """
-    _no_inplace("leaky_relu", inplace)
+    no_inplace("leaky_relu", inplace)
     check_floating("leaky_relu", input)
     return jnp.where(input > 0, input, input * negative_slope)
 
@@ -54,7 +77,7 @@ def gelu(input, approximate: str = "none"):
 
 def silu(input, inplace: bool = False):
     """x·σ(x), as torch.nn.functional.silu."""
-    _no_inplace("silu", inplace)
+    no_inplace("silu", inplace)
     check_floating("silu", input)
     return input * jax.nn.sigmoid(input)
 

@@ -1,13 +1,34 @@
-"""Inverted dropout, as torch.nn.functional.dropout, with an explicit PRNG key."""
+"""Inverted dropout, as torch.nn.functional.dropout / dropout1d / dropout2d, with an explicit PRNG key."""
 from __future__ import annotations
+
+import warnings
 
 import jax.numpy as jnp
 
 from jaxdl.functional._bernoulli import bernoulli
 from jaxdl.functional._checks import check_probability
 
-MISSING_KEY_MSG = ("dropout needs a PRNG key when training=True and 0 < p < 1: call "
-                   "dropout(x, p, training=True, key=jax.random.key(0)), or pass training=False for eval")
+MISSING_KEY_MSG = ("{name} needs a PRNG key when training=True and 0 < p < 1: call "
+                   "{name}(x, p, training=True, key=jax.random.key(0)), or pass training=False for eval")
+
+
+def _dropout(name: str, input, p, training: bool, inplace: bool, key, mask_shape):
+    """Zero with probability p over a mask of ``mask_shape`` (broadcast against the input), scale by 1/(1−p)."""
+    check_probability(name, p)
+    if inplace:
+        raise ValueError(f"{name}: inplace=True is not supported; jaxdl is functional (arrays are immutable)")
+    if not training or (isinstance(p, (int, float)) and p == 0.0):
+        return input
+    if isinstance(p, (int, float)) and p == 1.0:
+        return input * 0.0
+    if key is None:
+        raise ValueError(MISSING_KEY_MSG.format(name=name))
+    keep = bernoulli(key, 1.0 - p, mask_shape)  # jax.random.bernoulli's bits, fused on CPU
+    if isinstance(p, (int, float)):
+        scale = jnp.asarray(1.0, input.dtype) / (1.0 - p)
+    else:  # a traced p (e.g. vmapped over rates): p = 1 must give zeros, not 0·inf = NaN
+        scale = jnp.where(p < 1.0, 1.0 / jnp.where(p < 1.0, 1.0 - p, 1.0), 0.0).astype(input.dtype)
+    return input * (keep.astype(input.dtype) * scale)
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False, *, key=None):
@@ -18,18 +39,55 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,
       input: any shape.
       key: a jax.random key; required when training and 0 < p < 1.
     """
-    check_probability("dropout", p)
-    if inplace:
-        raise ValueError("dropout: inplace=True is not supported; jaxdl is functional (arrays are immutable)")
-    if not training or (isinstance(p, (int, float)) and p == 0.0):
-        return input
-    if isinstance(p, (int, float)) and p == 1.0:
-        return input * 0.0
-    if key is None:
-        raise ValueError(MISSING_KEY_MSG)
-    keep = bernoulli(key, 1.0 - p, jnp.shape(input))  # jax.random.bernoulli's bits, fused on CPU
-    if isinstance(p, (int, float)):
-        scale = jnp.asarray(1.0, input.dtype) / (1.0 - p)
-    else:  # a traced p (e.g. vmapped over rates): p = 1 must give zeros, not 0·inf = NaN
-        scale = jnp.where(p < 1.0, 1.0 / jnp.where(p < 1.0, 1.0 - p, 1.0), 0.0).astype(input.dtype)
-    return input * (keep.astype(input.dtype) * scale)
+    return _dropout("dropout", input, p, training, inplace, key, jnp.shape(input))
+
+
+def _channel_mask_shape(shape):
+    """torch's feature_dropout: one draw per (sample, channel), shared over the remaining dims."""
+    return tuple(shape[:2]) + (1,) * (len(shape) - 2)
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False, *, key=None):
+    """Zero whole channels with probability p (one draw per (N, C)), scale by 1/(1−p), as
+    torch.nn.functional.dropout1d.
+
+    Args:
+      input: (N, C, L), or unbatched (C, L).
+      key: a jax.random key; required when training and 0 < p < 1.
+    """
+    ndim = jnp.ndim(input)
+    if ndim not in (2, 3):
+        raise ValueError(f"dropout1d: Expected 2D or 3D input, but received a {ndim}D input. Note that dropout1d "
+                         "exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel "
+                         "dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    shape = jnp.shape(input) if ndim == 3 else (1,) + tuple(jnp.shape(input))
+    mask = _channel_mask_shape(shape)
+    return _dropout("dropout1d", input, p, training, inplace, key, mask if ndim == 3 else mask[1:])
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False, *, key=None):
+    """Zero whole channels with probability p (one draw per (N, C)), scale by 1/(1−p), as
+    torch.nn.functional.dropout2d; with torch's warnings for inputs that are not 4-D (a 3-D input is taken
+    as (N, C, L), torch's current behaviour).
+
+    Args:
+      input: (N, C, H, W).
+      key: a jax.random key; required when training and 0 < p < 1.
+    """
+    ndim = jnp.ndim(input)
+    if ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will result in an "
+                      "error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+                      "inputs).", UserWarning, stacklevel=2)
+    if ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
+                      "will change in a future release to interpret the input as one without a batch dimension, i.e. "
+                      "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
+                      "dropout1d instead.", UserWarning, stacklevel=2)
+    if ndim < 2:
+        raise ValueError(f"dropout2d: expected an input with a channel dimension (N, C, H, W); got shape "
+                         f"{jnp.shape(input)}")
+    return _dropout("dropout2d", input, p, training, inplace, key, _channel_mask_shape(jnp.shape(input)))

@@ -8,6 +8,17 @@ import numpy as np
 from jaxdl.functional._checks import check_floating, upcast_half
 
 
+def corrected_mean(x, axis):
+    """mean(x) over ``axis`` (kept), refined by one correction pass m + mean(x − m).
+
+    XLA divides by the element count as a multiply by its reciprocal, so the plain mean of a constant slice
+    can be off by an ulp; with variance 0, eps then amplifies that ulp by 1/√eps (a constant group in
+    group_norm: 3e-5 in float32). torch's mean is exact there; the correction pass makes ours so too.
+    """
+    m = jnp.mean(x, axis=axis, keepdims=True)
+    return m + jnp.mean(x - m, axis=axis, keepdims=True)
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5):
     """Normalise over every axis but the channel axis 1, as torch.nn.functional.batch_norm.
@@ -18,17 +29,23 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     are normalised in float32 and the output rounded back to their dtype (torch), float32 buffers or not.
     Returns ``(output, new_running_mean, new_running_var)`` (the running stats unchanged in eval or when None).
 
+    An empty input gives an empty output and unchanged running stats, as torch (a 1-D empty input has 0
+    channels, so its stats are empty too).
+
     Args:
-      input: (N, C) or (N, C, L) (any (N, C, *) works).
+      input: (N, C), (N, C, L) or (N, C, H, W) (any (N, C, *) works).
       running_mean, running_var: (C,) or None (None in training: batch stats only).
     """
-    if jnp.ndim(input) < 2:
+    empty = jnp.ndim(input) == 1 and jnp.size(input) == 0
+    if jnp.ndim(input) < 2 and not empty:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *); got shape {jnp.shape(input)}")
     check_floating("batch_norm", input)
-    c = jnp.shape(input)[1]
+    c = 0 if empty else jnp.shape(input)[1]
     for name, v in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if v is not None and jnp.shape(v) != (c,):
             raise ValueError(f"batch_norm: {name} must have shape ({c},) for input {jnp.shape(input)}; got {jnp.shape(v)}")
+    if jnp.size(input) == 0:  # torch: nothing to normalise, the running stats stay as they are
+        return input, running_mean, running_var
     axes = (0,) + tuple(range(2, jnp.ndim(input)))
     bshape = (1, c) + (1,) * (jnp.ndim(input) - 2)  # broadcast a (C,) vector against (N, C, *)
     x, restore = upcast_half(input)  # float16/bfloat16: statistics and affine in float32, rounded once (torch)
@@ -36,7 +53,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         n = int(np.prod([jnp.shape(input)[a] for a in axes]))
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(jnp.shape(input))}")
-        mean = jnp.mean(x, axis=axes)
+        mean = corrected_mean(x, axes).reshape(c)
         var = jnp.mean(jnp.square(x - mean.reshape(bshape)), axis=axes)  # biased, for normalising
         if running_mean is not None:  # the buffers keep their dtype, as torch's in-place update
             running_mean = ((1 - momentum) * running_mean + momentum * jax.lax.stop_gradient(mean)).astype(

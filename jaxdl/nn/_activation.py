@@ -1,6 +1,8 @@
 """Activation modules: thin shells over jaxdl.functional, with torch.nn's constructor arguments."""
 from __future__ import annotations
 
+import jax.numpy as jnp
+
 from jaxdl import functional as F
 from jaxdl.nn._module import Module, module
 
@@ -70,3 +72,151 @@ class Softmax(Module):
 
     def apply(self, params, state, input, *, training=False, key=None):
         return F.softmax(input, self.dim), state
+
+
+@module
+class ELU(Module):
+    """torch.nn.ELU(alpha=1.0, inplace=False)."""
+
+    alpha: float = 1.0
+    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return F.elu(input, self.alpha), state
+
+
+@module
+class SELU(Module):
+    """torch.nn.SELU(inplace=False)."""
+
+    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return F.selu(input), state
+
+
+@module
+class CELU(Module):
+    """torch.nn.CELU(alpha=1.0, inplace=False)."""
+
+    alpha: float = 1.0
+    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return F.celu(input, self.alpha), state
+
+
+@module
+class Softplus(Module):
+    """torch.nn.Softplus(beta=1.0, threshold=20.0)."""
+
+    beta: float = 1.0
+    threshold: float = 20.0
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return F.softplus(input, self.beta, self.threshold), state
+
+
+@module
+class Softsign(Module):
+    """torch.nn.Softsign."""
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return F.softsign(input), state
+
+
+@module
+class Hardtanh(Module):
+    """torch.nn.Hardtanh(min_val=-1.0, max_val=1.0, inplace=False); max_val must exceed min_val, as torch."""
+
+    min_val: float = -1.0
+    max_val: float = 1.0
+    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+
+    def __post_init__(self):
+        if not self.max_val > self.min_val:
+            raise ValueError(f"Hardtanh: max_val must be greater than min_val; got min_val={self.min_val}, "
+                             f"max_val={self.max_val}")
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return F.hardtanh(input, self.min_val, self.max_val), state
+
+
+@module
+class ReLU6(Module):
+    """torch.nn.ReLU6(inplace=False)."""
+
+    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return F.relu6(input), state
+
+
+@module
+class Hardsigmoid(Module):
+    """torch.nn.Hardsigmoid(inplace=False)."""
+
+    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return F.hardsigmoid(input), state
+
+
+@module
+class Hardswish(Module):
+    """torch.nn.Hardswish(inplace=False)."""
+
+    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return F.hardswish(input), state
+
+
+@module
+class LogSigmoid(Module):
+    """torch.nn.LogSigmoid."""
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return F.logsigmoid(input), state
+
+
+@module
+class Mish(Module):
+    """torch.nn.Mish(inplace=False)."""
+
+    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return F.mish(input), state
+
+
+@module
+class GLU(Module):
+    """torch.nn.GLU(dim=-1)."""
+
+    dim: int = -1
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return F.glu(input, self.dim), state
+
+
+@module
+class PReLU(Module):
+    """torch.nn.PReLU(num_parameters=1, init=0.25): params ``weight`` of shape (num_parameters,), filled with init.
+
+    torch's ``init`` argument is stored as the field ``init_value`` (``init`` is the module's method).
+    """
+
+    num_parameters: int = 1
+    init_value: float = 0.25
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, *, init_value: float | None = None):
+        # init_value= is what dataclasses.replace passes back; torch's name is init=
+        object.__setattr__(self, "num_parameters", num_parameters)
+        object.__setattr__(self, "init_value", init if init_value is None else init_value)
+
+    def init(self, key, dtype=jnp.float32):
+        return {"weight": jnp.full((self.num_parameters,), self.init_value, dtype)}, {}
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        return F.prelu(input, params["weight"]), state

@@ -1,4 +1,4 @@
-"""BatchNorm1d, as torch.nn.BatchNorm1d, with its buffers in ``state``."""
+"""BatchNorm1d and BatchNorm2d, as torch.nn's, with their buffers in ``state`` (torch's state_dict names)."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,15 +10,22 @@ from jaxdl import functional as F
 from jaxdl.nn._module import Module, module
 
 
+def running_stats(num_features: int, dtype) -> dict:
+    """torch's _NormBase buffers: running_mean (zeros), running_var (ones), num_batches_tracked (0, int64)."""
+    return {"running_mean": jnp.zeros((num_features,), dtype), "running_var": jnp.ones((num_features,), dtype),
+            "num_batches_tracked": jnp.zeros((), jax.dtypes.canonicalize_dtype(jnp.int64))}
+
+
 @module
-class BatchNorm1d(Module):
-    """torch.nn.BatchNorm1d(num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True).
+class _BatchNorm(Module):
+    """torch's _BatchNorm(num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True).
 
     params: weight (ones) when affine, bias (zeros) when affine and bias. state: running_mean (zeros), running_var (ones),
     num_batches_tracked (0) when track_running_stats. momentum=None is the cumulative average
     (factor 1/num_batches_tracked). Differs from flax: torch's momentum convention and unbiased running var.
-    Input (N, C) or (N, C, L).
     """
+
+    _input_ndims = ()  # the input ranks a subclass accepts (a class attribute, not a field)
 
     num_features: int
     eps: float = 1e-5
@@ -35,17 +42,15 @@ class BatchNorm1d(Module):
             params["weight"] = jnp.ones((c,), dtype)
             if self.bias:
                 params["bias"] = jnp.zeros((c,), dtype)
-        state = {}
-        if self.track_running_stats:
-            state = {"running_mean": jnp.zeros((c,), dtype), "running_var": jnp.ones((c,), dtype),
-                     "num_batches_tracked": jnp.zeros((), jax.dtypes.canonicalize_dtype(jnp.int64))}
-        return params, state
+        return params, running_stats(c, dtype) if self.track_running_stats else {}
 
     def apply(self, params, state, input, *, training=False, key=None):
-        if jnp.ndim(input) not in (2, 3):
-            raise ValueError(f"BatchNorm1d: expected 2D or 3D input (got {jnp.ndim(input)}D input)")
+        name = type(self).__name__
+        if jnp.ndim(input) not in self._input_ndims:
+            expected = " or ".join(f"{d}D" for d in self._input_ndims)
+            raise ValueError(f"{name}: expected {expected} input (got {jnp.ndim(input)}D input)")
         if jnp.shape(input)[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}): expected input with {self.num_features} channels "
+            raise ValueError(f"{name}({self.num_features}): expected input with {self.num_features} channels "
                              f"at dim 1; got shape {jnp.shape(input)}")
         use_batch_stats = training or not self.track_running_stats
         if not self.track_running_stats:
@@ -64,3 +69,19 @@ class BatchNorm1d(Module):
         out, mean, var = F.batch_norm(input, state["running_mean"], state["running_var"], params.get("weight"),
                                       params.get("bias"), True, factor, self.eps)
         return out, {"running_mean": mean, "running_var": var, "num_batches_tracked": tracked}
+
+
+@module
+class BatchNorm1d(_BatchNorm):
+    """torch.nn.BatchNorm1d(num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True)
+    on (N, C) or (N, C, L): statistics over every dim but C (see _BatchNorm for params and state)."""
+
+    _input_ndims = (2, 3)
+
+
+@module
+class BatchNorm2d(_BatchNorm):
+    """torch.nn.BatchNorm2d(num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True)
+    on (N, C, H, W): statistics over N, H, W per channel (see _BatchNorm for params and state)."""
+
+    _input_ndims = (4,)

@@ -1,4 +1,4 @@
-"""Dropout, as torch.nn.Dropout; the mode is an argument of apply, not module state."""
+"""Dropout, Dropout1d and Dropout2d, as torch.nn's; the mode is an argument of apply, not module state."""
 from __future__ import annotations
 
 from jaxdl import functional as F
@@ -7,14 +7,35 @@ from jaxdl.nn._module import Module, module
 
 
 @module
-class Dropout(Module):
-    """torch.nn.Dropout(p=0.5, inplace=False): inverted dropout when training (needs ``key``), identity in eval."""
+class _DropoutNd(Module):
+    """torch's _DropoutNd(p=0.5, inplace=False); a subclass names its functional form in ``_fn``."""
 
     p: float = 0.5
     inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+
+    _fn = staticmethod(F.dropout)
 
     def __post_init__(self):
         check_probability("dropout", self.p)
 
     def apply(self, params, state, input, *, training=False, key=None):
-        return F.dropout(input, self.p, training, key=key), state
+        return self._fn(input, self.p, training, key=key), state
+
+
+@module
+class Dropout(_DropoutNd):
+    """torch.nn.Dropout(p=0.5, inplace=False): inverted dropout when training (needs ``key``), identity in eval."""
+
+
+@module
+class Dropout1d(_DropoutNd):
+    """torch.nn.Dropout1d(p=0.5, inplace=False): zeroes whole channels of (N, C, L) / (C, L) when training."""
+
+    _fn = staticmethod(F.dropout1d)
+
+
+@module
+class Dropout2d(_DropoutNd):
+    """torch.nn.Dropout2d(p=0.5, inplace=False): zeroes whole channels of (N, C, H, W) when training."""
+
+    _fn = staticmethod(F.dropout2d)

@@ -33,3 +33,30 @@ class LayerNorm(Module):
 
     def apply(self, params, state, input, *, training=False, key=None):
         return F.layer_norm(input, self.normalized_shape, params.get("weight"), params.get("bias"), self.eps), state
+
+
+@module
+class GroupNorm(Module):
+    """torch.nn.GroupNorm(num_groups, num_channels, eps=1e-5, affine=True): params weight (ones) and bias
+    (zeros) of shape (num_channels,) when affine. Input (N, C, *)."""
+
+    num_groups: int
+    num_channels: int
+    eps: float = 1e-5
+    affine: bool = True
+
+    def __post_init__(self):
+        if self.num_groups <= 0 or self.num_channels % self.num_groups:
+            raise ValueError(f"GroupNorm: num_channels must be divisible by num_groups; got num_channels="
+                             f"{self.num_channels}, num_groups={self.num_groups}")
+
+    def init(self, key, dtype=jnp.float32):
+        if not self.affine:
+            return {}, {}
+        return {"weight": jnp.ones((self.num_channels,), dtype), "bias": jnp.zeros((self.num_channels,), dtype)}, {}
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        if jnp.ndim(input) < 2 or jnp.shape(input)[1] != self.num_channels:
+            raise ValueError(f"GroupNorm({self.num_groups}, {self.num_channels}): expected input (N, "
+                             f"{self.num_channels}, *); got shape {jnp.shape(input)}")
+        return F.group_norm(input, self.num_groups, params.get("weight"), params.get("bias"), self.eps), state

@@ -25,7 +25,8 @@ class ReduceLROnPlateau:
 
     Improvement (mode 'min', threshold_mode 'rel'): metric < best·(1 - threshold) ('abs': best - threshold;
     'max' mirrors). After more than ``patience`` bad steps: lr ← max(lr·factor, min_lr) if that changes lr
-    by more than eps, then ``cooldown`` steps during which bad steps are not counted.
+    by more than eps (each group on its own, with its own min_lr when min_lr is a list), then ``cooldown``
+    steps during which bad steps are not counted.
     optax.contrib.reduce_on_plateau differs (it scales updates, counts every update, has no min_lr/eps
     on the lr), so this is jaxdl's own. Pure: ``state = plateau.step(state, metric)`` under jit/scan; then
     ``opt_state = optim.set_lr(opt_state, state.lr)`` (start from ``plateau.init(optim.get_lrs(opt_state))``
@@ -47,7 +48,7 @@ class ReduceLROnPlateau:
     threshold: float = 1e-4
     threshold_mode: str = "rel"
     cooldown: int = 0
-    min_lr: float = 0.0
+    min_lr: float | tuple = 0.0  # or one per param group (a list/tuple, as torch's), matching init's lr
     eps: float = 1e-8
 
     def __post_init__(self):
@@ -61,11 +62,19 @@ class ReduceLROnPlateau:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"Expected non-negative integer {name}, but got {value!r}")
-        V.check_nonneg("min_lr", self.min_lr)
+        if isinstance(self.min_lr, (list, tuple)):
+            object.__setattr__(self, "min_lr", tuple(float(v) for v in self.min_lr))
+            for v in self.min_lr:
+                V.check_nonneg("min_lr", v)
+        else:
+            V.check_nonneg("min_lr", self.min_lr)
 
     def init(self, lr) -> PlateauState:
         """State before the first ``step``; ``lr`` is the optimizer's (``optim.get_lr`` / ``get_lrs``)."""
         dtype = jnp.result_type(float)
+        if isinstance(self.min_lr, tuple) and jnp.shape(lr) != (len(self.min_lr),):
+            raise ValueError(f"expected {jnp.size(lr)} min_lrs, got {len(self.min_lr)} (min_lr={list(self.min_lr)} "
+                             f"needs one lr per param group, e.g. plateau.init(jnp.stack(optim.get_lrs(state))))")
         zero = jnp.zeros([], jnp.int32)
         worse = math.inf if self.mode == "min" else -math.inf
         return PlateauState(jnp.asarray(lr, dtype), jnp.asarray(worse, dtype), zero, zero, zero)
@@ -91,7 +100,7 @@ class ReduceLROnPlateau:
         cooldown = jnp.where(in_cooldown, state.cooldown_counter - 1, state.cooldown_counter)
         bad = jnp.where(in_cooldown, 0, bad)
         reduce = bad > self.patience
-        new_lr = jnp.maximum(state.lr * self.factor, self.min_lr)
+        new_lr = jnp.maximum(state.lr * self.factor, jnp.asarray(self.min_lr, state.lr.dtype))  # per group
         lr = jnp.where(reduce & (state.lr - new_lr > self.eps), new_lr, state.lr)
         cooldown = jnp.where(reduce, self.cooldown, cooldown)
         bad = jnp.where(reduce, 0, bad)

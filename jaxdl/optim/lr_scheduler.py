@@ -18,7 +18,8 @@ import jax.numpy as jnp
 from jaxdl.optim import _validate as V
 
 __all__ = ["LambdaLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR",
-           "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR", "SequentialLR"]
+           "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR", "SequentialLR",
+           "MultiplicativeLR", "CyclicLR", "ChainedScheduler"]
 
 _frozen = dataclasses.dataclass(frozen=True)
 
@@ -367,3 +368,8 @@ class SequentialLR:
         conds = [t >= m for m in starts]
         return jnp.select(conds[::-1], values[::-1])
 
+
+
+# Defined in their own files (they use the helpers above), re-exported here under torch's module path.
+from jaxdl.optim._lr_scheduler_chained import ChainedScheduler, MultiplicativeLR  # noqa: E402
+from jaxdl.optim._lr_scheduler_cyclic import CyclicLR  # noqa: E402

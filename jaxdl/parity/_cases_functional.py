@@ -161,3 +161,71 @@ def _layer_norm(env):
                              lambda a, w, b: tF.layer_norm(a, [3, 4], w, b, eps=1e-3),
                              [x, env.randn(3, 4), env.randn(3, 4)], diff_argnums=(0, 1, 2)),
             compare_function(env, lambda a: F.layer_norm(a, (4,)), lambda a: tF.layer_norm(a, [4]), [x])]
+
+
+def _nonfinite(env, *shape, edges=(), nan=True):
+    """_edgy values plus NaN, ±inf and the given kinks/thresholds (and ± a hair around them) in row 1."""
+    x = _edgy(env, *shape)
+    special = ([np.nan] if nan else []) + [np.inf, -np.inf]
+    for e in edges:
+        special += [e, np.nextafter(e, np.inf, dtype=x.dtype), np.nextafter(e, -np.inf, dtype=x.dtype)]
+    flat = x.reshape(-1)
+    n = min(len(special), flat.size - 8)
+    flat[8:8 + n] = np.asarray(special[:n], dtype=x.dtype)
+    return flat.reshape(shape)
+
+
+def _activation(env, name, options, edges=(), nan=True):
+    """F.<name>(x, *option) against torch for every option; x holds NaN, ±inf, 0 and the given edges."""
+    tF = env.torch.nn.functional
+    mine, theirs = getattr(F, name), getattr(tF, name)
+    x = _nonfinite(env, 6, 8, edges=edges, nan=nan)
+    return compare_function(env, lambda a: tuple(mine(a, *o) for o in options),
+                            lambda a: tuple(theirs(a, *o) for o in options), [x])
+
+
+# name -> (argument tuples, edge values where the formula switches branch). The NaN gradient of elu/selu/
+# celu/hardtanh/relu6/hardswish differs between torch's vectorized and scalar kernels (and so by tensor size
+# and device): those cases hold no NaN; tests/functional/test_activation.py pins jaxdl's choice.
+_ACTIVATIONS = {
+    "elu": (((), (0.5,), (2.0,)), (), False),
+    "selu": (((),), (), False),
+    "celu": (((), (0.5,), (2.0,)), (), False),
+    "softplus": (((), (2.0,), (1.0, 3.0), (-2.0, 5.0)), (3.0, 1.5, -2.5, 20.0)),  # βx = threshold
+    "softsign": (((),), ()),
+    "hardtanh": (((), (-0.5, 2.0)), (-1.0, 1.0, -0.5, 2.0), False),  # gradient 0 at exactly min_val/max_val
+    "relu6": (((),), (6.0,), False),
+    "hardsigmoid": (((),), (-3.0, 3.0)),
+    "hardswish": (((),), (-3.0, 3.0), False),
+    "logsigmoid": (((),), ()),
+    "mish": (((),), ()),
+}
+
+for _name, (_options, _edges, *_nan) in _ACTIVATIONS.items():
+    register(f"F.{_name}", "functional")(
+        lambda env, n=_name, o=_options, e=_edges, nan=_nan: _activation(env, n, o, e, *nan))
+
+
+@register("F.relu(NaN)", "functional")
+def _relu_nonfinite(env):
+    """relu's gradient at NaN is 1 and at ±inf as torch (issue 12: jaxdl gave 0 at NaN)."""
+    return compare_function(env, F.relu, env.torch.nn.functional.relu, [_nonfinite(env, 4, 5)])
+
+
+@register("F.glu", "functional")
+def _glu(env):
+    tF = env.torch.nn.functional
+    x = _edgy(env, 4, 6, 2)
+    return compare_function(env, lambda a: (F.glu(a), F.glu(a, 0), F.glu(a, 1)),
+                            lambda a: (tF.glu(a), tF.glu(a, 0), tF.glu(a, 1)), [x])
+
+
+@register("F.prelu", "functional")
+def _prelu(env):
+    tF = env.torch.nn.functional
+    x4, x1 = _nonfinite(env, 2, 3, 2, 2), _nonfinite(env, 14)
+    x4[:, :, 0, 0] = np.inf  # +inf: weight gradient 0 there, as torch (not 0·inf)
+    w3, w1 = env.randn(3), env.randn(1)
+    return [compare_function(env, F.prelu, tF.prelu, [x4, w3], diff_argnums=(0, 1)),
+            compare_function(env, F.prelu, tF.prelu, [x4[0, 0], w1], diff_argnums=(0, 1)),
+            compare_function(env, F.prelu, tF.prelu, [x1[8:], w1], diff_argnums=(0, 1))]

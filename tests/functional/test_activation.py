@@ -99,3 +99,60 @@ def test_half_precision_gelu_is_computed_in_float32_like_torch():
             assert y.dtype == jdt and g.dtype == jdt
             np.testing.assert_array_equal(np.asarray(y, np.float32), ty.detach().float().numpy())
             np.testing.assert_array_equal(np.asarray(g, np.float32), tx.grad.float().numpy())
+
+
+_NEW = ("elu", "selu", "celu", "softplus", "softsign", "logsigmoid", "mish", "hardtanh", "relu6", "hardsigmoid",
+        "hardswish")
+
+
+def test_nan_gradient_is_torchs_vectorized_kernel():
+    """torch's NaN gradient depends on the kernel path; jaxdl gives the vectorized one (a 64-element tensor)."""
+    torch = pytest.importorskip("torch")
+    x = np.full(64, np.nan, np.float32)
+    for name in _NEW + ("relu",):
+        xt = torch.tensor(x, requires_grad=True)
+        (ref,) = torch.autograd.grad(getattr(torch.nn.functional, name)(xt).sum(), xt)
+        mine = jax.grad(lambda v, n=name: jnp.sum(getattr(F, n)(v)))(jnp.asarray(x))
+        assert_close(mine, ref)  # NaN matches NaN
+    assert float(jax.grad(F.relu)(jnp.nan)) == 1.0  # issue 12: torch passes the cotangent through
+
+
+def test_new_activation_errors():
+    x = jnp.ones((2, 3))
+    for name in ("elu", "selu", "celu", "mish", "hardtanh", "relu6", "hardsigmoid", "hardswish"):
+        with pytest.raises(ValueError, match="inplace=True is not supported"):
+            getattr(F, name)(x, inplace=True)
+    with pytest.raises(ValueError, match="Halving dimension must be even, but dimension 1 is size 3"):
+        F.glu(x)
+    with pytest.raises(ValueError, match="alpha must be nonzero"):
+        F.celu(x, 0.0)
+    with pytest.raises(ValueError, match="parameter numbers = 2 and channel size = 3"):
+        F.prelu(x, jnp.ones(2))
+    with pytest.raises(TypeError, match="floating-point"):
+        F.elu(jnp.arange(3))
+    from jaxdl import nn
+    with pytest.raises(ValueError, match="max_val must be greater than min_val"):
+        nn.Hardtanh(1.0, -1.0)
+
+
+def test_new_activations_transform():
+    x = jax.random.normal(jax.random.key(2), (3, 4)) * 4
+
+    def f(v):
+        return sum(jnp.sum(getattr(F, n)(v)) for n in _NEW) + jnp.sum(F.glu(v)) + jnp.sum(F.prelu(v, jnp.ones(1)))
+
+    assert_close(jax.jit(jax.vmap(f))(x), jax.vmap(f)(x))
+    g = jax.jit(jax.grad(lambda v: jnp.sum(jax.vmap(f)(v))))(x)
+    assert bool(jnp.all(jnp.isfinite(g)))
+    assert F.hardswish(jnp.ones(2, jnp.bfloat16)).dtype == jnp.bfloat16  # computed in float32, rounded once
+
+
+def test_hardtanh_and_relu6_clamp_integers_as_torch():
+    torch = pytest.importorskip("torch")
+    x = np.array([-9, -1, 0, 3, 7])
+    for mine, theirs in ((F.hardtanh(jnp.asarray(x), -2.5, 4.5), torch.nn.functional.hardtanh(torch.tensor(x), -2.5, 4.5)),
+                         (F.relu6(jnp.asarray(x)), torch.nn.functional.relu6(torch.tensor(x)))):
+        np.testing.assert_array_equal(np.asarray(mine), theirs.numpy())
+    from jaxdl import nn
+    import dataclasses
+    assert dataclasses.replace(nn.PReLU(2, init=0.1), num_parameters=3) == nn.PReLU(3, 0.1)

@@ -71,3 +71,25 @@ def test_errors():
             F.dropout(x, p, key=jax.random.key(0))
     with pytest.raises(ValueError, match="inplace=True is not supported"):
         F.dropout(x, 0.5, inplace=True, key=jax.random.key(0))
+
+
+@pytest.mark.parametrize("fn,shape", [(F.dropout1d, (16, 32, 5)), (F.dropout1d, (32, 5)), (F.dropout2d, (16, 32, 3, 4))])
+def test_channel_dropout_masks_whole_channels_at_rate_p(fn, shape):
+    x = jnp.ones(shape)
+    y = jax.jit(lambda a, k: fn(a, 0.25, True, key=k))(x, jax.random.key(3))
+    per_channel = y.reshape(int(np.prod(shape[:-1 if fn is F.dropout1d else -2])), -1)
+    assert bool(jnp.all(per_channel == per_channel[:, :1]))  # one draw per (sample, channel)
+    kept = per_channel[:, 0] != 0
+    assert set(np.unique(np.asarray(per_channel))) <= {0.0, np.float32(1 / 0.75)}
+    assert abs(float(jnp.mean(kept)) - 0.75) < 0.1
+
+
+def test_channel_dropout_errors_and_warnings():
+    with pytest.raises(ValueError, match="dropout1d: Expected 2D or 3D input, but received a 4D input"):
+        F.dropout1d(jnp.ones((2, 3, 4, 5)), key=jax.random.key(0))
+    with pytest.raises(ValueError, match="dropout2d needs a PRNG key"):
+        F.dropout2d(jnp.ones((2, 3, 4, 5)))
+    with pytest.raises(ValueError, match="dropout1d probability has to be between 0 and 1, but got 1.5"):
+        F.dropout1d(jnp.ones((2, 3)), 1.5)
+    with pytest.warns(UserWarning, match="Received a 3D input to dropout2d"):
+        F.dropout2d(jnp.ones((2, 3, 4)), training=False)

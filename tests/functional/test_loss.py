@@ -21,6 +21,13 @@ LOSSES = {  # name -> a call with valid arguments and a given reduction
     "smooth_l1_loss": lambda r: F.smooth_l1_loss(x2, probs, reduction=r),
     "huber_loss": lambda r: F.huber_loss(x2, probs, reduction=r),
     "kl_div": lambda r: F.kl_div(x2, probs, reduction=r),
+    "hinge_embedding_loss": lambda r: F.hinge_embedding_loss(x2, x2, reduction=r),
+    "margin_ranking_loss": lambda r: F.margin_ranking_loss(x2, x2, x2, reduction=r),
+    "multi_margin_loss": lambda r: F.multi_margin_loss(x2, y2, reduction=r),
+    "cosine_embedding_loss": lambda r: F.cosine_embedding_loss(x2, x2, y2, reduction=r),
+    "triplet_margin_loss": lambda r: F.triplet_margin_loss(x2, x2, x2, reduction=r),
+    "poisson_nll_loss": lambda r: F.poisson_nll_loss(x2, probs, reduction=r),
+    "gaussian_nll_loss": lambda r: F.gaussian_nll_loss(x2, probs, probs, reduction=r),
 }
 
 
@@ -185,3 +192,40 @@ def test_traced_out_of_range_targets_give_nan_not_another_class():
         per_pos = jax.jit(lambda a, t: F.cross_entropy(a, t, reduction="none"))(x, y)
         assert bool(jnp.isnan(per_pos[0])) and bool(jnp.isfinite(per_pos[1]))
     assert_close(jax.jit(F.cross_entropy)(x, jnp.array([2, -100])), F.cross_entropy(x, jnp.array([2, -100])))
+
+
+def test_margin_and_likelihood_loss_errors():
+    with pytest.raises(ValueError, match="only p == 1 and p == 2 supported"):
+        F.multi_margin_loss(x2, y2, p=3)
+    with pytest.raises(ValueError, match="inconsistent target size, expected 3 but got"):
+        F.multi_margin_loss(x2, jnp.array([0, 1]))
+    with pytest.raises(ValueError, match="inconsistent weight size, expected 4"):
+        F.multi_margin_loss(x2, y2, weight=jnp.ones(3))
+    with pytest.raises(ValueError, match="target out of range"):
+        F.multi_margin_loss(x2, jnp.array([0, 1, 4]))
+    with pytest.raises(ValueError, match="margin must be greater than 0, got 0.0"):
+        F.triplet_margin_loss(x2, x2, x2, margin=0.0)
+    with pytest.raises(ValueError, match=r"must have the same shape; got input1 \(3, 4\), input2 \(3, 1\)"):
+        F.margin_ranking_loss(x2, x2[:, :1], x2)
+    with pytest.raises(ValueError, match="1D target tensor expects 2D inputs"):
+        F.cosine_embedding_loss(x2[0], x2[0], y2)
+    with pytest.raises(ValueError, match="var is of incorrect size"):
+        F.gaussian_nll_loss(x2, x2, jnp.ones((3, 2)))
+    with pytest.raises(ValueError, match="var has negative entry"):
+        F.gaussian_nll_loss(x2, x2, -1.0)
+    with pytest.raises(ValueError, match="var has negative entry"):
+        F.gaussian_nll_loss(x2, x2, -jnp.ones(3))
+
+
+def test_margin_losses_under_jit_and_vmap():
+    x = jax.random.normal(jax.random.key(0), (2, 3, 4))
+    y = jnp.array([[0, 1, 3], [2, 2, 0]])
+
+    def f(a, t):
+        return (F.multi_margin_loss(a, t) + F.triplet_margin_loss(a, a[::-1], a + 1.0, swap=True)
+                + F.cosine_embedding_loss(a, a[::-1], jnp.where(t > 1, 1.0, -1.0))
+                + F.gaussian_nll_loss(a, a * 0.5, jnp.ones(3)))
+
+    assert_close(jax.jit(jax.vmap(f))(x, y), jax.vmap(f)(x, y))
+    g = jax.jit(jax.grad(lambda a: jnp.sum(jax.vmap(f)(a, y))))(x)
+    assert bool(jnp.all(jnp.isfinite(g)))

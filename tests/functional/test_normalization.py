@@ -80,3 +80,46 @@ def test_layer_norm_half_input_with_float32_weight_keeps_the_input_dtype():
     out = F.layer_norm(jnp.asarray(x.float().numpy(), jnp.bfloat16), 6, jnp.asarray(w.numpy()), jnp.asarray(b.numpy()))
     assert out.dtype == jnp.bfloat16 and ref.dtype == torch.bfloat16
     np.testing.assert_array_equal(np.asarray(out, np.float32), ref.float().numpy())
+
+
+def test_batch_norm_of_an_empty_input_is_empty_as_torch():
+    out, rm, rv = F.batch_norm(jnp.zeros(0), jnp.zeros(0), jnp.zeros(0))  # issue 12: jaxdl used to raise
+    assert out.shape == (0,) and rm.shape == (0,)
+    out, rm, rv = F.batch_norm(jnp.zeros((0, 3)), jnp.zeros(3), jnp.ones(3), training=True)
+    assert out.shape == (0, 3) and float(rv.sum()) == 3.0  # running stats unchanged, as torch
+    with pytest.raises(ValueError, match=r"running_mean must have shape \(0,\)"):
+        F.batch_norm(jnp.zeros(0), jnp.zeros(3), jnp.ones(3))
+
+
+def test_group_and_instance_norm_errors():
+    x = jnp.ones((2, 6, 4))
+    with pytest.raises(ValueError, match=r"divisible by num_groups, but got input of shape \[2, 6, 4\] and num_groups=4"):
+        F.group_norm(x, 4)
+    with pytest.raises(ValueError, match="Expected at least 2 dimensions for input tensor but received 1"):
+        F.group_norm(jnp.ones(6), 3)
+    with pytest.raises(ValueError, match=r"weight must have shape \(6,\)"):
+        F.group_norm(x, 3, jnp.ones(3))
+    with pytest.raises(ValueError, match="Expected more than 1 spatial element when training"):
+        F.instance_norm(jnp.ones((2, 6, 1)))
+    with pytest.raises(ValueError, match="running_mean and running_var must be given when training=False"):
+        F.instance_norm(x, use_input_stats=False)
+    from jaxdl import nn
+    with pytest.raises(ValueError, match="expected 4D input"):
+        nn.BatchNorm2d(6).apply(*nn.BatchNorm2d(6).init(jax.random.key(0)), x)
+    with pytest.raises(ValueError, match="expected 3D or 4D input"):
+        nn.InstanceNorm2d(6).apply({}, {}, jnp.ones((2, 6)))
+    with pytest.warns(UserWarning, match="does not match num_features"):
+        nn.InstanceNorm2d(5).apply({}, {}, jax.random.normal(jax.random.key(0), (2, 6, 3, 3)))
+    with pytest.raises(ValueError, match="num_channels must be divisible by num_groups"):
+        nn.GroupNorm(4, 6)
+
+
+def test_group_and_instance_norm_transform():
+    x = jax.random.normal(jax.random.key(0), (3, 2, 4, 5, 5))
+
+    def f(a):
+        out, rm, rv = F.instance_norm(a, jnp.zeros(4), jnp.ones(4))
+        return jnp.sum(F.group_norm(a, 2) * out) + jnp.sum(rm) + jnp.sum(rv)
+
+    assert_close(jax.jit(jax.vmap(f))(x), jax.vmap(f)(x))
+    assert bool(jnp.all(jnp.isfinite(jax.jit(jax.grad(lambda a: jnp.sum(jax.vmap(f)(a))))(x))))

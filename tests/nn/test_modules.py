@@ -188,3 +188,22 @@ def test_batchnorm_half_input_with_float32_buffers_matches_torch(key):
             y, _ = jm.apply(params, state, jnp.asarray(x.float().numpy(), jdtype))
             assert y.dtype == jdtype
             np.testing.assert_allclose(np.asarray(y, np.float32), tm.eval()(x).detach().float().numpy(), atol=2e-3)
+
+
+def test_loss_modules_are_hashable_specs_usable_as_static_jit_args():
+    w = np.array([1.0, 2.0, 0.5], np.float32)
+    criterion = nn.CrossEntropyLoss(weight=w, label_smoothing=0.1)
+    assert criterion == nn.CrossEntropyLoss(weight=jnp.asarray(w), label_smoothing=0.1)
+    assert hash(criterion) == hash(nn.CrossEntropyLoss(weight=tuple(w.tolist()), label_smoothing=0.1))
+    x, y = jax.random.normal(jax.random.key(0), (4, 3)), jnp.array([0, 2, 1, 1])
+    step = jax.jit(lambda c, a, t: jax.value_and_grad(lambda a: c(a, t))(a), static_argnums=0)
+    loss, grad = step(criterion, x, y)
+    assert_close_ = np.testing.assert_allclose
+    assert_close_(loss, F.cross_entropy(x, y, jnp.asarray(w), label_smoothing=0.1), rtol=1e-6)
+    assert grad.shape == x.shape
+    assert float(nn.MSELoss()(jnp.ones(2), jnp.zeros(2))) == 1.0
+    with pytest.raises(ValueError, match="size_average and reduce are deprecated"):
+        nn.MSELoss(size_average=True)
+    with pytest.raises(ValueError, match="'avg' is not a valid value for reduction"):
+        nn.L1Loss(reduction="avg")
+    assert nn.KLDivLoss(reduction="batchmean").reduction == "batchmean"

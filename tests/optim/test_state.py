@@ -165,3 +165,15 @@ def test_amsgrad_beta1_can_be_traced_under_vmap():
     swept = jax.jit(jax.vmap(run))(jnp.array([0.5, 0.9]))
     for i, b1 in enumerate((0.5, 0.9)):
         np.testing.assert_allclose(swept[i], run(b1), rtol=1e-6)
+
+
+def test_plateau_with_one_min_lr_per_group_and_schedules_under_jit_vmap():
+    plateau = optim.ReduceLROnPlateau(patience=0, factor=0.5, min_lr=(0.4, 0.3))
+    s = plateau.init(jnp.array([1.0, 0.5]))
+    for metric in (1.0, 1.0, 1.0, 1.0):
+        s = jax.jit(plateau.step)(s, metric)
+    np.testing.assert_allclose(s.lr, [0.4, 0.3])  # each group floored at its own min_lr (torch's list)
+    cyc = S.CyclicLR(0.01, 0.1, step_size_up=3)
+    np.testing.assert_allclose(jax.vmap(cyc)(jnp.arange(7)), cyc(jnp.arange(7)), rtol=1e-6)
+    mult = S.MultiplicativeLR(0.1, lambda k: 0.9, steps_per_epoch=2)
+    np.testing.assert_allclose(jax.jit(mult)(jnp.array([0, 1, 2, 5])), 0.1 * 0.9 ** np.array([0, 0, 1, 2]), rtol=1e-6)

@@ -54,6 +54,13 @@ CASES = [
     (lambda: S.CosineAnnealingWarmRestarts(0.1, T_0=5, T_mult=1.5), "Expected integer T_mult >= 1, but got 1.5"),
     (lambda: S.CosineAnnealingWarmRestarts(0.1, T_0=5, eta_min="0"), "Expected float or int eta_min, but got 0"),
     (lambda: S.LambdaLR(-1.0, lambda t: 1.0), "Invalid learning rate: -1.0"),
+    (lambda: optim.ReduceLROnPlateau(min_lr=[0.1, -0.2]), "Invalid min_lr value: -0.2"),
+    (lambda: optim.ReduceLROnPlateau(min_lr=[0.4, 0.3]).init(0.1), "expected 1 min_lrs, got 2"),
+    (lambda: S.CyclicLR(0.01, 0.1, mode="cosine"), "mode is invalid and scale_fn is None"),
+    (lambda: S.CyclicLR(-0.01, 0.1), "Invalid learning rate: -0.01"),
+    (lambda: S.CyclicLR(0.01, 0.1, step_size_up=4, cycle_momentum=False).momentum(3), "needs cycle_momentum=True"),
+    (lambda: S.ChainedScheduler([]), "expects at least one scheduler to be chained"),
+    (lambda: S.ChainedScheduler([S.StepLR(0.1, 2), S.ExponentialLR(0.2, 0.9)]), "share one base lr"),
 ]
 
 
@@ -73,6 +80,10 @@ def test_wrong_types_raise_type_error():
         S.LambdaLR(0.1, 0.5)
     with pytest.raises(TypeError, match="non-empty dict"):
         optim.param_groups({}, {"w": "a"})
+    with pytest.raises(TypeError, match="lr_lambda should be a function, but got float"):
+        S.MultiplicativeLR(0.1, 0.5)
+    with pytest.raises(TypeError, match="scheduler 1 \\(CosineAnnealingLR\\) is not multiplicative"):
+        S.ChainedScheduler([S.StepLR(0.1, 2), S.CosineAnnealingLR(0.1, 10)])
 
 
 def test_unknown_group_label_names_labels():

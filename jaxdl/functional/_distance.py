@@ -1,0 +1,134 @@
+"""Norms and distances, as torch.nn.functional defines them: normalize, pairwise_distance, cosine_similarity.
+
+``vector_norm`` carries torch's own gradient (``linalg_vector_norm_backward``): 0 where the norm is 0
+(jnp.linalg.norm's is NaN there) and split evenly among the ties of the ∞-norm.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxdl.functional._checks import check_floating
+
+
+def value_with_gradient_of(value, like):
+    """``value``'s values with ``like``'s gradient: torch's in-place edits under ``no_grad`` (e.g. a norm
+    clamped with ``clamp_min_`` inside NoGradGuard, whose gradient is still the unclamped one's)."""
+    return jax.lax.stop_gradient(value) + (like - jax.lax.stop_gradient(like))
+
+
+def _check_ord(p) -> float:
+    p = float(p)
+    if not (p > 0 or p == math.inf):
+        raise ValueError(f"vector norm order p must be > 0 or inf here (torch's p = 0, negative and -inf norms "
+                         f"are not supported); got {p}")
+    return p
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))
+def vector_norm(x, p: float = 2.0, axis: int = -1, keepdims: bool = False):
+    """‖x‖_p along ``axis`` (p > 0 or inf), as torch.linalg.vector_norm, with torch's gradient."""
+    a = jnp.abs(x)
+    if p == math.inf:
+        return jnp.max(a, axis=axis, keepdims=keepdims)
+    if p == 1:
+        return jnp.sum(a, axis=axis, keepdims=keepdims)
+    if p == 2:
+        return jnp.sqrt(jnp.sum(jnp.square(x), axis=axis, keepdims=keepdims))
+    return jnp.sum(a ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
+
+
+@vector_norm.defjvp
+def _vector_norm_jvp(p, axis, keepdims, primals, tangents):
+    (x,), (t,) = primals, tangents
+    n = vector_norm(x, p, axis, True)
+    a, s = jnp.abs(x), jnp.sign(x)
+    if p == math.inf:
+        mask = (a == n).astype(x.dtype)
+        d = s * mask / jnp.sum(mask, axis=axis, keepdims=True)
+    elif p == 1:
+        d = s
+    elif p == 2:
+        d = jnp.where(n == 0, 0.0, x / jnp.where(n == 0, 1.0, n))
+    elif p < 1:
+        d = s * jnp.where(x == 0, 0.0, a ** (p - 1)) * n ** (1 - p)
+    else:
+        d = jnp.where(n == 0, 0.0, s * a ** (p - 1) / jnp.where(n == 0, 1.0, n ** (p - 1)))
+    out = n if keepdims else jnp.squeeze(n, axis)
+    dn = jnp.sum(d * t, axis=axis, keepdims=keepdims)
+    return out, dn
+
+
+def _dim(name: str, ndim: int, dim: int) -> int:
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise ValueError(f"{name}: dim must be in [{-max(ndim, 1)}, {max(ndim, 1) - 1}] for a {ndim}-D input; got {dim}")
+    return dim % max(ndim, 1)
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12):
+    """x / max(‖x‖_p, eps) along ``dim``, as torch.nn.functional.normalize (the gradient is torch's: the
+    clamped denominator is constant where ‖x‖_p < eps).
+
+    Example:
+      >>> normalize(jnp.array([[3.0, 4.0]])).tolist()
+      [[0.6000000238418579, 0.800000011920929]]
+    """
+    check_floating("normalize", input)
+    axis = _dim("normalize", jnp.ndim(input), dim)
+    if jnp.ndim(input) == 0:
+        input = input[None]
+        return (input / clamp_min(vector_norm(input, _check_ord(p), 0, True), eps))[0]
+    return input / clamp_min(vector_norm(input, _check_ord(p), axis, True), eps)
+
+
+def clamp_min(x, lo):
+    """torch.clamp_min: NaN stays NaN; the gradient passes where x ≥ lo (the tie included), else 0."""
+    return jnp.where(x >= lo, x, jnp.maximum(jax.lax.stop_gradient(x), lo))
+
+
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+    """‖x1 − x2 + eps‖_p over the last dim, as torch.nn.functional.pairwise_distance (eps inside the norm).
+
+    Args:
+      x1, x2: (N, D) or (D,), the same shape.
+    """
+    check_floating("pairwise_distance", x1)
+    if jnp.shape(x1) != jnp.shape(x2):
+        raise ValueError(f"pairwise_distance: x1 and x2 must have the same shape; got {jnp.shape(x1)} and "
+                         f"{jnp.shape(x2)}")
+    if jnp.ndim(x1) == 0:
+        raise ValueError("pairwise_distance: inputs must have at least 1 dimension; got 0-d arrays")
+    return vector_norm(x1 - x2 + eps, _check_ord(p), -1, keepdim)
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
+    """Σ (x1/max(‖x1‖, eps))·(x2/max(‖x2‖, eps)) along ``dim``, as torch.nn.functional.cosine_similarity.
+
+    torch's current formula (aten/src/ATen/native/Distance.cpp): each input is divided by its own clamped
+    norm before the product, so |result| ≤ 1 (older torch clamped the product of the norms at eps). The
+    clamp is made under no_grad in torch, so the gradient is that of the unclamped norms; so here.
+    x1 and x2 broadcast against each other, as in torch.
+
+    Example:
+      >>> float(cosine_similarity(jnp.array([1.0, 0.0]), jnp.array([1.0, 1.0]), dim=0))
+      0.7071067690849304
+    """
+    check_floating("cosine_similarity", jnp.result_type(x1, x2), "the promoted dtype of x1 and x2")
+    try:
+        shape = np.broadcast_shapes(jnp.shape(x1), jnp.shape(x2))
+    except ValueError:
+        raise ValueError(f"cosine_similarity: x1 {jnp.shape(x1)} and x2 {jnp.shape(x2)} do not broadcast") from None
+    axis = _dim("cosine_similarity", len(shape), dim)
+    dtype = jnp.result_type(x1, x2)
+    x1, x2 = jnp.broadcast_to(x1, shape).astype(dtype), jnp.broadcast_to(x2, shape).astype(dtype)
+    if len(shape) == 0:
+        x1, x2 = x1[None], x2[None]
+    n1, n2 = vector_norm(x1, 2.0, axis, True), vector_norm(x2, 2.0, axis, True)
+    n1 = value_with_gradient_of(jnp.maximum(n1, eps), n1)
+    n2 = value_with_gradient_of(jnp.maximum(n2, eps), n2)
+    out = jnp.sum((x1 / n1) * (x2 / n2), axis=axis)
+    return out
