@@ -2,6 +2,7 @@
 from jaxdl.functional._activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, tanh
 from jaxdl.functional._attention import scaled_dot_product_attention
 from jaxdl.functional._distance import cosine_similarity, normalize, pairwise_distance
+from jaxdl.functional._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from jaxdl.functional._dropout import dropout
 from jaxdl.functional._dropout import dropout1d, dropout2d
 from jaxdl.functional._group_norm import group_norm, instance_norm
@@ -12,6 +13,9 @@ from jaxdl.functional._loss import binary_cross_entropy, binary_cross_entropy_wi
 from jaxdl.functional._margin_loss import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
                                            multi_margin_loss, triplet_margin_loss)
 from jaxdl.functional._normalization import batch_norm, layer_norm
+from jaxdl.functional._padding import pad
+from jaxdl.functional._pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
+                                       adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
 from jaxdl.functional._regression_loss import huber_loss, kl_div, l1_loss, mse_loss, smooth_l1_loss
 from jaxdl.functional._smooth_activation import celu, elu, glu, logsigmoid, mish, selu, softplus, softsign
 
@@ -27,4 +31,7 @@ __all__ = [
     "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
     "normalize", "cosine_similarity", "pairwise_distance",
     "group_norm", "instance_norm", "dropout1d", "dropout2d",
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "pad",
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_max_pool1d", "adaptive_max_pool2d",
 ]

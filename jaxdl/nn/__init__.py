@@ -6,6 +6,7 @@ from jaxdl.nn._attention import MultiheadAttention
 from jaxdl.nn._batchnorm import BatchNorm1d
 from jaxdl.nn._batchnorm import BatchNorm2d
 from jaxdl.nn._container import Sequential
+from jaxdl.nn._conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from jaxdl.nn._dropout import Dropout
 from jaxdl.nn._dropout import Dropout1d, Dropout2d
 from jaxdl.nn._embedding import Embedding
@@ -18,6 +19,11 @@ from jaxdl.nn._module import Module
 from jaxdl.nn._normalization import LayerNorm
 from jaxdl.nn._normalization import GroupNorm
 from jaxdl.nn._instancenorm import InstanceNorm2d
+from jaxdl.nn._linear import Flatten, Identity, Linear, Unflatten
+from jaxdl.nn._module import Module
+from jaxdl.nn._normalization import LayerNorm
+from jaxdl.nn._pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
+                               AvgPool2d, MaxPool1d, MaxPool2d)
 
 __all__ = [
     "Module", "Linear", "Identity", "Flatten", "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
@@ -29,4 +35,6 @@ __all__ = [
     "KLDivLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MarginRankingLoss", "CosineEmbeddingLoss",
     "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
     "BatchNorm2d", "GroupNorm", "InstanceNorm2d", "Dropout1d", "Dropout2d",
+    "Unflatten", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d",
+    "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
 ]

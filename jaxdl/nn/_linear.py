@@ -1,4 +1,4 @@
-"""Linear, Identity and Flatten, as torch.nn defines them."""
+"""Linear, Identity, Flatten and Unflatten, as torch.nn defines them."""
 from __future__ import annotations
 
 import math
@@ -67,3 +67,33 @@ class Flatten(Module):
             raise ValueError(f"Flatten: start_dim={self.start_dim} comes after end_dim={self.end_dim} for shape {shape}")
         new_shape = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
         return jnp.reshape(input, new_shape), state
+
+
+@module
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size``, as torch.nn.Unflatten (one entry may be -1: inferred)."""
+
+    dim: int
+    unflattened_size: tuple
+
+    def __post_init__(self):
+        object.__setattr__(self, "unflattened_size", tuple(self.unflattened_size))
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        shape, sizes = jnp.shape(input), self.unflattened_size
+        if not -len(shape) <= self.dim < len(shape):
+            raise ValueError(f"Unflatten: Dimension out of range (expected to be in range of [{-len(shape)}, "
+                             f"{len(shape) - 1}], but got {self.dim}) for input shape {shape}")
+        d = self.dim % len(shape)
+        known = math.prod(s for s in sizes if s != -1)
+        if sizes.count(-1) > 1 or any(s < -1 for s in sizes):
+            raise ValueError(f"Unflatten: unflattened_size may hold one -1 and otherwise non-negative sizes; got {sizes}")
+        if -1 in sizes:
+            if known == 0 or shape[d] % known:
+                raise ValueError(f"Unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+                                 f"{self.dim} ({shape[d]}) in the input tensor of shape {shape}")
+            sizes = tuple(shape[d] // known if s == -1 else s for s in sizes)
+        elif known != shape[d]:
+            raise ValueError(f"Unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+                             f"{self.dim} ({shape[d]}) in the input tensor of shape {shape}")
+        return jnp.reshape(input, shape[:d] + sizes + shape[d + 1:]), state

@@ -12,6 +12,7 @@ from jaxdl.parity import _cases_nn_activation  # noqa: F401,E402
 from jaxdl.parity import _cases_margin_loss, _cases_nn_loss  # noqa: F401,E402
 from jaxdl.parity import _cases_norm  # noqa: F401,E402
 from jaxdl.parity import _cases_scheduler_more  # noqa: F401,E402
+from jaxdl.parity import _cases_conv  # noqa: F401,E402
 from jaxdl.parity._run import main, run  # noqa: E402
 
 __all__ = ["CASES", "DTYPES", "Case", "Comparison", "Env", "Result", "compare_function", "format_table",

@@ -1,0 +1,199 @@
+"""conv1d, conv2d, conv_transpose1d and conv_transpose2d, as torch.nn.functional: NC(H)W layout, torch's
+weight layouts, 'same'/'valid' padding, and torch's shape checks (raised at call or trace time)."""
+from __future__ import annotations
+
+from jax import lax
+import jax.numpy as jnp
+
+_SPATIAL = {1: "L", 2: "HW"}
+
+
+def ntuple(name: str, value, n: int, what: str = "") -> tuple:
+    """An int or an n-sequence of ints as an n-tuple (torch's ``_pair``/``_single``), else a one-line ValueError."""
+    if isinstance(value, int):
+        return (value,) * n
+    out = tuple(value)
+    if len(out) == 1:
+        out = out * n
+    if len(out) != n or not all(isinstance(v, int) for v in out):
+        raise ValueError(f"{what or name}: expected {name} to be a single integer value or a list of {n} values to "
+                         f"match the {n}d dimensions, but got {name}={value!r}")
+    return out
+
+
+def same_padding(kernel_size, dilation) -> tuple:
+    """torch's padding='same': total d·(k−1) per dim, split (total // 2, total − total // 2): an even kernel
+    puts the extra element on the right/bottom (as torch's ``_conv_forward`` and ATen's conv_padding_same)."""
+    return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel_size, dilation))
+
+
+def _check_batch(name: str, x, n: int):
+    if x.ndim not in (n + 1, n + 2):
+        raise ValueError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {name}, but got input of "
+                         f"shape {x.shape}")
+    return x.ndim == n + 1
+
+
+def _check_common(name, x, w, n, stride, dilation, groups):
+    if w.ndim != n + 2:
+        raise ValueError(f"{name}: expected a {n + 2}D weight (channels, channels, {', '.join('k' + s for s in _SPATIAL[n])}), "
+                         f"but got weight of shape {w.shape}")
+    if jnp.result_type(x) != jnp.result_type(w):
+        raise TypeError(f"{name}: input dtype {jnp.result_type(x)} and weight dtype {jnp.result_type(w)} should be the "
+                        f"same (torch raises 'expected scalar type')")
+    if any(s <= 0 for s in stride):
+        raise ValueError(f"{name}: non-positive stride is not supported; got stride={stride}")
+    if any(d <= 0 for d in dilation):
+        raise ValueError(f"{name}: dilation should be greater than zero, but got {list(dilation)}")
+    if not isinstance(groups, int) or groups <= 0:
+        raise ValueError(f"{name}: non-positive groups is not supported; got groups={groups!r}")
+
+
+def _check_bias(name, bias, channels, w):
+    if bias is not None and jnp.shape(bias) != (channels,):
+        raise ValueError(f"{name}: Given weight of shape {w.shape}, expected bias to be 1-dimensional with {channels} "
+                         f"elements, but got bias of shape {jnp.shape(bias)} instead")
+
+
+def _add_bias(out, bias, n):
+    return out if bias is None else out + jnp.reshape(bias, (1, -1) + (1,) * n)  # (N, C_out, *S) + (1, C_out, 1, ..)
+
+
+def _dimension_numbers(n):
+    s = _SPATIAL[n]
+    return (f"NC{s}", f"OI{s}", f"NC{s}")
+
+
+def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
+    x, w = jnp.asarray(input), jnp.asarray(weight)
+    unbatched = _check_batch(name, x, n)
+    stride, dilation = ntuple("stride", stride, n, name), ntuple("dilation", dilation, n, name)
+    _check_common(name, x, w, n, stride, dilation, groups)
+    x = x[None] if unbatched else x  # (C, *S) -> (1, C, *S)
+    if w.shape[0] % groups:
+        raise ValueError(f"{name}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                         f"but got weight of shape {w.shape} instead")
+    if x.shape[1] != w.shape[1] * groups:
+        raise ValueError(f"{name}: Given groups={groups}, weight of shape {w.shape}, expected input{x.shape} to have "
+                         f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead")
+    _check_bias(name, bias, w.shape[0], w)
+    kernel = w.shape[2:]
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"{name}: Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+        if padding == "same" and any(s != 1 for s in stride):
+            raise ValueError(f"{name}: padding='same' is not supported for strided convolutions; got stride={stride}")
+        pads = same_padding(kernel, dilation) if padding == "same" else ((0, 0),) * n
+    else:
+        padding = ntuple("padding", padding, n, name)
+        if any(p < 0 for p in padding):
+            raise ValueError(f"{name}: negative padding is not supported; got padding={padding}")
+        pads = tuple((p, p) for p in padding)
+    padded = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], pads))
+    effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(p < e for p, e in zip(padded, effective)):
+        raise ValueError(f"{name}: Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel "
+                         f"size: ({' x '.join(map(str, effective))}). Kernel size can't be greater than actual input size")
+    out = lax.conv_general_dilated(x, w, stride, pads, rhs_dilation=dilation,
+                                   dimension_numbers=_dimension_numbers(n), feature_group_count=groups)
+    out = _add_bias(out, bias, n)
+    return out[0] if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Cross-correlation over (N, C_in, L) or (C_in, L), as torch.nn.functional.conv1d.
+
+    y[n, o, l] = b[o] + Σ_{c ∈ group(o), k} w[o, c, k] · x_pad[n, c, l·s + k·d].
+    Args:
+      weight: (C_out, C_in / groups, kL). bias: (C_out,).
+      padding: int, (p,), 'valid' (0) or 'same' (stride 1 only; an even kernel pads one more on the right).
+    Example:
+      >>> conv1d(jnp.ones((1, 1, 4)), jnp.ones((1, 1, 2))).tolist()
+      [[[2.0, 2.0, 2.0]]]
+    """
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Cross-correlation over (N, C_in, H, W) or (C_in, H, W), as torch.nn.functional.conv2d.
+
+    y[n, o, i, j] = b[o] + Σ_{c ∈ group(o), p, q} w[o, c, p, q] · x_pad[n, c, i·s_h + p·d_h, j·s_w + q·d_w].
+    Differs from flax.linen.Conv: NCHW, weight (out, in/groups, kH, kW) and padding=0 by default (flax: NHWC,
+    (kH, kW, in, out), 'SAME').
+    Args:
+      weight: (C_out, C_in / groups, kH, kW). bias: (C_out,).
+      stride, dilation: int or (h, w). padding: int, (h, w), 'valid' or 'same' (stride 1 only; an even kernel
+        pads one more on the bottom/right, as torch).
+    Example:
+      >>> conv2d(jnp.ones((1, 1, 3, 3)), jnp.ones((2, 1, 2, 2)), padding="same").shape
+      (1, 2, 3, 3)
+    """
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose(name, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    x, w = jnp.asarray(input), jnp.asarray(weight)
+    unbatched = _check_batch(name, x, n)
+    stride, dilation = ntuple("stride", stride, n, name), ntuple("dilation", dilation, n, name)
+    padding, output_padding = ntuple("padding", padding, n, name), ntuple("output_padding", output_padding, n, name)
+    _check_common(name, x, w, n, stride, dilation, groups)
+    x = x[None] if unbatched else x  # (C_in, *S) -> (1, C_in, *S)
+    if any(p < 0 for p in padding) or any(p < 0 for p in output_padding):
+        raise ValueError(f"{name}: negative padding is not supported; got padding={padding}, "
+                         f"output_padding={output_padding}")
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"{name}: output padding must be smaller than either stride or dilation, but got "
+                         f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
+    c_in, c_out_g, kernel = w.shape[0], w.shape[1], w.shape[2:]
+    if c_in % groups:
+        raise ValueError(f"{name}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
+                         f"but got weight of shape {w.shape} instead")
+    if x.shape[1] != c_in:
+        raise ValueError(f"{name}: Given transposed=1, weight of shape {w.shape}, expected input{x.shape} to have "
+                         f"{c_in} channels, but got {x.shape[1]} channels instead")
+    _check_bias(name, bias, c_out_g * groups, w)
+    out_sizes = [(size - 1) * s - 2 * p + d * (k - 1) + op + 1
+                 for size, s, p, d, k, op in zip(x.shape[2:], stride, padding, dilation, kernel, output_padding)]
+    if any(o <= 0 for o in out_sizes):
+        raise ValueError(f"{name}: output size {tuple(out_sizes)} is too small for input {x.shape}, kernel {kernel}, "
+                         f"stride {stride}, padding {padding}, dilation {dilation}")
+    # The transpose of conv is a conv of the stride-dilated input with the flipped kernel, in/out swapped per group:
+    # (C_in, C_out/g, *k) -> (g, C_in/g, C_out/g, *k) -> (C_out, C_in/g, *k).
+    w = jnp.reshape(w, (groups, c_in // groups, c_out_g) + kernel).swapaxes(1, 2)
+    w = jnp.flip(jnp.reshape(w, (groups * c_out_g, c_in // groups) + kernel), axis=tuple(range(2, 2 + n)))
+    # Each side keeps d(k−1) − p of full padding (negative crops; lax pads and crops alike), + output_padding at the end.
+    pads = [(d * (k - 1) - p, d * (k - 1) - p + op) for k, d, p, op in zip(kernel, dilation, padding, output_padding)]
+    out = lax.conv_general_dilated(x, w, (1,) * n, pads, lhs_dilation=stride, rhs_dilation=dilation,
+                                   dimension_numbers=_dimension_numbers(n), feature_group_count=groups)
+    out = _add_bias(out, bias, n)
+    return out[0] if unbatched else out
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The transposed (fractionally strided) conv1d over (N, C_in, L), as torch.nn.functional.conv_transpose1d.
+
+    The gradient of conv1d with respect to its input; L_out = (L − 1)·s − 2p + d·(k − 1) + output_padding + 1.
+    Args:
+      weight: (C_in, C_out / groups, kL) — torch's transposed layout. bias: (C_out,).
+    Example:
+      >>> conv_transpose1d(jnp.ones((1, 1, 2)), jnp.ones((1, 1, 2)), stride=2).tolist()
+      [[[1.0, 1.0, 1.0, 1.0]]]
+    """
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The transposed (fractionally strided) conv2d over (N, C_in, H, W), as torch.nn.functional.conv_transpose2d.
+
+    The gradient of conv2d with respect to its input; H_out = (H − 1)·s − 2p + d·(k − 1) + output_padding + 1
+    (likewise W). Note torch's argument order: ``groups`` comes before ``dilation``.
+    Args:
+      weight: (C_in, C_out / groups, kH, kW) — torch's transposed layout. bias: (C_out,).
+      output_padding: extra rows/cols at the bottom/right; must be smaller than stride or dilation.
+    Example:
+      >>> conv_transpose2d(jnp.ones((1, 1, 2, 2)), jnp.ones((1, 3, 3, 3)), stride=2, padding=1, output_padding=1).shape
+      (1, 3, 4, 4)
+    """
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)

@@ -1,0 +1,171 @@
+"""Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d, as torch.nn: torch's arguments, weight layouts
+(conv: (out, in/groups, *k); transposed: (in, out/groups, *k)), padding_mode and initialisation."""
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+from jaxdl import functional as F
+from jaxdl.functional._conv import ntuple, same_padding
+from jaxdl.nn._module import Module, module, uniform
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+def _init_uniform(key, weight_shape, fan_in, bias_shape, dtype):
+    """torch's reset_parameters: kaiming_uniform_(a=√5) → U(±1/√fan_in) for the weight, U(±1/√fan_in) bias."""
+    wkey, bkey = jax.random.split(key)
+    bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+    params = {"weight": uniform(wkey, weight_shape, bound, dtype)}
+    if bias_shape is not None:
+        params["bias"] = uniform(bkey, bias_shape, bound, dtype)
+    return params
+
+
+class _ConvNd(Module):
+    """Shared checks of torch's _ConvNd.__init__ (the n-tuples, groups, padding strings and modes)."""
+
+    _n = 0
+
+    def _normalize(self, *names):
+        cls = type(self).__name__
+        for name in ("kernel_size", "stride", "dilation") + names:
+            object.__setattr__(self, name, ntuple(name, getattr(self, name), self._n, cls))
+        if not isinstance(self.padding, str):
+            object.__setattr__(self, "padding", ntuple("padding", self.padding, self._n, cls))
+        if self.groups <= 0:
+            raise ValueError(f"{cls}: groups must be a positive integer; got groups={self.groups}")
+        if self.in_channels % self.groups:
+            raise ValueError(f"{cls}: in_channels must be divisible by groups; got in_channels={self.in_channels}, "
+                             f"groups={self.groups}")
+        if self.out_channels % self.groups:
+            raise ValueError(f"{cls}: out_channels must be divisible by groups; got out_channels={self.out_channels}, "
+                             f"groups={self.groups}")
+        if self.padding_mode not in PADDING_MODES:
+            raise ValueError(f"{cls}: padding_mode must be one of {set(PADDING_MODES)}, but got "
+                             f"padding_mode={self.padding_mode!r}")
+
+
+@module
+class _Conv(_ConvNd):
+    in_channels: int
+    out_channels: int
+    kernel_size: int | tuple
+    stride: int | tuple = 1
+    padding: int | tuple | str = 0
+    dilation: int | tuple = 1
+    groups: int = 1
+    bias: bool = True
+    padding_mode: str = "zeros"
+
+    def __post_init__(self):
+        self._normalize()
+        cls = type(self).__name__
+        if isinstance(self.padding, str):
+            if self.padding not in ("same", "valid"):
+                raise ValueError(f"{cls}: Invalid padding string {self.padding!r}, should be one of {{'valid', 'same'}}")
+            if self.padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(f"{cls}: padding='same' is not supported for strided convolutions; got "
+                                 f"stride={self.stride}")
+
+    def init(self, key, dtype=jnp.float32):
+        shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        fan_in = self.in_channels // self.groups * math.prod(self.kernel_size)
+        return _init_uniform(key, shape, fan_in, (self.out_channels,) if self.bias else None, dtype), {}
+
+    def _pad_input(self, x):
+        """padding_mode != 'zeros': torch pads with F.pad(mode) first, then convolves with padding 0."""
+        if self.padding == "valid":
+            return x, 0
+        pairs = (same_padding(self.kernel_size, self.dilation) if self.padding == "same"
+                 else tuple((p, p) for p in self.padding))
+        flat = tuple(v for pair in reversed(pairs) for v in pair)  # torch's _reversed_padding_repeated_twice
+        return F.pad(x, flat, mode=self.padding_mode), 0
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        x, padding = (input, self.padding) if self.padding_mode == "zeros" else self._pad_input(input)
+        conv = F.conv1d if self._n == 1 else F.conv2d
+        return conv(x, params["weight"], params.get("bias"), self.stride, padding, self.dilation, self.groups), state
+
+
+@module
+class Conv1d(_Conv):
+    """torch.nn.Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+    bias=True, padding_mode='zeros') on (N, C_in, L) or (C_in, L); see F.conv1d.
+
+    weight (out, in/groups, k) and bias ~ U(±1/√(in/groups·k)), torch's init.
+    """
+
+    _n = 1
+
+
+@module
+class Conv2d(_Conv):
+    """torch.nn.Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+    bias=True, padding_mode='zeros') on (N, C_in, H, W) or (C_in, H, W); see F.conv2d.
+
+    weight (out, in/groups, kH, kW) and bias ~ U(±1/√(in/groups·kH·kW)), torch's init. padding_mode
+    'reflect'/'replicate'/'circular' pads with F.pad first. Differs from flax.linen.Conv: NCHW, torch's weight
+    layout and padding=0 (flax: NHWC, (kH, kW, in, out), 'SAME').
+    Example:
+      >>> params, state = Conv2d(1, 4, 3, padding=1).init(jax.random.key(0))
+      >>> Conv2d(1, 4, 3, padding=1).apply(params, state, jnp.ones((2, 1, 8, 8)))[0].shape
+      (2, 4, 8, 8)
+    """
+
+    _n = 2
+
+
+@module
+class _ConvTranspose(_ConvNd):
+    in_channels: int
+    out_channels: int
+    kernel_size: int | tuple
+    stride: int | tuple = 1
+    padding: int | tuple = 0
+    output_padding: int | tuple = 0
+    groups: int = 1
+    bias: bool = True
+    dilation: int | tuple = 1
+    padding_mode: str = "zeros"
+
+    def __post_init__(self):
+        cls = type(self).__name__
+        if isinstance(self.padding, str):
+            raise ValueError(f"{cls}: padding must be an int or a tuple of ints, got {self.padding!r}")
+        self._normalize("output_padding")
+        if self.padding_mode != "zeros":
+            raise ValueError(f'{cls}: Only "zeros" padding mode is supported for {cls}; got {self.padding_mode!r}')
+
+    def init(self, key, dtype=jnp.float32):
+        shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+        # torch's fan_in reads weight.size(1): out/groups · ∏k for the transposed layout
+        fan_in = self.out_channels // self.groups * math.prod(self.kernel_size)
+        return _init_uniform(key, shape, fan_in, (self.out_channels,) if self.bias else None, dtype), {}
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        conv = F.conv_transpose1d if self._n == 1 else F.conv_transpose2d
+        return conv(input, params["weight"], params.get("bias"), self.stride, self.padding, self.output_padding,
+                    self.groups, self.dilation), state
+
+
+@module
+class ConvTranspose1d(_ConvTranspose):
+    """torch.nn.ConvTranspose1d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+    groups=1, bias=True, dilation=1) on (N, C_in, L); weight (in, out/groups, k); see F.conv_transpose1d."""
+
+    _n = 1
+
+
+@module
+class ConvTranspose2d(_ConvTranspose):
+    """torch.nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+    groups=1, bias=True, dilation=1) on (N, C_in, H, W); see F.conv_transpose2d.
+
+    weight (in, out/groups, kH, kW) and bias ~ U(±1/√(out/groups·kH·kW)) (torch's fan_in reads weight.size(1)).
+    Only padding_mode='zeros', as torch. torch's forward(output_size=...) is not offered: pass output_padding.
+    """
+
+    _n = 2
