@@ -88,23 +88,23 @@ def test_cnn_network_equals_torchs(channels, k, dropout):
 
 
 def test_jaxdl_train_digits_cnn_learns(capsys):
-    # two epochs of the shipped config through the CLI; chance is 0.1, the full 10 epochs reach ≈ 0.99
-    assert main(["train", CNN, "--no-progress", "--set", "train.epochs=2"]) == 0
+    # three epochs of the shipped config through the CLI (val_acc 0.964); chance is 0.1, the full 10 epochs 0.992
+    assert main(["train", CNN, "--no-progress", "--set", "train.epochs=3"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     acc = float(re.search(r"val_acc ([0-9.]+)", last).group(1))
-    assert acc >= 0.9, last
+    assert acc >= 0.93, last
 
 
 def test_jaxdl_compare_runs_on_the_cnn(tmp_path, capsys):
     out = tmp_path / "cmp"
     args = ["compare", "configs/compare_optimizers_cnn.toml", "--out", str(out), "--no-progress",
-            "--set", "compare.variants=[{'label': 'Adam', 'name': 'adam'}, {'label': 'SGD', 'name': 'sgd'}]",
+            "--set", "compare.variants=[{'label': 'Adam', 'name': 'adam'}]",  # one variant: one compile
             "--set", "compare.lr_min=3e-3", "--set", "compare.lr_max=3e-2", "--set", "compare.num_lrs=2",
             "--set", "compare.seeds=[0]", "--set", "train.epochs=2", "--set", "model.channels=[8]"]
     assert main(args) == 0
     with open(out / "runs.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert [(r["optimizer"], float(r["lr"])) for r in rows] == [("Adam", 3e-3), ("Adam", 3e-2), ("SGD", 3e-3),
-                                                               ("SGD", 3e-2)]
-    acc = {(r["optimizer"], float(r["lr"])): float(r["val_acc"]) for r in rows}
-    assert acc["Adam", 3e-3] > 0.8 and acc["SGD", 3e-3] < acc["Adam", 3e-3], acc  # plain SGD learns slowest
+    assert [(r["optimizer"], float(r["lr"]), r["seed"]) for r in rows] == [("Adam", 3e-3, "0"), ("Adam", 3e-2, "0")]
+    acc = [float(r["val_acc"]) for r in rows]
+    assert min(acc) > 0.75, acc  # both copies of the vmapped sweep learn (0.84, 0.91; chance: 0.1)
+    assert "Adam" in (out / "table.txt").read_text() and (out / "compare.png").stat().st_size > 0
