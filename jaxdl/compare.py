@@ -18,9 +18,9 @@ STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1)), "v"), 
 
 
 def check_comparable(cfg: Config) -> None:
-    """``jaxdl compare`` runs an MLP config with compare.variants and no [optim] table (each variant is one)."""
-    if cfg.model.kind != "mlp":
-        raise ConfigError(f"jaxdl compare sweeps optimizers on an MLP config; this one has model.kind = "
+    """``jaxdl compare`` runs an MLP or CNN config with compare.variants and no [optim] table (each variant is one)."""
+    if cfg.model.kind not in ("mlp", "cnn"):
+        raise ConfigError(f"jaxdl compare sweeps optimizers on an MLP or CNN config; this one has model.kind = "
                           f"{cfg.model.kind!r} (train it with `jaxdl train`)")
     if not cfg.compare.variants:
         raise ConfigError("compare.variants is empty: list the optimizers to compare, e.g. variants = "

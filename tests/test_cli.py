@@ -303,7 +303,7 @@ def test_run_files_are_fits():
 
 # --- commands refuse what they cannot run (issue 15 items 4, 7) -----------------------------------------------
 @pytest.mark.parametrize("args,words", [
-    (["compare", "configs/gpt_char.toml"], "jaxdl compare sweeps optimizers on an MLP config"),
+    (["compare", "configs/gpt_char.toml"], "jaxdl compare sweeps optimizers on an MLP or CNN config"),
     (["compare", "configs/digits_mlp.toml"], "compare.variants is empty"),
     (["params", "configs/digits_mlp.toml"], "jaxdl params counts GPT configs"),
     (["parity", "--group", "nope"], "unknown group 'nope'"),

@@ -1,6 +1,6 @@
 """Experiment configs: TOML files (tomllib) validated into frozen dataclasses, with ``--set key=value`` overrides.
 
-Sections: [model] (``kind`` selects the model: "mlp" or "gpt"), [data] (``kind`` selects the data set),
+Sections: [model] (``kind`` selects the model: "mlp", "cnn" or "gpt"), [data] (``kind`` selects the data set),
 [optim] (``name`` selects the optimizer), [train], and [compare] for ``jaxdl compare``. Every model kind goes
 through the same schema: each kind's keys are one dataclass (``_schema``), and an unknown key, a key of another kind,
 a wrong type or an impossible value raises ConfigError with one line naming the key, the value and what is
@@ -16,6 +16,7 @@ from jaxdl.config._schema import (
                                   OPTIMIZERS,
                                   SECTIONS,
                                   AdamConfig,
+                                  CNNConfig,
                                   CompareConfig,
                                   Config,
                                   ConfigError,
@@ -39,6 +40,7 @@ __all__ = [
                                   "OPTIMIZERS",
                                   "SECTIONS",
                                   "AdamConfig",
+                                  "CNNConfig",
                                   "CompareConfig",
                                   "Config",
                                   "ConfigError",

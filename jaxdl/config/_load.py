@@ -155,7 +155,7 @@ def _check_together(cfg: Config) -> None:
     text = isinstance(d, TextData)
     if (m.kind == "gpt") != text and d is not None:
         raise ConfigError(f"model.kind = {m.kind!r} cannot train on data.kind = {d.kind!r}: the GPT trains on "
-                          "data.kind = 'stdlib_text', an MLP on the other kinds")
+                          "data.kind = 'stdlib_text', an MLP or a CNN on the other kinds")
     if m.kind == "gpt":
         missing = [k for k in GPT_REQUIRED + (() if text else ("vocab_size",)) if getattr(m, k) is None]
         if missing:

@@ -30,6 +30,22 @@ class MLPConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class CNNConfig:
+    """Unflatten → [Conv2d → (BatchNorm2d) → ReLU → MaxPool2d(2)] × len(channels) → Flatten → (Dropout) → Linear.
+
+    The data stay flat (N, in_channels·side²) features (the digits: (N, 64), side 8); the model unflattens them.
+    """
+    kind: str = "cnn"
+    in_channels: int = 1
+    channels: tuple = (16, 32)        # each Conv2d's out_channels
+    kernel_size: int = 3              # odd: padding = kernel_size // 2 keeps the size until each pool
+    batchnorm: bool = True
+    dropout: float = 0.0
+    out_features: int = 10
+    sigmoid_output: bool = False      # append nn.Sigmoid (for binary_cross_entropy on probabilities)
+
+
+@dataclasses.dataclass(frozen=True)
 class GPTModelConfig:
     """jaxdl.nn.GPT's arguments; None: not set (vocab_size then comes from the text data, the rest from nn.GPT)."""
     kind: str = "gpt"
@@ -145,7 +161,7 @@ class Variant:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    model: MLPConfig | GPTModelConfig
+    model: MLPConfig | CNNConfig | GPTModelConfig
     data: DigitsData | ToyData | NpzData | TextData | None   # None: a model description only (no [data])
     optim: OptimConfig
     train: TrainConfig
@@ -160,7 +176,7 @@ class Config:
 
 # section -> (the key that selects the kind, its default, {kind: dataclass}); train/compare have one kind
 KINDS = {
-    "model": ("kind", "mlp", {"mlp": MLPConfig, "gpt": GPTModelConfig}),
+    "model": ("kind", "mlp", {"mlp": MLPConfig, "cnn": CNNConfig, "gpt": GPTModelConfig}),
     "data": ("kind", "digits", {"digits": DigitsData, "moons": ToyData, "circles": ToyData, "spirals": SpiralsData,
                                 "npz": NpzData, "stdlib_text": TextData}),
     "optim": ("name", "sgd", {"sgd": SGDConfig, "adam": AdamConfig, "adamw": AdamConfig}),
@@ -176,14 +192,17 @@ MIGRATED = {("optim", "name", "sgd_momentum"): "use name = 'sgd' with momentum =
 _finite_pos = (lambda v: 0 < v < math.inf, "a finite number > 0")
 _finite_nonneg = (lambda v: 0 <= v < math.inf, "a finite number ≥ 0")
 _pos_int = (lambda v: v > 0, "a positive int")
+_pos_ints = (lambda v: all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in v),
+             "a list of positive ints")
 # (section, key) -> (test, what is allowed); applied to set (non-None) values
 RULES = {
-    ("model", "hidden"): (lambda v: all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in v),
-                          "a list of positive ints"),
+    ("model", "hidden"): _pos_ints,
+    ("model", "channels"): (lambda v: len(v) > 0 and _pos_ints[0](v), "a non-empty list of positive ints"),
+    ("model", "kernel_size"): (lambda v: v > 0 and v % 2 == 1, "an odd positive int (padding = kernel_size // 2)"),
     ("model", "activation"): (lambda v: v in ACTIVATIONS, f"one of {ACTIVATIONS}"),
     ("model", "dropout"): (lambda v: 0.0 <= v < 1.0, "a probability in [0, 1)"),
     ("model", "drop_rate"): (lambda v: 0.0 <= v < 1.0, "a probability in [0, 1)"),
-    **{("model", k): _pos_int for k in ("out_features", "vocab_size", *GPT_REQUIRED)},
+    **{("model", k): _pos_int for k in ("out_features", "in_channels", "vocab_size", *GPT_REQUIRED)},
     ("data", "n"): (lambda v: v >= 4, "an int ≥ 4"),
     ("data", "noise"): _finite_nonneg,
     ("data", "classes"): (lambda v: v >= 2, "an int ≥ 2"),

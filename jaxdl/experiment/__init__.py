@@ -1,6 +1,7 @@
 """The recipes behind ``jaxdl train`` and ``jaxdl compare``: one module per model kind, from a validated Config.
 
-``run_train(cfg, ...)`` trains as the config says (``_mlp`` for ``model.kind = "mlp"``, ``_gpt`` for "gpt");
+``run_train(cfg, ...)`` trains as the config says (``_mlp`` for ``model.kind = "mlp"`` and, with ``_cnn``'s
+network, "cnn"; ``_gpt`` for "gpt");
 ``_optim.build_tx`` is the one place an [optim] table becomes an optimizer; ``_run_dir`` guards the output
 folder (never overwritten by accident) and ``_resume`` says what a resume changes.
 """

@@ -1,4 +1,5 @@
-"""The MLP recipe: [data] → arrays, [model] → nn.Sequential, then fit (``model.kind = "mlp"``)."""
+"""The MLP recipe: [data] → arrays, [model] → nn.Sequential, then fit (``model.kind = "mlp"``, and "cnn" with
+``_cnn``'s network)."""
 from __future__ import annotations
 
 import numpy as np
@@ -83,10 +84,15 @@ def check_fits(cfg: Config, train, val) -> None:
 
 
 def build_model(cfg: Config, in_features: int):
-    """The [model] table's network: [Linear → (BatchNorm1d) → activation → (Dropout)] × len(hidden) → Linear."""
+    """The [model] table's network: [Linear → (BatchNorm1d) → activation → (Dropout)] × len(hidden) → Linear;
+    for ``model.kind = "cnn"``, ``_cnn.build_cnn``'s."""
     from jaxdl import nn  # noqa: PLC0415
 
     m = cfg.model
+    if m.kind == "cnn":
+        from jaxdl.experiment._cnn import build_cnn  # noqa: PLC0415
+
+        return build_cnn(m, in_features)
     act = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}[m.activation]
     layers, width = [], in_features
     for h in m.hidden:
