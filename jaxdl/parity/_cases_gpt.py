@@ -50,6 +50,14 @@ for _kind in ("none", "causal", "boolean", "additive"):
     register(f"F.scaled_dot_product_attention[{_kind}]", "functional")(_sdpa_case(_kind))
 
 
+@register("F.scaled_dot_product_attention[broadcast batch]", "functional")
+def _sdpa_broadcast(env):
+    """query (4, 3, 8) against key/value (4, 4, 6, 8): the batch dims broadcast to (4, 4), as torch's."""
+    q, k, v = env.randn(4, 3, 8), env.randn(4, 4, 6, 8), env.randn(4, 4, 6, 8)
+    return compare_function(env, F.scaled_dot_product_attention,
+                            env.torch.nn.functional.scaled_dot_product_attention, [q, k, v], diff_argnums=(0, 1, 2))
+
+
 def _mha_case(kind):
     def case(env):
         torch = env.torch
