@@ -170,21 +170,43 @@ def load_gpt(checkpoint: str):
 
 
 def run_sample(argv) -> int:
-    """``jaxdl sample CHECKPOINT --prompt TEXT --temperature T --top-k K --max-new-tokens N --seed S``."""
+    """``jaxdl sample CHECKPOINT --prompt TEXT --temperature T --top-k K --max-new-tokens N --seed S``, or
+    ``jaxdl sample --weights FILE.safetensors --source huggingface --n-heads 12 --prompt-ids 464,3290`` for a
+    converted checkpoint of another codebase (jaxdl.interop.load_gpt): it prints token ids (no tokenizer)."""
     p = argparse.ArgumentParser(prog="jaxdl sample", description="generate text from a trained GPT checkpoint")
-    p.add_argument("checkpoint")
+    p.add_argument("checkpoint", nargs="?")
     p.add_argument("--prompt", default="def ")
     p.add_argument("--max-new-tokens", type=int, default=200)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--top-p", type=float, default=None)
+    p.add_argument("--eos-id", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weights", help="a .safetensors state_dict of --source's GPT (instead of CHECKPOINT)")
+    p.add_argument("--source", choices=("rasbt", "nanogpt", "huggingface"), help="the codebase --weights is from")
+    p.add_argument("--n-heads", type=int, help="attention heads of the --weights model (not in the weights)")
+    p.add_argument("--prompt-ids", help="comma-separated prompt token ids, for --weights")
     args = p.parse_args(argv)
+    if (args.weights is None) == (args.checkpoint is None):
+        p.error("give a CHECKPOINT or --weights FILE (one of them)")
+    if args.weights is not None and (args.source is None or args.n_heads is None or args.prompt_ids is None):
+        p.error("--weights needs --source, --n-heads and --prompt-ids")
+    sampling = {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p, "eos_id": args.eos_id}
     try:
+        if args.weights is not None:
+            from jaxdl.interop import load_gpt as load_foreign_gpt, load_safetensors  # noqa: PLC0415
+
+            model, params, _ = load_foreign_gpt(load_safetensors(args.weights), source=args.source,
+                                                n_heads=args.n_heads)
+            ids = [int(t) for t in args.prompt_ids.split(",")]
+            out = generate(model, params, jnp.asarray(ids, jnp.int32), args.max_new_tokens,
+                           key=jax.random.key(args.seed), **sampling)
+            print(",".join(str(t) for t in np.asarray(out).tolist()))
+            return 0
         model, params, vocab = load_gpt(args.checkpoint)
         ids = vocab.encode(args.prompt)
-        out = generate(model, params, ids, args.max_new_tokens, key=jax.random.key(args.seed),
-                       temperature=args.temperature, top_k=args.top_k)
-    except (ValueError, FileNotFoundError) as err:
+        out = generate(model, params, ids, args.max_new_tokens, key=jax.random.key(args.seed), **sampling)
+    except (ValueError, FileNotFoundError, ImportError) as err:
         print(f"jaxdl sample: {str(err).removeprefix('sample: ')}", file=sys.stderr)
         return 2
     print(vocab.decode(np.asarray(out)))

@@ -222,3 +222,24 @@ def test_sampling_options_and_errors(torch_and_jax):
         generate(model, params, idx, 5, key=jax.random.key(0), use_cache=True)  # 2 + 5 > context_length 6
     with pytest.raises(ValueError, match="eos_id must be in"):
         generate(model, params, idx, 3, key=jax.random.key(0), eos_id=7)
+
+
+def test_sample_cli_weights_from_another_codebase(tmp_path, capsys):
+    """`jaxdl sample --weights` on a Hugging Face GPT-2 saved as the hub does (no lm_head, no prefix)."""
+    import safetensors.torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    ref = GPT2LMHeadModel(GPT2Config(vocab_size=40, n_positions=16, n_embd=16, n_layer=1, n_head=2,
+                                     bos_token_id=0, eos_token_id=0)).eval()
+    sd = {k.removeprefix("transformer."): v.contiguous() for k, v in ref.state_dict().items() if k != "lm_head.weight"}
+    safetensors.torch.save_file(sd, tmp_path / "gpt2.safetensors")
+    args = ["sample", "--weights", str(tmp_path / "gpt2.safetensors"), "--source", "huggingface", "--n-heads", "2",
+            "--prompt-ids", "3,5,7", "--max-new-tokens", "6", "--temperature", "0"]
+    assert cli_main(args) == 0
+    ids = torch.tensor([[3, 5, 7]])
+    with torch.no_grad():
+        want = ref.generate(ids, max_new_tokens=6, do_sample=False, pad_token_id=0, eos_token_id=None)
+    assert capsys.readouterr().out.strip() == ",".join(map(str, want[0].tolist()))
+    assert cli_main(args[:5] + ["--n-heads", "3", "--prompt-ids", "3"]) == 2
+    assert "divisible by n_heads" in capsys.readouterr().err

@@ -148,3 +148,32 @@ def test_layer_norm_custom_jvp_equals_the_differentiated_formula(key):
         tangents = (jnp.cos(x), jnp.ones(shape), weights[0])
         np.testing.assert_allclose(jax.jvp(ours, (x, w, b), tangents)[1], jax.jvp(ref, (x, w, b), tangents)[1],
                                    rtol=1e-5, atol=1e-5)
+
+
+def test_gpt2_hf_config_counts_released_gpt2_small(capsys):
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    path = CONFIG.parent / "gpt2_hf.toml"
+    assert cli_main(["params", str(path)]) == 0
+    printed = int(capsys.readouterr().out.split(":")[1].split("parameters")[0].replace(",", ""))
+    with torch.device("meta"):  # transformers' GPT-2 small, shapes only
+        ref = GPT2LMHeadModel(GPT2Config())
+    assert printed == sum(p.numel() for p in ref.parameters()) == 124_439_808
+
+
+def test_option_errors():
+    with pytest.raises(ValueError, match=r"activation must be one of \['gelu', 'gelu_tanh'\]"):
+        nn.GPT.from_config({**TINY, "activation": "relu"})
+    with pytest.raises(ValueError, match="qkv_bias=True needs bias=True"):
+        nn.GPT.from_config({**TINY, "qkv_bias": True, "bias": False})
+    with pytest.raises(ValueError, match="layer_norm_eps must be a positive"):
+        nn.GPT.from_config({**TINY, "layer_norm_eps": 0.0})
+
+
+def test_lm_loss_ignore_index_like_torch():
+    logits = np.random.default_rng(0).normal(size=(2, 3, 5)).astype(np.float32)
+    target = np.array([[1, -1, 4], [-1, 0, 2]])
+    want = torch.nn.functional.cross_entropy(torch.tensor(logits).flatten(0, 1), torch.tensor(target).flatten(),
+                                             ignore_index=-1)
+    np.testing.assert_allclose(nn.lm_loss(jnp.asarray(logits), jnp.asarray(target), ignore_index=-1), want.numpy(),
+                               rtol=1e-6)
