@@ -70,6 +70,8 @@ def _rename(source: str, state_dict: Mapping[str, Any], problems: list[str]) -> 
     for name, value in state_dict.items():
         if source == "huggingface" and not name.startswith(("transformer.", "lm_head.")):
             name = "transformer." + name  # a GPT2Model checkpoint (the hub's gpt2 files) has no prefix
+        if source == "nanogpt":
+            name = name.removeprefix("_orig_mod.")  # nanoGPT's train.py saves the torch.compile wrapper's names
         if buffers.match(name):
             continue
         for pattern, dst, transposed in rules:
@@ -114,7 +116,7 @@ def load_gpt(state_dict: Mapping[str, Any], *, source: str, n_heads: int, **conf
     """A GPT checkpoint of another codebase -> ``(model, params, state)`` of an exactly equal jaxdl.nn.GPT.
 
     ``source``: "rasbt" (the LLMs-from-scratch book's GPTModel, whose config the lecture's GPT_CONFIG_124M is),
-    "nanogpt" (karpathy/nanoGPT's GPT) or "huggingface" (transformers' GPT2LMHeadModel, or a GPT2Model/hub
+    "nanogpt" (karpathy/nanoGPT's GPT; its ckpt.pt's ["model"], "_orig_mod." prefixes and all) or "huggingface" (transformers' GPT2LMHeadModel, or a GPT2Model/hub
     checkpoint without the "transformer." prefix, with or without the older attn.bias/masked_bias buffers).
     vocab_size, context_length, emb_dim, n_layers, qkv_bias, bias and tie_weights (no head, or a head equal to
     the token embedding, as nanoGPT's and GPT-2's shared tensor) are read from the weights; ``n_heads`` is not

@@ -189,3 +189,13 @@ def test_book_state_dict_into_jaxdl_names_strict_false_reports_keys(key):
     assert "trf_blocks.0.att.mask" in incompatible.unexpected_keys
     assert len(incompatible.unexpected_keys) == 5 * LAYERS + 2  # scale/shift of 2L+1 norms and L masks
     assert incompatible._fields == ("missing_keys", "unexpected_keys")  # torch's NamedTuple
+
+
+def test_nanogpt_checkpoint_of_a_compiled_model():
+    """nanoGPT's train.py saves the torch.compile wrapper's state_dict: every name starts with "_orig_mod."."""
+    ref = reference("nanogpt")
+    sd = {f"_orig_mod.{k}": v for k, v in ref.state_dict().items()}
+    model, params, state = load_gpt(sd, source="nanogpt", n_heads=H)
+    idx = idx_batch()
+    np.testing.assert_allclose(np.asarray(model.apply(params, state, jnp.asarray(idx.numpy()))[0]),
+                               logits_of("nanogpt", ref, idx).numpy(), rtol=1e-4, atol=1e-4)
