@@ -61,6 +61,12 @@ def _generate(model, params, state, idx, key, max_new_tokens, temperature, top_k
     pad = 0 if eos_id is None else eos_id  # unwritten positions: eos, so an early stop leaves eos after eos
     buf = jnp.concatenate([idx, jnp.full((B, max_new_tokens), pad, idx.dtype)], axis=1)  # (B, N)
     keys = jax.random.split(key, max_new_tokens)
+    # Inside a loop XLA:CPU copies each loop-invariant (out, in) weight to the transposed layout its matmul wants
+    # on every step (all 124M parameters of GPT-2 small per token). The loop body reads the weights through a
+    # transpose of their transposes, made once here: XLA cancels the pair and the body needs no copy.
+    flip = lambda tree: jax.tree_util.tree_map(lambda a: a.T if a.ndim == 2 else a, tree)
+    flipped = flip(params)
+    body_params = lambda: flip(flipped)
 
     if use_cache:  # prefill the prompt once; then each step feeds one token and reads the next logits
         cache = model.init_cache(B, N, params["tok_emb"]["weight"].dtype)
@@ -69,7 +75,7 @@ def _generate(model, params, state, idx, key, max_new_tokens, temperature, top_k
         current = lambda aux, buf, pos: aux[0]
 
         def advance(aux, nxt, pos):
-            logits, cache = model.decode(params, state, nxt[:, None], aux[1], pos)
+            logits, cache = model.decode(body_params(), state, nxt[:, None], aux[1], pos)
             return logits[:, 0], cache
     else:  # recompute the window that ends at pos − 1
         aux = ()
@@ -77,7 +83,7 @@ def _generate(model, params, state, idx, key, max_new_tokens, temperature, top_k
         def current(aux, buf, pos):
             start = jnp.clip(pos - W, 0, N - W)
             window = jax.lax.dynamic_slice_in_dim(buf, start, W, axis=1)  # (B, W); causal: later tokens unseen
-            logits = model.apply(params, state, window)[0]  # (B, W, V)
+            logits = model.apply(body_params(), state, window)[0]  # (B, W, V)
             return jax.lax.dynamic_index_in_dim(logits, pos - 1 - start, axis=1, keepdims=False)  # (B, V)
         advance = lambda aux, nxt, pos: aux
 
