@@ -111,9 +111,9 @@ def _load(model, state_dict):
     return load_state_dict(model, state_dict)[0]
 
 
-def _gpt_case(tie):
+def _gpt_case(tie, **options):
     cfg = {"vocab_size": 13, "context_length": 8, "emb_dim": 16, "n_heads": 2, "n_layers": 2, "drop_rate": 0.1,
-           "qkv_bias": tie, "tie_weights": tie}
+           "qkv_bias": tie, "tie_weights": tie, **options}
 
     def case(env):
         torch = env.torch
@@ -142,3 +142,6 @@ def _gpt_case(tie):
 _GPT_TOL = {"float32": {"rtol": 1e-4, "atol": 1e-5}, "float64": {"rtol": 1e-9, "atol": 1e-11}}
 register("nn.GPT forward+grad", "gpt", tolerances=_GPT_TOL)(_gpt_case(False))
 register("nn.GPT forward+grad (tied, qkv_bias)", "gpt", tolerances=_GPT_TOL)(_gpt_case(True))
+# nanoGPT's options: exact GELU, no bias anywhere (no zero biases that would still get gradients), another eps
+register("nn.GPT forward+grad (gelu, bias=False, eps 1e-6)", "gpt", tolerances=_GPT_TOL)(
+    _gpt_case(False, activation="gelu", bias=False, layer_norm_eps=1e-6))
