@@ -17,14 +17,11 @@ def main():
     print("| source | dtype | max abs(jaxdl − torch float64) | max abs(torch − torch float64) | greedy tokens equal |")
     print("|---|---|---|---|---|")
     for source in BUILD:
-        torch.set_default_dtype(torch.float64)
-        ref64 = reference(source)
-        exact = logits_of(source, ref64, idx).numpy()
-        torch.set_default_dtype(torch.float32)
         for dtype in ("float32", "float64"):
             with jax.enable_x64(dtype == "float64"):
-                torch.set_default_dtype(getattr(torch, dtype))
+                torch.set_default_dtype(getattr(torch, dtype))  # (the book's GELU constant follows it)
                 ref = reference(source)
+                exact = logits_of(source, reference(source).double(), idx).numpy()  # the same weights, float64
                 model, params, state = load_gpt(ref.state_dict(), source=source, n_heads=H)
                 got = np.asarray(model.apply(params, state, jnp.asarray(idx.numpy()))[0])
                 torch_err = np.max(np.abs(logits_of(source, ref, idx).numpy() - exact))
