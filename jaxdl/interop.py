@@ -10,13 +10,14 @@ Integer buffers (``num_batches_tracked``) become JAX's default int (int32, or in
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["flatten", "unflatten", "load_state_dict", "state_dict"]
+__all__ = ["flatten", "unflatten", "load_state_dict", "state_dict", "IncompatibleKeys", "save_safetensors",
+           "load_safetensors", "load_gpt", "export_gpt"]
 
 
 def flatten(tree: Mapping, sep: str = ".") -> dict[str, Any]:
@@ -106,13 +107,21 @@ def _shapes(tree):
     return jax.ShapeDtypeStruct(jnp.shape(tree), jnp.result_type(tree))
 
 
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(..., strict=False)`` did not take from the state_dict, as torch's NamedTuple."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
 def load_state_dict(module, state_dict: Mapping[str, Any], *, strict: bool = True, key=None):
     """torch state_dict -> jaxdl ``(params, state)`` for ``module``, as torch.nn.Module.load_state_dict.
 
     Names and shapes are checked against ``jax.eval_shape(module.init, key)``; every missing, unexpected
     and shape- or kind-mismatched entry is reported in one ValueError. ``strict=False`` ignores unexpected
-    keys and fills missing ones from ``module.init(key)`` (so it then needs ``key``); unlike torch there is
-    no module holding current values to keep.
+    keys and fills missing ones from ``module.init(key)`` (so it then needs ``key``), and says which: it returns
+    ``(params, state, IncompatibleKeys(missing_keys, unexpected_keys))``, as torch returns that NamedTuple
+    (unlike torch there is no module holding current values to keep). Shape and dtype problems raise even then.
 
     Args:
       module: a jaxdl.nn module (spec).
@@ -120,11 +129,21 @@ def load_state_dict(module, state_dict: Mapping[str, Any], *, strict: bool = Tru
       strict: require exactly the module's keys.
       key: PRNG key for the entries missing under ``strict=False``.
     Returns:
-      (params, state), nested dicts.
+      (params, state) with strict=True; (params, state, IncompatibleKeys) with strict=False.
     """
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"load_state_dict: state_dict must be a mapping of name -> array; "
                         f"got {type(state_dict).__name__}")
+    params, state, incompatible, problems = _match(module, state_dict, strict=strict, key=key)
+    if problems:
+        raise ValueError(f"load_state_dict({type(module).__name__}): {len(problems)} problem(s):\n  "
+                         + "\n  ".join(problems))
+    return (params, state) if strict else (params, state, incompatible)
+
+
+def _match(module, state_dict: Mapping[str, Any], *, strict: bool, key=None):
+    """``(params, state, IncompatibleKeys, problems)``: the work of load_state_dict, problems returned (params
+    and state are None when there are any)."""
     tmpl_params, tmpl_state = _template(module, key)
     exp_params, exp_state = flatten(tmpl_params), flatten(tmpl_state)
     expected = {**exp_params, **exp_state}
@@ -144,16 +163,16 @@ def load_state_dict(module, state_dict: Mapping[str, Any], *, strict: bool = Tru
                    [f"unexpected key {k!r}" for k in unexpected] + problems
     elif missing and key is None:
         problems.insert(0, f"missing keys {missing}: with strict=False pass key= to initialise them")
+    incompatible = IncompatibleKeys(missing, unexpected)
     if problems:
-        raise ValueError(f"load_state_dict({type(module).__name__}): {len(problems)} problem(s):\n  "
-                         + "\n  ".join(problems))
+        return None, None, incompatible, problems
     if missing:
         init_params, init_state = module.init(key)
         defaults = {**flatten(init_params), **flatten(init_state)}
         loaded.update({k: defaults[k] for k in missing})
     params = unflatten({k: loaded[k] for k in exp_params})
     state = unflatten({k: loaded[k] for k in exp_state})
-    return _restore_empty(tmpl_params, params), _restore_empty(tmpl_state, state)
+    return _restore_empty(tmpl_params, params), _restore_empty(tmpl_state, state), incompatible, []
 
 
 def _restore_empty(template, tree):
@@ -197,3 +216,32 @@ def state_dict(params: Mapping, state: Mapping | None = None, *, module=None) ->
 
     visit(params, state, "")
     return out
+
+
+# --- weight files -----------------------------------------------------------------------------------------
+def _safetensors_numpy():
+    try:
+        import safetensors.numpy  # noqa: PLC0415  (optional: pip install 'jaxdl[safetensors]')
+    except ImportError as err:
+        raise ImportError("save_safetensors/load_safetensors need the safetensors package: "
+                          "pip install 'jaxdl[safetensors]' (or pip install safetensors)") from err
+    return safetensors.numpy
+
+
+def save_safetensors(path, params: Mapping, state: Mapping | None = None, *, module=None) -> None:
+    """Write ``state_dict(params, state, module=module)`` to a .safetensors file (safetensors.numpy.save_file).
+
+    torch reads it back with ``model.load_state_dict(safetensors.torch.load_file(path), strict=True)``.
+    bfloat16 entries are written as BF16. Needs the optional ``safetensors`` package (imported here, lazily).
+    """
+    _safetensors_numpy().save_file(state_dict(params, state, module=module), str(path))  # C-ordered copies
+
+
+def load_safetensors(path, module=None, *, strict: bool = True, key=None):
+    """A .safetensors file -> ``load_state_dict(module, entries, strict=strict, key=key)``; with module=None
+    the flat {name: numpy array} itself (e.g. for load_gpt)."""
+    entries = _safetensors_numpy().load_file(str(path))
+    return entries if module is None else load_state_dict(module, entries, strict=strict, key=key)
+
+
+from jaxdl._gpt_interop import export_gpt, load_gpt  # noqa: E402  (it builds on the functions above)

@@ -305,7 +305,6 @@ def test_run_files_are_fits():
 @pytest.mark.parametrize("args,words", [
     (["compare", "configs/gpt_char.toml"], "jaxdl compare sweeps optimizers on an MLP or CNN config"),
     (["compare", "configs/digits_mlp.toml"], "compare.variants is empty"),
-    (["params", "configs/digits_mlp.toml"], "jaxdl params counts GPT configs"),
     (["parity", "--group", "nope"], "unknown group 'nope'"),
     (["parity", "-k", "no such case"], "no parity case matches -k 'no such case'"),
 ])
@@ -325,6 +324,24 @@ def test_params_builds_the_vocabulary_from_the_data(capsys):
     E, V, T, L = 128, vocab, 64, 4  # the GPT's count: embeddings, L blocks (4 E×E attention + 8E² MLP + norms), head
     per_block = 3 * E * E + (E * E + E) + (E * 4 * E + 4 * E) + (4 * E * E + E) + 4 * E
     assert f"{V * E + T * E + L * per_block + 2 * E + E * V:,} parameters" in out, out
+
+
+def test_params_summarises_an_mlp_and_a_cnn_layer_by_layer(capsys):
+    """jaxdl params on the lecture MLP and the digits CNN: one row per layer, the total equal to torch's numel."""
+    import torch
+
+    torch_mlp = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.BatchNorm1d(128), torch.nn.ReLU(),
+                                    torch.nn.Dropout(0.2), torch.nn.Linear(128, 64), torch.nn.BatchNorm1d(64),
+                                    torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(64, 10))
+    torch_cnn = torch.nn.Sequential(torch.nn.Unflatten(1, (1, 8, 8)), torch.nn.Conv2d(1, 16, 3, padding=1),
+                                    torch.nn.BatchNorm2d(16), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                                    torch.nn.Conv2d(16, 32, 3, padding=1), torch.nn.BatchNorm2d(32), torch.nn.ReLU(),
+                                    torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(32 * 2 * 2, 10))
+    for config, ref in (("configs/digits_mlp.toml", torch_mlp), ("configs/digits_cnn.toml", torch_cnn)):
+        assert main(["params", config]) == 0
+        out = capsys.readouterr().out
+        assert f"Total params: {sum(p.numel() for p in ref.parameters()):,}" in out, out
+        assert "(1, 10)" in out and out.count("Linear") >= 1, out  # the output shape of the last layer
 
 
 def test_train_is_fast_for_a_bad_config(tmp_path):

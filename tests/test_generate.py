@@ -10,7 +10,7 @@ import torch
 from jaxdl import nn
 from jaxdl.cli import main as cli_main
 from jaxdl.data._text import CharVocab
-from jaxdl.generate import generate, top_k_logits
+from jaxdl.generate import generate, top_k_logits, top_p_logits
 from jaxdl.interop import load_state_dict
 from jaxdl.parity._torch_gpt import torch_gpt, torch_state_dict_to_jax
 from jaxdl.train import TrainState, save_checkpoint
@@ -176,3 +176,90 @@ def test_gpt_config_resumes_and_refuses_another_model(tmp_path, capsys):
     assert cli_main(args + ["--set", "train.epochs=3", "--resume"]) == 1
     err = capsys.readouterr().err
     assert "is truncated or corrupt" in err and err.count("\n") == 1, err
+
+
+BIG = {"vocab_size": 29, "context_length": 24, "emb_dim": 16, "n_heads": 2, "n_layers": 2, "drop_rate": 0.0,
+       "qkv_bias": True}
+
+
+def test_kv_cache_greedy_equals_full_recomputation(x64):
+    model = nn.GPT.from_config(BIG)
+    params, state = model.init(jax.random.key(0), jnp.float64)
+    prompt = jax.random.randint(jax.random.key(1), (3, 5), 0, 29)
+    cached = generate(model, params, prompt, 12, key=jax.random.key(0), temperature=0.0, use_cache=True)
+    full = generate(model, params, prompt, 12, key=jax.random.key(0), temperature=0.0, use_cache=False)
+    np.testing.assert_array_equal(np.asarray(cached), np.asarray(full))  # (full: the lecture's loop, above)
+
+
+def test_cache_decode_step_by_step_equals_apply(x64):
+    model = nn.GPT.from_config(BIG)
+    params, state = model.init(jax.random.key(2), jnp.float64)
+    idx = jax.random.randint(jax.random.key(3), (2, 9), 0, 29)
+    cache = model.init_cache(2, 9, jnp.float64)
+    decode = jax.jit(lambda x, cache, pos: model.decode(params, state, x, cache, pos))
+    logits, cache = decode(idx[:, :4], cache, 0)
+    got = [logits]
+    for t in range(4, 9):
+        logits, cache = decode(idx[:, t:t + 1], cache, t)
+        got.append(logits)
+    np.testing.assert_allclose(np.concatenate(got, 1), model.apply(params, state, idx)[0], rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="length must be in"):
+        model.init_cache(2, 25)
+
+
+def test_eos_stops_each_row_and_pads_with_eos():
+    model = nn.GPT.from_config(BIG)
+    params, _ = model.init(jax.random.key(0))
+    prompt = jax.random.randint(jax.random.key(1), (4, 3), 0, 29)
+    free = np.asarray(generate(model, params, prompt, 15, key=jax.random.key(5), top_k=5))
+    eos = int(free[0, 5])  # a token row 0 emits
+    got = np.asarray(generate(model, params, prompt, 15, key=jax.random.key(5), top_k=5, eos_id=eos))
+    for row_free, row in zip(free, got):
+        hits = np.flatnonzero(row_free[3:] == eos)
+        end = 3 + (hits[0] + 1 if len(hits) else 15)
+        np.testing.assert_array_equal(row[:end], row_free[:end])  # the same draws up to the first eos
+        assert np.all(row[end:] == eos)
+
+
+def test_top_p_logits_like_transformers_top_p_warper():
+    from transformers.generation.logits_process import TopPLogitsWarper
+
+    logits = np.random.default_rng(0).normal(size=(4, 30)).astype(np.float32) * 2
+    for p in (0.05, 0.3, 0.9, 0.999):
+        want = TopPLogitsWarper(p)(None, torch.tensor(logits)).numpy()
+        np.testing.assert_array_equal(np.asarray(top_p_logits(jnp.asarray(logits), p)), want)
+
+
+def test_sampling_options_and_errors(torch_and_jax):
+    _, model, params = torch_and_jax
+    idx = jnp.array([[1, 2], [3, 4]], jnp.int32)
+    greedy = generate(model, params, idx, 4, key=jax.random.key(0), temperature=0.0)
+    tiny_p = generate(model, params, idx, 4, key=jax.random.key(1), top_p=1e-6)  # only the most probable token
+    np.testing.assert_array_equal(np.asarray(tiny_p), np.asarray(greedy))
+    with pytest.raises(ValueError, match="top_p must be in"):
+        generate(model, params, idx, 3, key=jax.random.key(0), top_p=0.0)
+    with pytest.raises(ValueError, match="use_cache=True needs"):
+        generate(model, params, idx, 5, key=jax.random.key(0), use_cache=True)  # 2 + 5 > context_length 6
+    with pytest.raises(ValueError, match="eos_id must be in"):
+        generate(model, params, idx, 3, key=jax.random.key(0), eos_id=7)
+
+
+def test_sample_cli_weights_from_another_codebase(tmp_path, capsys):
+    """`jaxdl sample --weights` on a Hugging Face GPT-2 saved as the hub does (no lm_head, no prefix)."""
+    import safetensors.torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(0)
+    ref = GPT2LMHeadModel(GPT2Config(vocab_size=40, n_positions=16, n_embd=16, n_layer=1, n_head=2,
+                                     bos_token_id=0, eos_token_id=0)).eval()
+    sd = {k.removeprefix("transformer."): v.contiguous() for k, v in ref.state_dict().items() if k != "lm_head.weight"}
+    safetensors.torch.save_file(sd, tmp_path / "gpt2.safetensors")
+    args = ["sample", "--weights", str(tmp_path / "gpt2.safetensors"), "--source", "huggingface", "--n-heads", "2",
+            "--prompt-ids", "3,5,7", "--max-new-tokens", "6", "--temperature", "0"]
+    assert cli_main(args) == 0
+    ids = torch.tensor([[3, 5, 7]])
+    with torch.no_grad():
+        want = ref.generate(ids, max_new_tokens=6, do_sample=False, pad_token_id=0, eos_token_id=None)
+    assert capsys.readouterr().out.strip() == ",".join(map(str, want[0].tolist()))
+    assert cli_main(args[:5] + ["--n-heads", "3", "--prompt-ids", "3"]) == 2
+    assert "divisible by n_heads" in capsys.readouterr().err

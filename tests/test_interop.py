@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from jaxdl import nn
-from jaxdl.interop import flatten, load_state_dict, state_dict, unflatten
+from jaxdl.interop import IncompatibleKeys, flatten, load_state_dict, state_dict, unflatten
 
 
 def _mlp(nn_):
@@ -62,7 +62,10 @@ def test_strict_false(key):
     sd["extra"] = np.zeros(1)
     with pytest.raises(ValueError, match="pass key="):
         load_state_dict(_mlp(nn), sd, strict=False)
-    params, state = load_state_dict(_mlp(nn), sd, strict=False, key=key)
+    params, state, incompatible = load_state_dict(_mlp(nn), sd, strict=False, key=key)
+    assert incompatible == IncompatibleKeys(missing_keys=["0.bias"], unexpected_keys=["extra"])
+    tm = _mlp(torch.nn)  # the same lists as torch's own load_state_dict(strict=False)
+    assert tuple(tm.load_state_dict({k: torch.as_tensor(v) for k, v in sd.items()}, strict=False)) == incompatible
     np.testing.assert_array_equal(params["0"]["bias"], _mlp(nn).init(key)[0]["0"]["bias"])
     np.testing.assert_array_equal(params["0"]["weight"], sd["0.weight"])
     with pytest.raises(ValueError, match="expected shape"):  # shapes are checked even when not strict
@@ -114,3 +117,23 @@ def test_half_precision_state_dicts_load_with_their_dtype():
         _mlp(torch.nn).to(tdtype).load_state_dict(back)  # round trip (bfloat16 through its bits, as documented)
         for k, v in tm.state_dict().items():
             assert torch.equal(back[k], v), k
+
+
+def test_safetensors_round_trip_and_torch_loads_it_strict(tmp_path, key):
+    import safetensors.torch
+
+    from jaxdl.interop import load_safetensors, save_safetensors
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    params, state = model.init(key)
+    path = tmp_path / "w.safetensors"
+    save_safetensors(path, params, state, module=model)
+    ref = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    ref.load_state_dict(safetensors.torch.load_file(path), strict=True)
+    np.testing.assert_array_equal(ref[0].weight.detach().numpy(), np.asarray(params["0"]["weight"]))
+    p2, s2 = load_safetensors(path, model)
+    for a, b in zip(jax.tree_util.tree_leaves((params, state)), jax.tree_util.tree_leaves((p2, s2))):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert set(load_safetensors(path)) == set(ref.state_dict())  # module=None: the flat entries
+    safetensors.torch.save_file(ref.state_dict(), tmp_path / "t.safetensors")  # and torch's file loads here
+    assert load_safetensors(tmp_path / "t.safetensors", model)[1]["1"]["num_batches_tracked"] == 0

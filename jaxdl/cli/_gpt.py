@@ -28,55 +28,97 @@ def load_gpt(checkpoint: str):
 
 
 def run_sample(argv) -> int:
-    """``jaxdl sample CHECKPOINT --prompt TEXT --temperature T --top-k K --max-new-tokens N --seed S``."""
-    p = argparse.ArgumentParser(prog="jaxdl sample", description="generate text from a trained GPT checkpoint")
-    p.add_argument("checkpoint", help="checkpoint.msgpack or best.msgpack of a GPT run (jaxdl train)")
+    """``jaxdl sample CHECKPOINT --prompt TEXT --temperature T --top-k K --top-p P --max-new-tokens N --seed S``,
+    or ``jaxdl sample --weights FILE.safetensors --source huggingface --n-heads 12 --prompt-ids 464,3290`` for a
+    converted checkpoint of another codebase (jaxdl.interop.load_gpt): that prints token ids (no tokenizer)."""
+    p = argparse.ArgumentParser(prog="jaxdl sample", description="generate text from a trained GPT checkpoint, "
+                                "or token ids from a GPT state_dict of another codebase (--weights)")
+    p.add_argument("checkpoint", nargs="?", help="checkpoint.msgpack or best.msgpack of a GPT run (jaxdl train)")
     p.add_argument("--prompt", default="def ")
     p.add_argument("--max-new-tokens", type=int, default=200)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--top-p", type=float, default=None)
+    p.add_argument("--eos-id", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--weights", help="a .safetensors state_dict of --source's GPT (instead of CHECKPOINT)")
+    p.add_argument("--source", choices=("rasbt", "nanogpt", "huggingface"), help="the codebase --weights is from")
+    p.add_argument("--n-heads", type=int, help="attention heads of the --weights model (not in the weights)")
+    p.add_argument("--prompt-ids", help="comma-separated prompt token ids, for --weights")
     args = p.parse_args(argv)
-    if not os.path.exists(args.checkpoint):
-        return error(f"checkpoint {args.checkpoint} not found")
+    if (args.weights is None) == (args.checkpoint is None):
+        p.error("give a CHECKPOINT or --weights FILE (one of them)")
+    if args.weights is not None and (args.source is None or args.n_heads is None or args.prompt_ids is None):
+        p.error("--weights needs --source, --n-heads and --prompt-ids")
+    path = args.weights or args.checkpoint
+    if not os.path.exists(path):
+        return error(f"{'weights file' if args.weights else 'checkpoint'} {path} not found")
+    if args.weights is not None:
+        try:
+            ids = [int(t) for t in args.prompt_ids.split(",")]
+        except ValueError:
+            return error(f"--prompt-ids {args.prompt_ids!r}: expected comma-separated integers, e.g. 464,3290")
     import jax  # noqa: PLC0415
+    import jax.numpy as jnp  # noqa: PLC0415
     import numpy as np  # noqa: PLC0415
 
     from jaxdl.generate import generate  # noqa: PLC0415
 
+    sampling = {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p, "eos_id": args.eos_id}
     try:
-        model, params, vocab = load_gpt(args.checkpoint)
-    except ValueError as err:  # CheckpointError, or metadata that does not make a GPT
-        return error(str(err), 1)
+        if args.weights is not None:
+            from jaxdl.interop import load_gpt as load_foreign_gpt, load_safetensors  # noqa: PLC0415
+
+            model, params, _ = load_foreign_gpt(load_safetensors(args.weights), source=args.source,
+                                                n_heads=args.n_heads)
+        else:
+            model, params, vocab = load_gpt(args.checkpoint)
+    except (ValueError, ImportError, OSError) as err:
+        # a bad checkpoint file (CheckpointError) exits 1; weights that do not fit the given --n-heads/--source, 2
+        return error(str(err), 2 if args.weights is not None else 1)
     try:
-        ids = vocab.encode(args.prompt)
-        out = generate(model, params, ids, args.max_new_tokens, key=jax.random.key(args.seed),
-                       temperature=args.temperature, top_k=args.top_k)
+        prompt = jnp.asarray(ids, jnp.int32) if args.weights is not None else vocab.encode(args.prompt)
+        out = np.asarray(generate(model, params, prompt, args.max_new_tokens, key=jax.random.key(args.seed),
+                                  **sampling))
     except ValueError as err:
         return error(str(err).removeprefix("generate: "))
-    print(vocab.decode(np.asarray(out)))
+    print(",".join(str(t) for t in out.tolist()) if args.weights is not None else vocab.decode(out))
     return 0
 
 
 def run_params(argv) -> int:
-    """``jaxdl params CONFIG.toml``: the parameter count of the [model] table's GPT, untied and tied."""
-    p = argparse.ArgumentParser(prog="jaxdl params", description="count the parameters of a GPT config "
-                                "(vocab_size from the config, or from its [data] text)")
+    """``jaxdl params CONFIG.toml``: the [model] table's network layer by layer (``jaxdl.nn.summary``, as
+    torchinfo prints it) and its parameter count; for a GPT also the count with the head untied and tied."""
+    p = argparse.ArgumentParser(prog="jaxdl params", description="print the layers and parameter count of a config's "
+                                "model (a GPT's vocab_size from the config, or from its [data] text)")
     p.add_argument("config")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override a config value (Python literal), e.g. --set model.n_layers=2; repeatable")
     args = p.parse_args(argv)
     try:
         cfg = load_config(args.config, args.set)
-        if cfg.model.kind != "gpt":
-            raise ConfigError(f"jaxdl params counts GPT configs; {args.config} has model.kind = {cfg.model.kind!r}")
-        from jaxdl.experiment._gpt import build_gpt, build_text_data  # noqa: PLC0415
-        from jaxdl.nn import GPT, count_parameters  # noqa: PLC0415
+        from jaxdl.nn import GPT, count_parameters, summary  # noqa: PLC0415
 
-        vocab_size = build_text_data(cfg)[0].size if cfg.data is not None else None
-        model = build_gpt(cfg, vocab_size)
+        if cfg.model.kind == "gpt":
+            from jaxdl.experiment._gpt import build_gpt, build_text_data  # noqa: PLC0415
+
+            vocab_size = build_text_data(cfg)[0].size if cfg.data is not None else None
+            model = build_gpt(cfg, vocab_size)
+        else:
+            from jaxdl.experiment import build_data, build_model  # noqa: PLC0415
+
+            if cfg.data is None:
+                raise ConfigError(f"{args.config} has no [data] table: jaxdl params needs it for the input width")
+            in_features = build_data(cfg)[0][0].shape[1]
+            model = build_model(cfg, in_features)
     except ConfigError as err:
         return error(str(err))
+    if cfg.model.kind != "gpt":
+        print(summary(model, (1, in_features)))
+        return 0
+    import jax.numpy as jnp  # noqa: PLC0415
+
+    print(summary(model, (1, model.context_length), input_dtype=jnp.int32))
     untied = count_parameters(GPT(**{**model.config(), "tie_weights": False}))
     tied = count_parameters(GPT(**{**model.config(), "tie_weights": True}))
     print(f"{args.config}: {count_parameters(model):,} parameters (tie_weights={str(model.tie_weights).lower()}"

@@ -1,6 +1,8 @@
 """batch_norm and layer_norm, as torch.nn.functional defines them."""
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -76,7 +78,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """(x − E[x])/√(Var[x] + eps)·weight + bias over the trailing ``normalized_shape`` axes (biased
     variance), as torch.nn.functional.layer_norm. Differs from flax.linen.LayerNorm: eps is 1e-5 (flax 1e-6).
-    float16/bfloat16 inputs are normalised in float32 and rounded once, as torch does.
+    float16/bfloat16 inputs are normalised in float32 and rounded once, as torch does. The normalisation
+    carries the textbook derivative as a custom JVP (see _normalize): the same values and gradients as
+    differentiating the formula, with a shorter backward pass.
     """
     check_floating("layer_norm", input)
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
@@ -89,12 +93,36 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
             raise ValueError(f"layer_norm: {name} must have shape {normalized_shape}; got {jnp.shape(v)}")
     axes = tuple(range(jnp.ndim(input) - k, jnp.ndim(input)))
     x, restore = upcast_half(input)  # float16/bfloat16: statistics and affine in float32, rounded once (torch)
-    mean = jnp.mean(x, axis=axes, keepdims=True)
-    var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
-    out = (x - mean) * jax.lax.rsqrt(var + eps)
+    out = _normalize(x, axes, float(eps))
     lead = (1,) * (jnp.ndim(input) - k)  # weight/bias (*normalized_shape) -> (1, ..., *normalized_shape)
     if weight is not None:
         out = out * jnp.reshape(weight, lead + normalized_shape)
     if bias is not None:
         out = out + jnp.reshape(bias, lead + normalized_shape)
     return restore(out)  # a float16/bfloat16 input gives its own dtype, even with float32 weight (torch)
+
+
+def _moments(x, axes, eps):
+    mean = jnp.mean(x, axis=axes, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)  # biased, as torch
+    return mean, jax.lax.rsqrt(var + eps)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
+def _normalize(x, axes, eps):
+    """x̂ = (x − mean)/√(var + eps) over ``axes``, with the textbook derivative as a custom JVP:
+    dx̂ = rstd·(dx − mean(dx) − x̂·mean(dx·x̂)). It is shorter than the chain XLA derives through
+    mean/var/rsqrt (~3% of the GPT training step on CPU, benchmarks/README.md). A JVP rule (not a VJP)
+    keeps forward mode (jax.jvp, jacfwd) working; reverse mode transposes it.
+    """
+    mean, rstd = _moments(x, axes, eps)
+    return (x - mean) * rstd
+
+
+@_normalize.defjvp
+def _normalize_jvp(axes, eps, primals, tangents):
+    (x,), (dx,) = primals, tangents
+    mean, rstd = _moments(x, axes, eps)
+    xhat = (x - mean) * rstd
+    avg = lambda t: jnp.mean(t, axis=axes, keepdims=True)
+    return xhat, rstd * (dx - avg(dx) - xhat * avg(dx * xhat))

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
-from jaxdl.functional._attention import safe_softmax
+from jaxdl.functional._attention import attention
 from jaxdl.functional._checks import check_probability
 from jaxdl.nn._module import Module, module, uniform
 
@@ -86,7 +86,7 @@ class MultiheadAttention(Module):
         w, b = params["in_proj_weight"], params.get("in_proj_bias")
         wq, wk, wv = jnp.split(w, 3)
         bq, bk, bv = (None, None, None) if b is None else jnp.split(b, 3)
-        heads = lambda x, W, B, T: jnp.swapaxes(F.linear(x, W, B).reshape(N, T, H, E // H), 1, 2)  # (N, H, T, d)
+        heads = lambda x, W, B, T: F.linear(x, W, B).reshape(N, T, H, E // H)  # (N, T, H, d)
         qh, kh, vh = heads(q, wq, bq, L), heads(k, wk, bk, S), heads(v, wv, bv, S)
 
         mask = None
@@ -96,14 +96,10 @@ class MultiheadAttention(Module):
         if key_padding_mask is not None:
             kpm = _float_mask(key_padding_mask, q.dtype)[:, None, None, :]  # (N, 1, 1, S)
             mask = kpm if mask is None else mask + kpm
-        scores = jnp.einsum("nhld,nhsd->nhls", qh * math.sqrt(1.0 / (E // H)), kh)  # (N, H, L, S)
-        if mask is not None:
-            scores = scores + mask
         # torch's need_weights path uses a plain softmax (NaN rows); its SDPA path the safe one (zero rows).
-        weights = jax.nn.softmax(scores, axis=-1) if need_weights else safe_softmax(scores)
-        if training and self.dropout > 0.0:
-            weights = F.dropout(weights, self.dropout, True, key=key)
-        out = jnp.swapaxes(jnp.einsum("nhls,nhsd->nhld", weights, vh), 1, 2).reshape(N, L, E)  # (N, L, E)
+        out, weights = attention(qh, kh, vh, mask, scale=1.0 / math.sqrt(E // H), layout="bthd", safe=not need_weights,
+                                 dropout_p=self.dropout if training else 0.0, dropout_key=key)
+        out = out.reshape(N, L, E)
         out = F.linear(out, params["out_proj"]["weight"], params["out_proj"].get("bias"))
         out = out[0] if unbatched else (out if self.batch_first else jnp.swapaxes(out, 0, 1))
         if not need_weights:

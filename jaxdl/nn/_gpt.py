@@ -12,23 +12,28 @@ from jaxdl.functional._checks import check_probability
 from jaxdl.nn._embedding import Embedding
 from jaxdl.nn._linear import Linear
 from jaxdl.nn._module import Module, module, split_keys
-from jaxdl.nn._normalization import LayerNorm
+from jaxdl.nn._transformer import ACTIVATIONS, TransformerBlock
 
 CONFIG_KEYS = ("vocab_size", "context_length", "emb_dim", "n_heads", "n_layers", "drop_rate", "qkv_bias")
-OPTIONAL_KEYS = ("tie_weights",)
+OPTIONAL_KEYS = ("tie_weights", "activation", "layer_norm_eps", "bias")
 
 
 @module
 class GPT(Module):
     """GPT-2 style decoder: logits = out_head(LN(blocks(drop(tok_emb[idx] + pos_emb[0:T])))).
 
-    Each of n_layers pre-LayerNorm blocks computes x += drop(att(LN1(x))); x += drop(ff(LN2(x))) where att is
-    causal multi-head self-attention (dropout on its weights) and ff = Linear(E, 4E) → GELU(tanh) → Linear(4E, E).
+    Each of n_layers pre-LayerNorm TransformerBlocks (jaxdl/nn/_transformer.py) computes
+    x += drop(att(LN1(x))); x += drop(ff(LN2(x))) where att is causal multi-head self-attention (dropout on its
+    weights) and ff = Linear(E, 4E) → GELU → Linear(4E, E).
     Torch counterpart: the lecture's GPTModel, reproduced in jaxdl/parity/_torch_gpt.py with the same
     state_dict names (tok_emb, pos_emb, trf_blocks.{i}.att.W_query/W_key/W_value/out_proj, ff.layers.{0,2},
-    norm1, norm2, final_norm, out_head); LayerNorms are torch.nn.LayerNorm (weight/bias, eps 1e-5).
-    GELU uses the tanh approximation as GPT-2 and the lecture do (torch's nn.GELU default is erf).
-    ``tie_weights=True`` drops out_head and uses tok_emb.weight as the output projection.
+    norm1, norm2, final_norm, out_head); LayerNorms are torch.nn.LayerNorm (weight/bias).
+    jaxdl.interop.load_gpt/export_gpt move weights from/to the book's GPTModel, nanoGPT and Hugging Face GPT-2.
+
+    Options beyond the lecture's keys: ``tie_weights`` (no out_head: tok_emb.weight is the output projection),
+    ``activation`` ("gelu_tanh", GPT-2's and the lecture's default; "gelu" is the exact erf form, torch's
+    nn.GELU() default and nanoGPT's), ``layer_norm_eps`` (1e-5) and ``bias`` (False: no bias in any Linear or
+    LayerNorm, as nanoGPT's bias=False; then qkv_bias must be False too).
 
     Args (apply):
       input: (B, T) integer token ids, T ≤ context_length. Returns logits (B, T, vocab_size).
@@ -49,6 +54,9 @@ class GPT(Module):
     drop_rate: float = 0.0
     qkv_bias: bool = False
     tie_weights: bool = False
+    activation: str = "gelu_tanh"
+    layer_norm_eps: float = 1e-5
+    bias: bool = True
 
     def __post_init__(self):
         for name in ("vocab_size", "context_length", "emb_dim", "n_heads", "n_layers"):
@@ -59,10 +67,16 @@ class GPT(Module):
             raise ValueError(f"GPT: emb_dim must be divisible by n_heads; got emb_dim={self.emb_dim}, "
                              f"n_heads={self.n_heads}")
         check_probability("GPT drop_rate", self.drop_rate)
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"GPT: activation must be one of {list(ACTIVATIONS)}; got {self.activation!r}")
+        if not (isinstance(self.layer_norm_eps, (int, float)) and self.layer_norm_eps > 0):
+            raise ValueError(f"GPT: layer_norm_eps must be a positive number; got {self.layer_norm_eps!r}")
+        if self.qkv_bias and not self.bias:
+            raise ValueError("GPT: qkv_bias=True needs bias=True (bias=False removes every bias, as nanoGPT's)")
 
     @classmethod
     def from_config(cls, cfg: dict) -> "GPT":
-        """GPT(**cfg) with exactly the lecture's keys (+ optional tie_weights); unknown or missing keys raise."""
+        """GPT(**cfg) with exactly the lecture's keys (+ optional ones); unknown or missing keys raise."""
         unknown = sorted(set(cfg) - set(CONFIG_KEYS) - set(OPTIONAL_KEYS))
         missing = [k for k in CONFIG_KEYS if k not in cfg]
         if unknown or missing:
@@ -74,99 +88,77 @@ class GPT(Module):
         """The config dict this model was built from (inverse of from_config)."""
         return dataclasses.asdict(self)
 
+    @property
+    def block(self) -> TransformerBlock:
+        """The spec of each of the n_layers blocks."""
+        return TransformerBlock(self.emb_dim, self.n_heads, self.drop_rate, self.qkv_bias, self.bias,
+                                self.activation, self.layer_norm_eps)
+
     # --- parameters -----------------------------------------------------------------------
     def init(self, key, dtype=jnp.float32):
         E, V = self.emb_dim, self.vocab_size
-        keys = iter(jax.random.split(key, 3 + 6 * self.n_layers))
+        keys = iter(jax.random.split(key, 3 + self.n_layers))
         params = {"tok_emb": Embedding(V, E).init(next(keys), dtype)[0],
                   "pos_emb": Embedding(self.context_length, E).init(next(keys), dtype)[0],
-                  "trf_blocks": {}}
-        ln = lambda: LayerNorm(E).init(None, dtype)[0]  # fresh arrays each time: a shared buffer can't be donated
-        for i in range(self.n_layers):
-            att = {name: Linear(E, E, self.qkv_bias).init(next(keys), dtype)[0]
-                   for name in ("W_query", "W_key", "W_value")}
-            att["out_proj"] = Linear(E, E).init(next(keys), dtype)[0]
-            ff = {"layers": {"0": Linear(E, 4 * E).init(next(keys), dtype)[0],
-                             "2": Linear(4 * E, E).init(next(keys), dtype)[0]}}
-            params["trf_blocks"][str(i)] = {"att": att, "ff": ff, "norm1": ln(), "norm2": ln()}
-        params["final_norm"] = ln()
+                  "trf_blocks": {str(i): self.block.init(next(keys), dtype)[0] for i in range(self.n_layers)}}
+        params["final_norm"] = self.block.norm_params(dtype)
         if not self.tie_weights:
             params["out_head"] = Linear(E, V, bias=False).init(next(keys), dtype)[0]
         return params, {}
 
     # --- forward --------------------------------------------------------------------------
-    def _attention(self, p, x, shape, training, key):
-        B, T = shape
-        E, H = self.emb_dim, self.n_heads
-        # Causal attention written for XLA:CPU (w4 profile, benchmarks/README.md): separate q/k/v projections
-        # (no slicing of a fused qkv), einsums straight on the (B, T, H, d) layout (no head transposes), and a
-        # plain softmax — with the causal mask every row keeps its diagonal, so torch's "safe" softmax (zeros for
-        # all-masked rows) is the plain one here, values and gradients.
-        q, k, v = (F.linear(x, p[n]["weight"], p[n]["bias"] if self.qkv_bias else None).reshape(B, T, H, E // H)
-                   for n in ("W_query", "W_key", "W_value"))
-        scores = jnp.einsum("bqhd,bkhd->bhqk", q, k) * jnp.asarray(1.0 / math.sqrt(E // H), x.dtype)
-        scores = jnp.where(jnp.tril(jnp.ones((T, T), bool))[None, None], scores, -jnp.inf)
-        weights = jax.nn.softmax(scores, axis=-1)  # (B, H, T, T)
-        if training and self.drop_rate > 0.0:
-            weights = F.dropout(weights, self.drop_rate, True, key=key)
-        ctx = jnp.einsum("bhqk,bkhd->bqhd", weights, v).reshape(B * T, E)  # (B·T, E)
-        return F.linear(ctx, p["out_proj"]["weight"], p["out_proj"]["bias"])
-
-    def _block(self, p, x, shape, training, key):
-        ka, k1, k2 = split_keys(key, 3)
-        drop = lambda h, k: F.dropout(h, self.drop_rate, training, key=k)
-        h = _layer_norm(x, p["norm1"]["weight"], p["norm1"]["bias"])
-        x = x + drop(self._attention(p["att"], h, shape, training, ka), k1)
-        h = _layer_norm(x, p["norm2"]["weight"], p["norm2"]["bias"])
-        l0, l2 = p["ff"]["layers"]["0"], p["ff"]["layers"]["2"]
-        h = F.linear(F.gelu(F.linear(h, l0["weight"], l0["bias"]), approximate="tanh"), l2["weight"], l2["bias"])
-        return x + drop(h, k2)
-
     def apply(self, params, state, input, *, training=False, key=None):
-        if jnp.ndim(input) != 2 or not jnp.issubdtype(jnp.asarray(input).dtype, jnp.integer):
-            raise ValueError(f"GPT: input must be (batch, time) integer token ids; got shape {jnp.shape(input)} "
-                             f"dtype {jnp.asarray(input).dtype}")
-        T = jnp.shape(input)[1]
-        if T > self.context_length:
-            raise ValueError(f"GPT: sequence length {T} exceeds context_length={self.context_length}")
+        T = self._check_input(input)
         if training and 0.0 < self.drop_rate < 1.0 and key is None:
             raise ValueError("GPT: training with drop_rate > 0 needs a PRNG key: "
                              "model.apply(params, state, idx, training=True, key=jax.random.key(0))")
+        if T > self.context_length:
+            raise ValueError(f"GPT: sequence length {T} exceeds context_length={self.context_length}")
         keys = split_keys(key, 1 + self.n_layers)
-        B = jnp.shape(input)[0]
-        x = F.embedding(input, params["tok_emb"]["weight"]) + params["pos_emb"]["weight"][None, :T]  # (B, T, E)
+        return self._forward(params, input, params["pos_emb"]["weight"][None, :T], training, keys)[0], state
+
+    def init_cache(self, batch_size: int, length: int | None = None, dtype=jnp.float32) -> dict:
+        """A zero key/value cache for ``decode``: per block {"k", "v"} of shape (batch_size, length, H, E/H);
+        ``length`` (default context_length) is the most positions it holds."""
+        length = self.context_length if length is None else length
+        if not 1 <= length <= self.context_length:
+            raise ValueError(f"GPT.init_cache: length must be in [1, context_length={self.context_length}]; "
+                             f"got {length}")
+        shape = (batch_size, length, self.n_heads, self.emb_dim // self.n_heads)
+        return {str(i): {"k": jnp.zeros(shape, dtype), "v": jnp.zeros(shape, dtype)} for i in range(self.n_layers)}
+
+    def decode(self, params, state, input, cache, pos):
+        """Eval-mode logits of the T tokens ``input`` (B, T) at positions pos..pos+T−1 given the keys/values
+        of positions < pos in ``cache`` (from init_cache or an earlier decode): ``(logits (B, T, V), cache)``.
+        Equal to apply's logits at those positions (prefill with pos=0, then one token per call). ``pos`` may be
+        traced; pos + T must not exceed the cache length (not checked when traced)."""
+        T = self._check_input(input)
+        C = cache["0"]["k"].shape[1] if self.n_layers else 0
+        if T > C:
+            raise ValueError(f"GPT.decode: {T} tokens do not fit a cache of length {C}")
+        pos_emb = jax.lax.dynamic_slice_in_dim(params["pos_emb"]["weight"], pos, T, axis=0)[None]
+        return self._forward(params, input, pos_emb, False, [None] * (1 + self.n_layers), cache, pos)
+
+    def _check_input(self, input) -> int:
+        if jnp.ndim(input) != 2 or not jnp.issubdtype(jnp.asarray(input).dtype, jnp.integer):
+            raise ValueError(f"GPT: input must be (batch, time) integer token ids; got shape {jnp.shape(input)} "
+                             f"dtype {jnp.asarray(input).dtype}")
+        return jnp.shape(input)[1]
+
+    def _forward(self, params, input, pos_emb, training, keys, cache=None, pos=None):
+        B, T = jnp.shape(input)
+        x = F.embedding(input, params["tok_emb"]["weight"]) + pos_emb  # (B, T, E)
         # The residual stream is kept as (B·T, E): XLA:CPU runs the gradient of a 2-D matmul ~1.4x faster than 3-D.
         x = F.dropout(x.reshape(B * T, self.emb_dim), self.drop_rate, training, key=keys[0])
+        new_cache = None if cache is None else {}
         for i in range(self.n_layers):
-            x = self._block(params["trf_blocks"][str(i)], x, (B, T), training, keys[1 + i])
-        x = _layer_norm(x, params["final_norm"]["weight"], params["final_norm"]["bias"])
+            x, c = self.block.forward(params["trf_blocks"][str(i)], x, (B, T), training, keys[1 + i],
+                                      None if cache is None else cache[str(i)], pos)
+            if cache is not None:
+                new_cache[str(i)] = c
+        x = self.block.norm(params["final_norm"], x)
         head = params["tok_emb"]["weight"] if self.tie_weights else params["out_head"]["weight"]
-        return F.linear(x, head).reshape(B, T, self.vocab_size), state  # (B, T, V)
-
-
-@jax.custom_jvp
-def _layer_norm(x, weight, bias):
-    """F.layer_norm(x, (E,), weight, bias) over the last axis (eps 1e-5) of the (B·T, E) residual stream, with the
-    textbook derivative as a custom JVP: the same values, and a shorter backward pass than the chain XLA derives
-    through mean/var/rsqrt (~3% of the w4 training step on CPU, benchmarks/README.md). A JVP rule (not a VJP)
-    keeps forward mode (jax.jvp, jacfwd) working; reverse mode transposes it.
-    """
-    mean = jnp.mean(x, axis=-1, keepdims=True)
-    var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
-    return (x - mean) * jax.lax.rsqrt(var + 1e-5) * weight[None] + bias[None]
-
-
-@_layer_norm.defjvp
-def _layer_norm_jvp(primals, tangents):
-    x, weight, bias = primals
-    dx, dweight, dbias = tangents
-    mean = jnp.mean(x, axis=-1, keepdims=True)
-    var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
-    rstd = jax.lax.rsqrt(var + 1e-5)
-    xhat = (x - mean) * rstd
-    # d xhat = rstd·(dx − mean(dx) − xhat·mean(dx·xhat))
-    dxhat = rstd * (dx - jnp.mean(dx, axis=-1, keepdims=True) - xhat * jnp.mean(dx * xhat, axis=-1, keepdims=True))
-    return xhat * weight[None] + bias[None], dxhat * weight[None] + xhat * dweight[None] + dbias[None]
+        return F.linear(x, head).reshape(B, T, self.vocab_size), new_cache  # (B, T, V)
 
 
 def count_parameters(model: Module, dtype=jnp.float32) -> int:
@@ -176,8 +168,9 @@ def count_parameters(model: Module, dtype=jnp.float32) -> int:
     return sum(math.prod(leaf.shape) for leaf in jax.tree_util.tree_leaves(shapes))
 
 
-def lm_loss(logits, target):
-    """Next-token loss: F.cross_entropy over (B·T, V), as the lecture's calc_loss_batch.
+def lm_loss(logits, target, ignore_index: int = -100):
+    """Next-token loss: F.cross_entropy over (B·T, V), as the lecture's calc_loss_batch; targets equal to
+    ``ignore_index`` (torch's default −100; nanoGPT pads with −1) take no part in the mean.
 
     Args:
       logits: (B, T, V). target: (B, T) integer ids.
@@ -185,4 +178,5 @@ def lm_loss(logits, target):
     if jnp.ndim(logits) != 3 or jnp.shape(target) != jnp.shape(logits)[:2]:
         raise ValueError(f"lm_loss: expected logits (B, T, V) and target (B, T); got {jnp.shape(logits)} "
                          f"and {jnp.shape(target)}")
-    return F.cross_entropy(jnp.reshape(logits, (-1, jnp.shape(logits)[-1])), jnp.reshape(target, (-1,)))
+    return F.cross_entropy(jnp.reshape(logits, (-1, jnp.shape(logits)[-1])), jnp.reshape(target, (-1,)),
+                           ignore_index=ignore_index)

@@ -50,6 +50,14 @@ for _kind in ("none", "causal", "boolean", "additive"):
     register(f"F.scaled_dot_product_attention[{_kind}]", "functional")(_sdpa_case(_kind))
 
 
+@register("F.scaled_dot_product_attention[broadcast batch]", "functional")
+def _sdpa_broadcast(env):
+    """query (4, 3, 8) against key/value (4, 4, 6, 8): the batch dims broadcast to (4, 4), as torch's."""
+    q, k, v = env.randn(4, 3, 8), env.randn(4, 4, 6, 8), env.randn(4, 4, 6, 8)
+    return compare_function(env, F.scaled_dot_product_attention,
+                            env.torch.nn.functional.scaled_dot_product_attention, [q, k, v], diff_argnums=(0, 1, 2))
+
+
 def _mha_case(kind):
     def case(env):
         torch = env.torch
@@ -103,9 +111,9 @@ def _load(model, state_dict):
     return load_state_dict(model, state_dict)[0]
 
 
-def _gpt_case(tie):
+def _gpt_case(tie, **options):
     cfg = {"vocab_size": 13, "context_length": 8, "emb_dim": 16, "n_heads": 2, "n_layers": 2, "drop_rate": 0.1,
-           "qkv_bias": tie, "tie_weights": tie}
+           "qkv_bias": tie, "tie_weights": tie, **options}
 
     def case(env):
         torch = env.torch
@@ -134,3 +142,6 @@ def _gpt_case(tie):
 _GPT_TOL = {"float32": {"rtol": 1e-4, "atol": 1e-5}, "float64": {"rtol": 1e-9, "atol": 1e-11}}
 register("nn.GPT forward+grad", "gpt", tolerances=_GPT_TOL)(_gpt_case(False))
 register("nn.GPT forward+grad (tied, qkv_bias)", "gpt", tolerances=_GPT_TOL)(_gpt_case(True))
+# nanoGPT's options: exact GELU, no bias anywhere (no zero biases that would still get gradients), another eps
+register("nn.GPT forward+grad (gelu, bias=False, eps 1e-6)", "gpt", tolerances=_GPT_TOL)(
+    _gpt_case(False, activation="gelu", bias=False, layer_norm_eps=1e-6))

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 
 def torch_gpt(cfg: dict):
-    """Build the torch GPT for ``cfg`` (the lecture's keys + optional tie_weights), in train mode."""
+    """Build the torch GPT for ``cfg`` (the lecture's keys + optional tie_weights, activation, layer_norm_eps,
+    bias as nn.GPT's), in train mode."""
     import torch  # noqa: PLC0415
     from torch import nn  # noqa: PLC0415
 
+    def norm(c):
+        return nn.LayerNorm(c["emb_dim"], eps=c.get("layer_norm_eps", 1e-5), bias=c.get("bias", True))
+
     class MultiHeadAttention(nn.Module):
-        def __init__(self, d, n_heads, dropout, qkv_bias):
+        def __init__(self, d, n_heads, dropout, qkv_bias, bias):
             super().__init__()
             self.n_heads, self.head_dim = n_heads, d // n_heads
             self.W_query = nn.Linear(d, d, bias=qkv_bias)
             self.W_key = nn.Linear(d, d, bias=qkv_bias)
             self.W_value = nn.Linear(d, d, bias=qkv_bias)
-            self.out_proj = nn.Linear(d, d)
+            self.out_proj = nn.Linear(d, d, bias=bias)
             self.dropout = nn.Dropout(dropout)
 
         def forward(self, x):
@@ -35,11 +39,12 @@ def torch_gpt(cfg: dict):
     class TransformerBlock(nn.Module):
         def __init__(self, c):
             super().__init__()
-            d = c["emb_dim"]
-            self.att = MultiHeadAttention(d, c["n_heads"], c["drop_rate"], c["qkv_bias"])
+            d, b = c["emb_dim"], c.get("bias", True)
+            self.att = MultiHeadAttention(d, c["n_heads"], c["drop_rate"], c["qkv_bias"], b)
             self.ff = nn.Module()
-            self.ff.layers = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(approximate="tanh"), nn.Linear(4 * d, d))
-            self.norm1, self.norm2 = nn.LayerNorm(d), nn.LayerNorm(d)
+            gelu = nn.GELU(approximate="tanh" if c.get("activation", "gelu_tanh") == "gelu_tanh" else "none")
+            self.ff.layers = nn.Sequential(nn.Linear(d, 4 * d, bias=b), gelu, nn.Linear(4 * d, d, bias=b))
+            self.norm1, self.norm2 = norm(c), norm(c)
             self.drop_shortcut = nn.Dropout(c["drop_rate"])
 
         def forward(self, x):
@@ -53,7 +58,7 @@ def torch_gpt(cfg: dict):
             self.pos_emb = nn.Embedding(c["context_length"], c["emb_dim"])
             self.drop_emb = nn.Dropout(c["drop_rate"])
             self.trf_blocks = nn.Sequential(*[TransformerBlock(c) for _ in range(c["n_layers"])])
-            self.final_norm = nn.LayerNorm(c["emb_dim"])
+            self.final_norm = norm(c)
             self.out_head = nn.Linear(c["emb_dim"], c["vocab_size"], bias=False)
             if c.get("tie_weights", False):
                 self.out_head.weight = self.tok_emb.weight

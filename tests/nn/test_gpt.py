@@ -122,21 +122,58 @@ def test_vmap_and_scan_over_batches_equal_direct(key):
     np.testing.assert_allclose(np.asarray(sc), np.asarray(direct), rtol=1e-5, atol=1e-5)
 
 
-def test_gpt_layer_norm_custom_jvp_equals_functional_layer_norm(key):
-    """GPT's LayerNorm (a custom JVP for speed) equals F.layer_norm in value, gradient and forward mode."""
+def test_layer_norm_custom_jvp_equals_the_differentiated_formula(key):
+    """F.layer_norm (a custom JVP for speed) equals autodiff through the textbook formula: value, gradient and
+    forward mode, over one and over two trailing axes."""
     from jaxdl import functional as F
-    from jaxdl.nn._gpt import _layer_norm
+
+    def textbook(x, w, b, axes):
+        mean = jnp.mean(x, axis=axes, keepdims=True)
+        var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+        return (x - mean) / jnp.sqrt(var + 1e-5) * w + b
 
     kx, kw, kb = jax.random.split(key, 3)
-    x = jax.random.normal(kx, (6, 16)) * 3.0 + 1.0
-    w, b = jax.random.normal(kw, (16,)), jax.random.normal(kb, (16,))
-    ours = lambda x, w, b: _layer_norm(x, w, b)
-    ref = lambda x, w, b: F.layer_norm(x, (16,), w, b)
-    np.testing.assert_allclose(ours(x, w, b), ref(x, w, b), rtol=0, atol=0)
-    loss = lambda f: lambda *a: jnp.sum(jnp.sin(f(*a)) * jnp.arange(16.0)[None])
-    grads = [jax.grad(loss(f), argnums=(0, 1, 2))(x, w, b) for f in (ours, ref)]
-    for g1, g2 in zip(*grads):
-        np.testing.assert_allclose(g1, g2, rtol=1e-5, atol=1e-6)
-    tangents = (jnp.cos(x), jnp.ones(16), jnp.arange(16.0))
-    np.testing.assert_allclose(jax.jvp(ours, (x, w, b), tangents)[1], jax.jvp(ref, (x, w, b), tangents)[1],
-                               rtol=1e-5, atol=1e-6)
+    for shape in ((16,), (4, 4)):
+        axes = tuple(range(-len(shape), 0))
+        x = jax.random.normal(kx, (6, *shape)) * 3.0 + 1.0
+        w, b = jax.random.normal(kw, shape), jax.random.normal(kb, shape)
+        ours = lambda x, w, b: F.layer_norm(x, shape, w, b)
+        ref = lambda x, w, b: textbook(x, w[None], b[None], axes)
+        np.testing.assert_allclose(ours(x, w, b), ref(x, w, b), rtol=1e-5, atol=1e-6)
+        weights = jnp.arange(16.0).reshape(shape)[None]
+        loss = lambda f: lambda *a: jnp.sum(jnp.sin(f(*a)) * weights)
+        grads = [jax.grad(loss(f), argnums=(0, 1, 2))(x, w, b) for f in (ours, ref)]
+        for g1, g2 in zip(*grads):
+            np.testing.assert_allclose(g1, g2, rtol=1e-5, atol=1e-5)
+        tangents = (jnp.cos(x), jnp.ones(shape), weights[0])
+        np.testing.assert_allclose(jax.jvp(ours, (x, w, b), tangents)[1], jax.jvp(ref, (x, w, b), tangents)[1],
+                                   rtol=1e-5, atol=1e-5)
+
+
+def test_gpt2_hf_config_counts_released_gpt2_small(capsys):
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    path = CONFIG.parent / "gpt2_hf.toml"
+    assert cli_main(["params", str(path)]) == 0
+    printed = int(capsys.readouterr().out.split(":")[1].split("parameters")[0].replace(",", ""))
+    with torch.device("meta"):  # transformers' GPT-2 small, shapes only
+        ref = GPT2LMHeadModel(GPT2Config())
+    assert printed == sum(p.numel() for p in ref.parameters()) == 124_439_808
+
+
+def test_option_errors():
+    with pytest.raises(ValueError, match=r"activation must be one of \['gelu', 'gelu_tanh'\]"):
+        nn.GPT.from_config({**TINY, "activation": "relu"})
+    with pytest.raises(ValueError, match="qkv_bias=True needs bias=True"):
+        nn.GPT.from_config({**TINY, "qkv_bias": True, "bias": False})
+    with pytest.raises(ValueError, match="layer_norm_eps must be a positive"):
+        nn.GPT.from_config({**TINY, "layer_norm_eps": 0.0})
+
+
+def test_lm_loss_ignore_index_like_torch():
+    logits = np.random.default_rng(0).normal(size=(2, 3, 5)).astype(np.float32)
+    target = np.array([[1, -1, 4], [-1, 0, 2]])
+    want = torch.nn.functional.cross_entropy(torch.tensor(logits).flatten(0, 1), torch.tensor(target).flatten(),
+                                             ignore_index=-1)
+    np.testing.assert_allclose(nn.lm_loss(jnp.asarray(logits), jnp.asarray(target), ignore_index=-1), want.numpy(),
+                               rtol=1e-6)
