@@ -9,7 +9,7 @@ import numpy as np
 from jaxdl import functional as F
 from jaxdl import nn
 from jaxdl.parity._cases_nn import _stateless, _training_steps
-from jaxdl.parity._core import Comparison, compare_function, register, to_numpy
+from jaxdl.parity._core import compare_function, register
 
 
 def _torch_norm(env, fn):
