@@ -95,3 +95,11 @@ def test_unset_hyperparameters_are_left_to_the_optimizer():
     variants = load_config("configs/compare_optimizers.toml").compare.variants
     assert [(v.label, v.optim.kwargs()) for v in variants] == [
         ("SGD", {}), ("SGD momentum 0.9", {"momentum": 0.9}), ("Adam", {}), ("AdamW", {"weight_decay": 0.01})]
+
+
+def test_gpt_activations_are_the_models():
+    """The config lists nn.GPT's activations by hand (it must not import JAX): the two lists must agree."""
+    from jaxdl.config._schema import GPT_ACTIVATIONS
+    from jaxdl.nn._transformer import ACTIVATIONS
+
+    assert set(GPT_ACTIVATIONS) == set(ACTIVATIONS)

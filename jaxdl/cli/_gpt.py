@@ -118,10 +118,10 @@ def run_params(argv) -> int:
         return 0
     import jax.numpy as jnp  # noqa: PLC0415
 
-    print(summary(model, (1, model.context_length), input_dtype=jnp.int32))
     untied = count_parameters(GPT(**{**model.config(), "tie_weights": False}))
     tied = count_parameters(GPT(**{**model.config(), "tie_weights": True}))
     print(f"{args.config}: {count_parameters(model):,} parameters (tie_weights={str(model.tie_weights).lower()}"
           + (f", vocab_size={vocab_size} from the [data] text" if vocab_size is not None else "") + ")")
     print(f"  untied output head: {untied:,}; tied to tok_emb: {tied:,}")
+    print(summary(model, (1, model.context_length), input_dtype=jnp.int32))
     return 0

@@ -66,7 +66,7 @@ def _section(name: str, table, where: str | None = None, default_kind=None) -> t
             raise ConfigError(f"unknown key {where}.{key}; allowed keys: {', '.join(fields)}"
                               + (f" ({hint})" if hint else ""))
         value = _coerce(f"{where}.{key}", value, fields[key])
-        test, allowed = RULES.get((name, key), (lambda v: True, ""))
+        test, allowed = RULES.get((name, kind, key), RULES.get((name, key), (lambda v: True, "")))
         if not test(value):
             raise ConfigError(f"{where}.{key} = {value!r} is not allowed: expected {allowed}")
         values[key] = value

@@ -10,6 +10,7 @@ import dataclasses
 import math
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
+GPT_ACTIVATIONS = ("gelu_tanh", "gelu")   # jaxdl.nn.GPT's
 LOSSES = ("cross_entropy", "binary_cross_entropy")
 
 
@@ -57,6 +58,9 @@ class GPTModelConfig:
     drop_rate: float | None = None
     qkv_bias: bool | None = None
     tie_weights: bool | None = None
+    activation: str | None = None     # "gelu_tanh" (GPT-2's, the default) or "gelu" (exact, nanoGPT's)
+    layer_norm_eps: float | None = None
+    bias: bool | None = None          # false: no bias in any Linear or LayerNorm (nanoGPT's bias=False)
 
     def gpt_kwargs(self) -> dict:
         """The keyword arguments for nn.GPT: every key that is set."""
@@ -194,8 +198,11 @@ _finite_nonneg = (lambda v: 0 <= v < math.inf, "a finite number ≥ 0")
 _pos_int = (lambda v: v > 0, "a positive int")
 _pos_ints = (lambda v: all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in v),
              "a list of positive ints")
-# (section, key) -> (test, what is allowed); applied to set (non-None) values
+# (section, key) or, for a rule of one kind, (section, kind, key) -> (test, what is allowed); applied to set
+# (non-None) values
 RULES = {
+    ("model", "gpt", "activation"): (lambda v: v in GPT_ACTIVATIONS, f"one of {GPT_ACTIVATIONS}"),
+    ("model", "layer_norm_eps"): _finite_pos,
     ("model", "hidden"): _pos_ints,
     ("model", "channels"): (lambda v: len(v) > 0 and _pos_ints[0](v), "a non-empty list of positive ints"),
     ("model", "kernel_size"): (lambda v: v > 0 and v % 2 == 1, "an odd positive int (padding = kernel_size // 2)"),
