@@ -133,9 +133,11 @@ class FlaxLinen:
         params, stats = {}, {}
         for j, (kind, *_) in enumerate(self.layers):
             if kind == "linear":
-                params[f"l{j}"] = {"kernel": jnp.asarray(self.sd[f"{j}.weight"].T), "bias": jnp.asarray(self.sd[f"{j}.bias"])}
+                params[f"l{j}"] = {"kernel": jnp.asarray(self.sd[f"{j}.weight"].T),
+                                   "bias": jnp.asarray(self.sd[f"{j}.bias"])}
             elif kind == "bn":
-                params[f"l{j}"] = {"scale": jnp.asarray(self.sd[f"{j}.weight"]), "bias": jnp.asarray(self.sd[f"{j}.bias"])}
+                params[f"l{j}"] = {"scale": jnp.asarray(self.sd[f"{j}.weight"]),
+                                   "bias": jnp.asarray(self.sd[f"{j}.bias"])}
                 stats[f"l{j}"] = {"mean": jnp.asarray(self.sd[f"{j}.running_mean"]),
                                   "var": jnp.asarray(self.sd[f"{j}.running_var"])}
         self.carry = (params, stats, self.tx.init(params), jnp.zeros((), jnp.int32))

@@ -32,14 +32,16 @@ JAXDL = ("jaxdl loop", "jaxdl scan")
 def mlp(sizes, bn=False, p=None):
     layers = []
     for a, b in zip(sizes[:-2], sizes[1:-1]):
-        layers += [("linear", a, b)] + ([("bn", b)] if bn else []) + [("relu",)] + ([("dropout", p)] if p is not None else [])
+        layers += ([("linear", a, b)] + ([("bn", b)] if bn else []) + [("relu",)]
+                   + ([("dropout", p)] if p is not None else []))
     return tuple(layers + [("linear", sizes[-2], sizes[-1])])
 
 
 WORKLOADS = {  # name: (description, sizes, batch, bn, dropout p, steps per timed block)
     "w1": ("MLP 64-256-256-10, batch 128", (64, 256, 256, 10), 128, False, None, 100),
     "w2": ("MLP 784-2048-2048-10, batch 512", (784, 2048, 2048, 10), 512, False, None, 4),
-    "w3": ("lecture MLP 64-256-256-10 + BatchNorm1d + Dropout(0.2), batch 128", (64, 256, 256, 10), 128, True, 0.2, 100),
+    "w3": ("lecture MLP 64-256-256-10 + BatchNorm1d + Dropout(0.2), batch 128",
+           (64, 256, 256, 10), 128, True, 0.2, 100),
 }
 
 
@@ -93,7 +95,8 @@ def bench_workload(name, rounds, quick):
                  "× torch eager", "× best peer"], rows))
     ceiling = dot_gflops(dot) if dot else None
     if dot:
-        print(f"\n  {CEILING} in the same rounds: {dot.median_ms:.1f} ms ({min(dot.times_ms):.1f}–{max(dot.times_ms):.1f}),"
+        print(f"\n  {CEILING} in the same rounds: {dot.median_ms:.1f} ms"
+              f" ({min(dot.times_ms):.1f}–{max(dot.times_ms):.1f}),"
               f" {ceiling:.1f} GFLOP/s: jaxdl scan at {gflop / med['jaxdl scan'] * 1e3 / ceiling:.0%} of it")
     return {"name": name, "med": med, "first": {v.name: v.first_call_s for v in variants}, "gflop": gflop,
             "ceiling": ceiling}

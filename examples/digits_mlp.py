@@ -1,4 +1,5 @@
-"""The lecture MLP on 8×8 digits: (Linear → BatchNorm1d → ReLU → Dropout) × 2 → Linear, AdamW (configs/digits_mlp.toml)."""
+"""The lecture MLP on 8×8 digits: (Linear → BatchNorm1d → ReLU → Dropout) × 2 → Linear, AdamW
+(configs/digits_mlp.toml)."""
 import jax
 import numpy as np
 

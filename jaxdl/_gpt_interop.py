@@ -116,8 +116,9 @@ def load_gpt(state_dict: Mapping[str, Any], *, source: str, n_heads: int, **conf
     """A GPT checkpoint of another codebase -> ``(model, params, state)`` of an exactly equal jaxdl.nn.GPT.
 
     ``source``: "rasbt" (the LLMs-from-scratch book's GPTModel, whose config the lecture's GPT_CONFIG_124M is),
-    "nanogpt" (karpathy/nanoGPT's GPT; its ckpt.pt's ["model"], "_orig_mod." prefixes and all) or "huggingface" (transformers' GPT2LMHeadModel, or a GPT2Model/hub
-    checkpoint without the "transformer." prefix, with or without the older attn.bias/masked_bias buffers).
+    "nanogpt" (karpathy/nanoGPT's GPT; its ckpt.pt's ["model"], "_orig_mod." prefixes and all) or "huggingface"
+    (transformers' GPT2LMHeadModel, or a GPT2Model/hub checkpoint without the "transformer." prefix, with or without
+    the older attn.bias/masked_bias buffers).
     vocab_size, context_length, emb_dim, n_layers, qkv_bias, bias and tie_weights (no head, or a head equal to
     the token embedding, as nanoGPT's and GPT-2's shared tensor) are read from the weights; ``n_heads`` is not
     in them. ``config_overrides`` give the rest (drop_rate, layer_norm_eps, activation: by default the

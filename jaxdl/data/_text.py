@@ -91,7 +91,8 @@ def char_lm_data(text: str, context_length: int, val_fraction: float = 0.1, stri
     vocab = CharVocab.from_text(text)
     ids = vocab.encode(text)
     split = int(len(ids) * (1.0 - val_fraction))
-    return vocab, next_token_windows(ids[:split], context_length, stride), next_token_windows(ids[split:], context_length)
+    return (vocab, next_token_windows(ids[:split], context_length, stride),
+            next_token_windows(ids[split:], context_length))
 
 
 def unigram_entropy(ids, vocab_size: int) -> float:

@@ -99,7 +99,8 @@ def _softmax_dim(name: str, ndim: int, dim):
                       "Change the call to include dim=X as an argument.", UserWarning, stacklevel=3)
         return 0 if ndim in (0, 1, 3) else 1
     if not -max(ndim, 1) <= dim < max(ndim, 1):
-        raise ValueError(f"{name}: dim must be in [{-max(ndim, 1)}, {max(ndim, 1) - 1}] for a {ndim}-D input; got {dim}")
+        raise ValueError(f"{name}: dim must be in [{-max(ndim, 1)}, {max(ndim, 1) - 1}] for a {ndim}-D input; "
+                         f"got {dim}")
     return dim
 
 

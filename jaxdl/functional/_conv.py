@@ -36,7 +36,8 @@ def _check_batch(name: str, x, n: int):
 
 def _check_common(name, x, w, n, stride, dilation, groups):
     if w.ndim != n + 2:
-        raise ValueError(f"{name}: expected a {n + 2}D weight (channels, channels, {', '.join('k' + s for s in _SPATIAL[n])}), "
+        raise ValueError(f"{name}: expected a {n + 2}D weight "
+                         f"(channels, channels, {', '.join('k' + s for s in _SPATIAL[n])}), "
                          f"but got weight of shape {w.shape}")
     if jnp.result_type(x) != jnp.result_type(w):
         raise TypeError(f"{name}: input dtype {jnp.result_type(x)} and weight dtype {jnp.result_type(w)} should be the "
@@ -93,7 +94,8 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
     effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if any(p < e for p, e in zip(padded, effective)):
         raise ValueError(f"{name}: Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel "
-                         f"size: ({' x '.join(map(str, effective))}). Kernel size can't be greater than actual input size")
+                         f"size: ({' x '.join(map(str, effective))}). "
+                         "Kernel size can't be greater than actual input size")
     out = lax.conv_general_dilated(x, w, stride, pads, rhs_dilation=dilation,
                                    dimension_numbers=_dimension_numbers(n), feature_group_count=groups)
     out = _add_bias(out, bias, n)
@@ -161,7 +163,8 @@ def _conv_transpose(name, n, input, weight, bias, stride, padding, output_paddin
     # (C_in, C_out/g, *k) -> (g, C_in/g, C_out/g, *k) -> (C_out, C_in/g, *k).
     w = jnp.reshape(w, (groups, c_in // groups, c_out_g) + kernel).swapaxes(1, 2)
     w = jnp.flip(jnp.reshape(w, (groups * c_out_g, c_in // groups) + kernel), axis=tuple(range(2, 2 + n)))
-    # Each side keeps d(k−1) − p of full padding (negative crops; lax pads and crops alike), + output_padding at the end.
+    # Each side keeps d(k−1) − p of full padding (negative crops; lax pads and crops alike),
+    # + output_padding at the end.
     pads = [(d * (k - 1) - p, d * (k - 1) - p + op) for k, d, p, op in zip(kernel, dilation, padding, output_padding)]
     out = lax.conv_general_dilated(x, w, (1,) * n, pads, lhs_dilation=stride, rhs_dilation=dilation,
                                    dimension_numbers=_dimension_numbers(n), feature_group_count=groups)

@@ -65,7 +65,8 @@ def _vector_norm_jvp(p, axis, keepdims, primals, tangents):
 
 def _dim(name: str, ndim: int, dim: int) -> int:
     if not -max(ndim, 1) <= dim < max(ndim, 1):
-        raise ValueError(f"{name}: dim must be in [{-max(ndim, 1)}, {max(ndim, 1) - 1}] for a {ndim}-D input; got {dim}")
+        raise ValueError(f"{name}: dim must be in [{-max(ndim, 1)}, {max(ndim, 1) - 1}] for a {ndim}-D input; "
+                         f"got {dim}")
     return dim % max(ndim, 1)
 
 

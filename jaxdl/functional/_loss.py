@@ -37,7 +37,8 @@ def _broadcast_weight(weight, ndim: int, axis: int):
 def _check_index_target(name: str, input, target, num_classes: int, ignore_index: int) -> None:
     if not jnp.issubdtype(jnp.asarray(target).dtype, jnp.integer):
         raise TypeError(f"{name}: class-index targets must be integers; got dtype {jnp.asarray(target).dtype} "
-                        f"with shape {jnp.shape(target)} (probability targets need the input's shape {jnp.shape(input)})")
+                        f"with shape {jnp.shape(target)} "
+                        f"(probability targets need the input's shape {jnp.shape(input)})")
     ishape, tshape = tuple(jnp.shape(input)), tuple(jnp.shape(target))
     expected = () if len(ishape) == 1 else ishape[:1] + ishape[2:]
     if tshape != expected:

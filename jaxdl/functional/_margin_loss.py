@@ -26,7 +26,8 @@ def check_same_shapes(name: str, **arrays) -> None:
 
 
 def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "mean"):
-    """x where y = 1, max(0, margin − x) where y = −1 (their sum elsewhere), as torch.nn.functional.hinge_embedding_loss.
+    """x where y = 1, max(0, margin − x) where y = −1 (their sum elsewhere), as
+    torch.nn.functional.hinge_embedding_loss.
 
     Args:
       input: any shape. target: same shape, values ±1.

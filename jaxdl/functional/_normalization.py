@@ -45,7 +45,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     c = 0 if empty else jnp.shape(input)[1]
     for name, v in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if v is not None and jnp.shape(v) != (c,):
-            raise ValueError(f"batch_norm: {name} must have shape ({c},) for input {jnp.shape(input)}; got {jnp.shape(v)}")
+            raise ValueError(f"batch_norm: {name} must have shape ({c},) for input {jnp.shape(input)}; "
+                             f"got {jnp.shape(v)}")
     if jnp.size(input) == 0:  # torch: nothing to normalise, the running stats stay as they are
         return input, running_mean, running_var
     axes = (0,) + tuple(range(2, jnp.ndim(input)))
@@ -54,7 +55,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training:
         n = int(np.prod([jnp.shape(input)[a] for a in axes]))
         if n <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {tuple(jnp.shape(input))}")
+            raise ValueError("Expected more than 1 value per channel when training, "
+                             f"got input size {tuple(jnp.shape(input))}")
         mean = corrected_mean(x, axes).reshape(c)
         var = jnp.mean(jnp.square(x - mean.reshape(bshape)), axis=axes)  # biased, for normalising
         if running_mean is not None:  # the buffers keep their dtype, as torch's in-place update
@@ -87,7 +89,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     k = len(normalized_shape)
     if tuple(jnp.shape(input)[jnp.ndim(input) - k:]) != normalized_shape or jnp.ndim(input) < k:
         raise ValueError(f"layer_norm: given normalized_shape={list(normalized_shape)}, expected input with shape "
-                         f"[*, {', '.join(map(str, normalized_shape))}], but got input of size {list(jnp.shape(input))}")
+                         f"[*, {', '.join(map(str, normalized_shape))}], "
+                         f"but got input of size {list(jnp.shape(input))}")
     for name, v in (("weight", weight), ("bias", bias)):
         if v is not None and tuple(jnp.shape(v)) != normalized_shape:
             raise ValueError(f"layer_norm: {name} must have shape {normalized_shape}; got {jnp.shape(v)}")

@@ -38,7 +38,8 @@ def _pool_args(name, input, n, kernel_size, stride, padding, dilation, ceil_mode
         raise ValueError(f"{name}: Expected {n + 1}D (C, {', '.join(_DIMS[n])}) or {n + 2}D (N, C, "
                          f"{', '.join(_DIMS[n])}) input with non-zero non-batch dims, but got input of shape {x.shape}")
     k = ntuple("kernel_size", kernel_size, n, name)
-    s = k if stride is None or (not isinstance(stride, int) and len(tuple(stride)) == 0) else ntuple("stride", stride, n, name)
+    s = (k if stride is None or (not isinstance(stride, int) and len(tuple(stride)) == 0)
+         else ntuple("stride", stride, n, name))
     p, d = ntuple("padding", padding, n, name), ntuple("dilation", dilation, n, name)
     if any(v <= 0 for v in k) or any(v <= 0 for v in s) or any(v <= 0 for v in d):
         raise ValueError(f"{name}: kernel size, stride and dilation should be greater than zero, but got "
@@ -49,7 +50,8 @@ def _pool_args(name, input, n, kernel_size, stride, padding, dilation, ceil_mode
     spatial = x.shape[-n:]
     out = tuple(_output_size(L, ki, pi, si, di, ceil_mode) for L, ki, pi, si, di in zip(spatial, k, p, s, d))
     if any(o < 1 for o in out):
-        raise ValueError(f"{name}: Given input size: {spatial}. Calculated output size: {out}. Output size is too small")
+        raise ValueError(f"{name}: Given input size: {spatial}. Calculated output size: {out}. "
+                         "Output size is too small")
     return x, k, s, p, d, out
 
 
@@ -75,7 +77,8 @@ def _regular_windows(x, k, s, p, d, out):
     n = len(k)
     lead = x.ndim - n
     spatial = x.shape[lead:]
-    high = [max(0, (o - 1) * si + di * (ki - 1) + 1 - (L + pi)) for o, si, di, ki, L, pi in zip(out, s, d, k, spatial, p)]
+    high = [max(0, (o - 1) * si + di * (ki - 1) + 1 - (L + pi))
+            for o, si, di, ki, L, pi in zip(out, s, d, k, spatial, p)]
     xp = lax.pad(x, jnp.zeros((), x.dtype), [(0, 0, 0)] * lead + [(pi, h, 0) for pi, h in zip(p, high)])
     slices = []
     for offs in itertools.product(*(range(ki) for ki in k)):  # torch's scan order: last dim fastest
@@ -83,7 +86,8 @@ def _regular_windows(x, k, s, p, d, out):
         limit = list(x.shape[:lead]) + [i * di + (o - 1) * si + 1 for i, di, o, si in zip(offs, d, out, s)]
         slices.append(lax.slice(xp, start, limit, [1] * lead + list(s)))
     patches = jnp.stack(slices, axis=-1)  # (..., *out, K)
-    positions = [np.arange(o)[:, None] * si - pi + np.arange(ki)[None, :] * di for o, si, pi, ki, di in zip(out, s, p, k, d)]
+    positions = [np.arange(o)[:, None] * si - pi + np.arange(ki)[None, :] * di
+                 for o, si, pi, ki, di in zip(out, s, p, k, d)]
     return patches, *_tables(positions, spatial)
 
 
@@ -128,7 +132,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Max over windows of (N, C, H, W) or (C, H, W), as torch.nn.functional.max_pool2d (stride defaults to kernel_size).
+    """Max over windows of (N, C, H, W) or (C, H, W), as torch.nn.functional.max_pool2d (stride defaults to
+    kernel_size).
 
     Padding never wins (torch pads with −inf); at ties the first maximum in row-major order gets the whole
     gradient, as torch's autograd; a NaN in a window is its maximum.

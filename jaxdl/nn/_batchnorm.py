@@ -20,8 +20,8 @@ def running_stats(num_features: int, dtype) -> dict:
 class _BatchNorm(Module):
     """torch's _BatchNorm(num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True).
 
-    params: weight (ones) when affine, bias (zeros) when affine and bias. state: running_mean (zeros), running_var (ones),
-    num_batches_tracked (0) when track_running_stats. momentum=None is the cumulative average
+    params: weight (ones) when affine, bias (zeros) when affine and bias. state: running_mean (zeros),
+    running_var (ones), num_batches_tracked (0) when track_running_stats. momentum=None is the cumulative average
     (factor 1/num_batches_tracked). Differs from flax: torch's momentum convention and unbiased running var.
     """
 

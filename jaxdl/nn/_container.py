@@ -253,7 +253,8 @@ class ModuleDict(_Container):
         return tuple(zip(self.names, self.layers))
 
     def update(self, modules):
-        """A NEW ModuleDict with ``modules`` (a mapping or (name, module) pairs) added or replacing (torch: in place)."""
+        """A NEW ModuleDict with ``modules`` (a mapping or (name, module) pairs) added or replacing
+        (torch: in place)."""
         new = self
         for name, m in _pairs(modules):
             new = new.add_module(name, m)

@@ -65,7 +65,8 @@ class _Conv(_ConvNd):
         cls = type(self).__name__
         if isinstance(self.padding, str):
             if self.padding not in ("same", "valid"):
-                raise ValueError(f"{cls}: Invalid padding string {self.padding!r}, should be one of {{'valid', 'same'}}")
+                raise ValueError(f"{cls}: Invalid padding string {self.padding!r}, "
+                                 "should be one of {'valid', 'same'}")
             if self.padding == "same" and any(s != 1 for s in self.stride):
                 raise ValueError(f"{cls}: padding='same' is not supported for strided convolutions; got "
                                  f"stride={self.stride}")

@@ -67,7 +67,8 @@ class Flatten(Module):
                                  f"but got {d}) for input shape {shape}")
         start, end = self.start_dim % rank, self.end_dim % rank
         if start > end:
-            raise ValueError(f"Flatten: start_dim={self.start_dim} comes after end_dim={self.end_dim} for shape {shape}")
+            raise ValueError(f"Flatten: start_dim={self.start_dim} comes after end_dim={self.end_dim} "
+                             f"for shape {shape}")
         new_shape = shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:]
         return jnp.reshape(input, new_shape), state
 
@@ -90,7 +91,8 @@ class Unflatten(Module):
         d = self.dim % len(shape)
         known = math.prod(s for s in sizes if s != -1)
         if sizes.count(-1) > 1 or any(s < -1 for s in sizes):
-            raise ValueError(f"Unflatten: unflattened_size may hold one -1 and otherwise non-negative sizes; got {sizes}")
+            raise ValueError("Unflatten: unflattened_size may hold one -1 and otherwise non-negative sizes; "
+                             f"got {sizes}")
         if -1 in sizes:
             if known == 0 or shape[d] % known:
                 raise ValueError(f"Unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "

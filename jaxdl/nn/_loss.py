@@ -247,7 +247,8 @@ class TripletMarginLoss(_Loss):
 
 @_spec
 class PoissonNLLLoss(_Loss):
-    """torch.nn.PoissonNLLLoss(log_input=True, full=False, size_average=None, eps=1e-8, reduce=None, reduction='mean')."""
+    """torch.nn.PoissonNLLLoss(log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+    reduction='mean')."""
 
     log_input: bool = True
     full: bool = False

@@ -27,7 +27,8 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         raise TypeError(f"{type(self).__name__} is a spec, not a function: call "
-                        f"module.apply(params, state, x, training=..., key=...) with (params, state) = module.init(key)")
+                        "module.apply(params, state, x, training=..., key=...) "
+                        "with (params, state) = module.init(key)")
 
 
 def module(cls):

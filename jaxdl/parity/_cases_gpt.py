@@ -81,7 +81,8 @@ def _mha_case(kind):
         if kind in ("key_padding", "need_weights_false"):
             pad = np.zeros((2, S), bool)
             pad[0, -2:] = True
-            kw_j["key_padding_mask"], kw_t["key_padding_mask"] = jnp.asarray(pad), torch.as_tensor(pad, device=env.device)
+            kw_j["key_padding_mask"] = jnp.asarray(pad)
+            kw_t["key_padding_mask"] = torch.as_tensor(pad, device=env.device)
         if kind == "need_weights_false":
             kw_j["need_weights"] = kw_t["need_weights"] = False
         if kind == "per_head_weights":
@@ -130,7 +131,8 @@ def _gpt_case(tie, **options):
         (jloss, jlogits), jgrads = jax.jit(jax.value_and_grad(objective, has_aux=True))(
             params, env.to_jax(idx), env.to_jax(tgt))
         tlogits = ref(torch.as_tensor(idx, device=env.device))
-        tloss = torch.nn.functional.cross_entropy(tlogits.flatten(0, 1), torch.as_tensor(tgt, device=env.device).flatten())
+        tloss = torch.nn.functional.cross_entropy(tlogits.flatten(0, 1),
+                                                  torch.as_tensor(tgt, device=env.device).flatten())
         tloss.backward()
         tgrads = {k: p.grad for k, p in ref.named_parameters()}  # a tied weight appears once, as tok_emb.weight
         return Comparison(values=(to_numpy((jloss, jlogits)), to_numpy((tloss, tlogits))),

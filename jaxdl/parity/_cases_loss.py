@@ -138,7 +138,8 @@ def _kl_div(env):
     log_configs = [dict(c, log_target=True) for c in configs]
     with warnings.catch_warnings():  # 'mean' warns on both sides (torch's wording)
         warnings.simplefilter("ignore", UserWarning)
-        return [compare_function(env, _over(F.kl_div, configs), _over(tF.kl_div, configs), [logq, p], diff_argnums=(0, 1)),
+        return [compare_function(env, _over(F.kl_div, configs), _over(tF.kl_div, configs), [logq, p],
+                                 diff_argnums=(0, 1)),
                 compare_function(env, _over(F.kl_div, log_configs), _over(tF.kl_div, log_configs), [logq, log_p],
                                  diff_argnums=(0, 1)),
                 # 0-d input: no batch dimension, so torch's 'batchmean' is the sum (no division)

@@ -71,8 +71,8 @@ def _schedules(env):
         (S.CosineAnnealingWarmRestarts(0.1, T_0=5), lambda o: L.CosineAnnealingWarmRestarts(o, T_0=5), 30),
         (S.CosineAnnealingWarmRestarts(0.1, T_0=3, T_mult=2, eta_min=1e-3),
          lambda o: L.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=1e-3), 50),
-        (S.CosineAnnealingWarmRestarts(0.1, T_0=1, T_mult=3), lambda o: L.CosineAnnealingWarmRestarts(o, T_0=1, T_mult=3),
-         45),
+        (S.CosineAnnealingWarmRestarts(0.1, T_0=1, T_mult=3),
+         lambda o: L.CosineAnnealingWarmRestarts(o, T_0=1, T_mult=3), 45),
     ]
     out = [_cmp((_jax_lrs(j, n), _torch_lrs(env, t, n))) for j, t, n in cases]
     # Per-epoch schedules stepped per epoch, 3 updates per epoch: update count c uses torch's epoch c // 3.

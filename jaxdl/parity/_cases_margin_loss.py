@@ -110,7 +110,8 @@ def _distances(env):
            for p in (2.0, 1.0, 3.0, np.inf) for d in (1, 0)]
     fns.append((lambda u, v: F.normalize(u, eps=1e-2), lambda u, v: tF.normalize(u, eps=1e-2)))
     split = len(fns)  # normalize's huge gradients on the 1e-9 row get their own comparison
-    fns += [(lambda u, v, d=d, e=e: F.cosine_similarity(u, v, d, e), lambda u, v, d=d, e=e: tF.cosine_similarity(u, v, d, e))
+    fns += [(lambda u, v, d=d, e=e: F.cosine_similarity(u, v, d, e),
+             lambda u, v, d=d, e=e: tF.cosine_similarity(u, v, d, e))
             for d, e in ((1, 1e-8), (0, 1e-8), (-1, 0.5))]
     fns.append((lambda u, v: F.cosine_similarity(u, v[:1]), lambda u, v: tF.cosine_similarity(u, v[:1])))  # broadcast
     for p in (2.0, 1.0, 3.0, np.inf):

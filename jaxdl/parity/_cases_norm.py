@@ -59,7 +59,8 @@ def _group_norm(env):
     # cancels to float32 noise ×1/√eps there (1e-4), where the exact contribution is 0
     comps.append(compare_function(env, lambda a, w_, b_: F.group_norm(a, 3, w_, b_),
                                   lambda a, w_, b_: tF.group_norm(a, 3, w_, b_), [xc, w, b], diff_argnums=(0, 2)))
-    comps.append(compare_function(env, lambda a: (F.group_norm(a[:, :, 0], 3, eps=1e-2), F.group_norm(a[:, :, 0, 0], 2)),
+    comps.append(compare_function(env,
+                                  lambda a: (F.group_norm(a[:, :, 0], 3, eps=1e-2), F.group_norm(a[:, :, 0, 0], 2)),
                                   lambda a: (tF.group_norm(a[:, :, 0], 3, eps=1e-2), tF.group_norm(a[:, :, 0, 0], 2)),
                                   [x]))  # (N, C, L) and (N, C), no affine
     return comps
@@ -86,7 +87,8 @@ def _channel_dropout(env):
     tF = env.torch.nn.functional
     settings = ((0.0, True), (1.0, True), (0.5, False))
     comps = []
-    for mine, theirs, x in ((F.dropout1d, tF.dropout1d, env.randn(2, 3, 4)), (F.dropout1d, tF.dropout1d, env.randn(3, 4)),
+    for mine, theirs, x in ((F.dropout1d, tF.dropout1d, env.randn(2, 3, 4)),
+                            (F.dropout1d, tF.dropout1d, env.randn(3, 4)),
                             (F.dropout2d, tF.dropout2d, env.randn(2, 3, 4, 5))):
         comps.append(compare_function(env, lambda a, f=mine: tuple(f(a, p, t) for p, t in settings),
                                       lambda a, f=theirs: tuple(f(a, p, t) for p, t in settings), [x]))

@@ -222,9 +222,10 @@ def _plateau(env):
     """Plateau reductions driven by the full-data loss after each step (min/rel and max/abs on -loss)."""
     torch, problem = env.torch, _problem(env)
     out = []
-    for kw, fn in (({"factor": 0.5, "patience": 2, "threshold": 2e-2, "cooldown": 1, "min_lr": 0.02}, lambda l: l),
+    for kw, fn in (({"factor": 0.5, "patience": 2, "threshold": 2e-2, "cooldown": 1, "min_lr": 0.02},
+                    lambda loss: loss),
                    ({"mode": "max", "threshold_mode": "abs", "patience": 1, "threshold": 1e-3, "factor": 0.3},
-                    lambda l: -l)):
+                    lambda loss: -loss)):
         mine = jax_trajectory(optim.sgd(lr=0.2, momentum=0.5), env, problem, metric=(optim.ReduceLROnPlateau(**kw), fn))
         ref = torch_trajectory(lambda p: torch.optim.SGD(_all(p), lr=0.2, momentum=0.5), env, problem,
                                make_sched=lambda o, kw=kw: torch.optim.lr_scheduler.ReduceLROnPlateau(o, **kw),

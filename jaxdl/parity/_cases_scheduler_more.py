@@ -17,8 +17,8 @@ def _multiplicative(env):
     L = env.torch.optim.lr_scheduler
     cases = [
         (S.MultiplicativeLR(0.1, lambda k: 0.95), lambda o: L.MultiplicativeLR(o, lambda k: 0.95), 30),
-        (S.MultiplicativeLR(0.1, lambda k: 1.0 - 0.01 * (k % 4)), lambda o: L.MultiplicativeLR(o, lambda k: 1.0 - 0.01 * (k % 4)),
-         25),
+        (S.MultiplicativeLR(0.1, lambda k: 1.0 - 0.01 * (k % 4)),
+         lambda o: L.MultiplicativeLR(o, lambda k: 1.0 - 0.01 * (k % 4)), 25),
         (S.ChainedScheduler([S.ConstantLR(0.1, factor=0.1, total_iters=2), S.ExponentialLR(0.1, gamma=0.9)]),
          lambda o: L.ChainedScheduler([L.ConstantLR(o, factor=0.1, total_iters=2), L.ExponentialLR(o, gamma=0.9)]), 20),
         (S.ChainedScheduler([S.LinearLR(0.1, start_factor=0.2, total_iters=5), S.StepLR(0.1, 4, gamma=0.5),

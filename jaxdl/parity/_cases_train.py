@@ -1,7 +1,8 @@
 """Parity cases for jaxdl.train: fit (scan and loop modes) against the same epoch loop written in torch.
 
 Both sides start from the same weights and see the same batches in the same order (jaxdl's shuffle,
-replayed in torch; with a DataLoader also torch's default smaller last batch); the comparison is the final parameters, BatchNorm buffers and per-epoch losses.
+replayed in torch; with a DataLoader also torch's default smaller last batch); the comparison is the final
+parameters, BatchNorm buffers and per-epoch losses.
 """
 import jax
 import jax.numpy as jnp

@@ -29,7 +29,8 @@ def run(groups=None, dtypes=DTYPES, match: str | None = None) -> list[Result]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="jaxdl parity",
                                      description="Compare jaxdl with PyTorch, values and gradients, on this device.")
-    parser.add_argument("--group", action="append", help="only this group (functional, nn, optim, gpt, train); repeatable")
+    parser.add_argument("--group", action="append",
+                        help="only this group (functional, nn, optim, gpt, train); repeatable")
     parser.add_argument("--dtype", action="append", choices=DTYPES, help="only this dtype; repeatable")
     parser.add_argument("-k", dest="match", help="only cases whose name contains this text (case-insensitive)")
     args = parser.parse_args(argv)

@@ -42,7 +42,8 @@ def _raw_keys(state):
 
 
 def save_checkpoint(path, state, extra: dict | None = None, *, metadata: dict | None = None) -> None:
-    """Write ``state``, ``extra`` and ``metadata`` (JSON-able dicts) to ``path`` atomically. Counterpart of ``torch.save``.
+    """Write ``state``, ``extra`` and ``metadata`` (JSON-able dicts) to ``path`` atomically. Counterpart of
+    ``torch.save``.
 
     The bytes go to a temporary file in the same folder, which is fsynced and then ``os.replace``d onto
     ``path``: a crash mid-write leaves the previous checkpoint untouched. A SHA-256 of the state, extra and

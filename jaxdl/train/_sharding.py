@@ -19,7 +19,8 @@ def data_parallel_mesh(devices=None, axis_name: str = "data") -> Mesh:
 
 def check_mesh(mesh, batch_size: int) -> None:
     if not isinstance(mesh, Mesh):
-        raise TypeError(f"mesh must be a jax.sharding.Mesh (e.g. jaxdl.train.data_parallel_mesh()); got {type(mesh).__name__}")
+        raise TypeError("mesh must be a jax.sharding.Mesh (e.g. jaxdl.train.data_parallel_mesh()); "
+                        f"got {type(mesh).__name__}")
     if batch_size % mesh.size:
         raise ValueError(f"batch_size={batch_size} must be divisible by the number of devices in the mesh "
                          f"({mesh.size}) so that every device gets an equal shard")

@@ -55,7 +55,8 @@ class TrainState:
         return jax.random.fold_in(jax.random.fold_in(self.key, 0), self.step)
 
     def data_key(self):
-        """The shuffle's key, fold_in(key, 1): ``DataLoader(..., shuffle=True, key=state.data_key())`` replays fit's order."""
+        """The shuffle's key, fold_in(key, 1): ``DataLoader(..., shuffle=True, key=state.data_key())`` replays
+        fit's order."""
         return jax.random.fold_in(self.key, 1)
 
     def shuffle_key(self, epoch):

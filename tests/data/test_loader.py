@@ -1,4 +1,5 @@
-"""jaxdl.data.DataLoader: batch counts, sizes and values as torch's DataLoader; key-driven shuffles; replicas; memmaps."""
+"""jaxdl.data.DataLoader: batch counts, sizes and values as torch's DataLoader; key-driven shuffles; replicas;
+memmaps."""
 import jax
 import numpy as np
 import pytest
@@ -75,7 +76,8 @@ def test_replicas_concatenate_to_the_one_process_batch(shuffle, n, batch_size, r
     assert all(len(r) == len(one) for r in ranks)
     for epoch in (0, 1):
         for whole, *parts in zip(one.batches(epoch), *(r.batches(epoch) for r in ranks)):
-            assert len({len(p[1]) for p in parts}) == 1  # equal local batches, as make_array_from_process_local_data needs
+            # equal local batches, as make_array_from_process_local_data needs
+            assert len({len(p[1]) for p in parts}) == 1
             for i in range(2):
                 np.testing.assert_array_equal(np.concatenate([p[i] for p in parts]), whole[i], strict=True)
 

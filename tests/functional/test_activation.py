@@ -150,7 +150,8 @@ def test_new_activations_transform():
 def test_hardtanh_and_relu6_clamp_integers_as_torch():
     torch = pytest.importorskip("torch")
     x = np.array([-9, -1, 0, 3, 7])
-    for mine, theirs in ((F.hardtanh(jnp.asarray(x), -2.5, 4.5), torch.nn.functional.hardtanh(torch.tensor(x), -2.5, 4.5)),
+    for mine, theirs in ((F.hardtanh(jnp.asarray(x), -2.5, 4.5),
+                          torch.nn.functional.hardtanh(torch.tensor(x), -2.5, 4.5)),
                          (F.relu6(jnp.asarray(x)), torch.nn.functional.relu6(torch.tensor(x)))):
         np.testing.assert_array_equal(np.asarray(mine), theirs.numpy())
     from jaxdl import nn

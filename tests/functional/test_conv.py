@@ -20,19 +20,23 @@ from tests.helpers import assert_close
      r"expected weight to be divisible by 2 at dimension 0, but got weight of shape \(3, 1, 3, 3\)"),
     (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 3, 3)), jnp.ones(3)),
      r"expected bias to be 1-dimensional with 4 elements, but got bias of shape \(3,\)"),
-    (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 3))), r"expected a 4D weight .* got weight of shape \(4, 2, 3\)"),
+    (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 3))),
+     r"expected a 4D weight .* got weight of shape \(4, 2, 3\)"),
     (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 7, 7))),
      r"padded input size per channel: \(5 x 5\)\. Kernel size: \(7 x 7\)"),
     (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 3, 3)), stride=2, padding="same"),
      r"padding='same' is not supported for strided convolutions; got stride=\(2, 2\)"),
-    (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 3, 3)), padding="full"), r"Invalid padding string 'full'"),
+    (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 3, 3)), padding="full"),
+     r"Invalid padding string 'full'"),
     (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 3, 3)), padding=-1), "negative padding"),
     (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 3, 3)), stride=(1, 2, 3)),
      r"expected stride to be a single integer value or a list of 2 values .* got stride=\(1, 2, 3\)"),
-    (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 3, 3)), dilation=0), "dilation should be greater than zero"),
+    (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 3, 3)), dilation=0),
+     "dilation should be greater than zero"),
     (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 3, 3)), groups=0), "non-positive groups"),
     (lambda: F.conv_transpose2d(jnp.ones((1, 2, 5, 5)), jnp.ones((2, 4, 3, 3)), output_padding=1),
-     r"output padding must be smaller than either stride or dilation, but got output_padding=\(1, 1\), stride=\(1, 1\)"),
+     r"output padding must be smaller than either stride or dilation, but got output_padding=\(1, 1\), "
+     r"stride=\(1, 1\)"),
     (lambda: F.conv_transpose2d(jnp.ones((1, 2, 5, 5)), jnp.ones((3, 4, 3, 3))),
      r"expected input\(1, 2, 5, 5\) to have 3 channels, but got 2 channels instead"),
 ])
@@ -56,11 +60,13 @@ def test_same_padding_even_kernel_puts_the_extra_at_the_end():
     expected = np.array([[4.0, 5.0, 0.0], [7.0, 8.0, 0.0], [0.0, 0.0, 0.0]])
     np.testing.assert_array_equal(F.conv2d(x, w, padding="same")[0, 0], expected)
     # dilation 2 with a 2-tap kernel: total 2, split (1, 1)
-    assert F.conv1d(jnp.ones((1, 1, 5)), jnp.ones((1, 1, 2)), padding="same", dilation=2).tolist() == [[[1, 2, 2, 2, 1]]]
+    assert (F.conv1d(jnp.ones((1, 1, 5)), jnp.ones((1, 1, 2)), padding="same", dilation=2).tolist()
+            == [[[1, 2, 2, 2, 1]]])
 
 
 def test_conv_transpose_is_the_gradient_of_conv():
-    """conv_transpose2d(y, w) equals the VJP of conv2d(·, w) at y (torch's definition), stride/padding/dilation/groups."""
+    """conv_transpose2d(y, w) equals the VJP of conv2d(·, w) at y (torch's definition),
+    stride/padding/dilation/groups."""
     kx, kw, ky = jax.random.split(jax.random.key(0), 3)
     x, w = jax.random.normal(kx, (2, 4, 9, 8)), jax.random.normal(kw, (6, 2, 3, 2))
     conv = lambda a: F.conv2d(a, w, None, (2, 1), (1, 0), (1, 2), 2)  # noqa: E731

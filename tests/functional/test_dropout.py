@@ -73,7 +73,8 @@ def test_errors():
         F.dropout(x, 0.5, inplace=True, key=jax.random.key(0))
 
 
-@pytest.mark.parametrize("fn,shape", [(F.dropout1d, (16, 32, 5)), (F.dropout1d, (32, 5)), (F.dropout2d, (16, 32, 3, 4))])
+@pytest.mark.parametrize("fn,shape",
+                         [(F.dropout1d, (16, 32, 5)), (F.dropout1d, (32, 5)), (F.dropout2d, (16, 32, 3, 4))])
 def test_channel_dropout_masks_whole_channels_at_rate_p(fn, shape):
     x = jnp.ones(shape)
     y = jax.jit(lambda a, k: fn(a, 0.25, True, key=k))(x, jax.random.key(3))

@@ -52,7 +52,8 @@ def test_shape_mismatch_raises_instead_of_broadcasting():
 
 
 def test_classification_errors():
-    with pytest.raises(ValueError, match=r"expected target shape \(3,\) for input shape \(3, 4\).*got target shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"expected target shape \(3,\) for input shape \(3, 4\)"
+                                         r".*got target shape \(2,\)"):
         F.cross_entropy(x2, jnp.array([0, 1]))
     with pytest.raises(ValueError, match=r"expected target shape \(2, 5\) for input shape \(2, 4, 5\)"):
         F.nll_loss(jnp.zeros((2, 4, 5)), jnp.zeros((2, 4), int))
@@ -73,7 +74,8 @@ def test_classification_errors():
     with pytest.raises(ValueError, match="all elements of target should be between 0 and 1"):
         F.binary_cross_entropy(probs, probs - 1.0)
     x4 = jnp.zeros((2, 3, 4, 5))
-    with pytest.raises(ValueError, match=r"pos_weight of shape \(3,\) must broadcast to the input shape \(2, 3, 4, 5\)"):
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(3,\) must broadcast to the input shape "
+                                         r"\(2, 3, 4, 5\)"):
         F.binary_cross_entropy_with_logits(x4, x4, pos_weight=jnp.ones(3))  # torch too: needs (3, 1, 1)
     with pytest.raises(ValueError, match="smooth_l1_loss does not support negative values for beta"):
         F.smooth_l1_loss(probs, probs, beta=-1.0)

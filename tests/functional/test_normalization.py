@@ -10,7 +10,8 @@ from tests.helpers import assert_close
 
 def test_batch_norm_errors():
     c = jnp.ones(3)
-    with pytest.raises(ValueError, match=r"Expected more than 1 value per channel when training, got input size \(1, 3\)"):
+    with pytest.raises(ValueError, match=r"Expected more than 1 value per channel when training, "
+                                         r"got input size \(1, 3\)"):
         F.batch_norm(jnp.ones((1, 3)), c, c, training=True)
     with pytest.raises(ValueError, match=r"running_mean must have shape \(3,\)"):
         F.batch_norm(jnp.ones((4, 3)), jnp.ones(2), c, training=True)
@@ -93,7 +94,8 @@ def test_batch_norm_of_an_empty_input_is_empty_as_torch():
 
 def test_group_and_instance_norm_errors():
     x = jnp.ones((2, 6, 4))
-    with pytest.raises(ValueError, match=r"divisible by num_groups, but got input of shape \[2, 6, 4\] and num_groups=4"):
+    with pytest.raises(ValueError, match=r"divisible by num_groups, but got input of shape \[2, 6, 4\] "
+                                         r"and num_groups=4"):
         F.group_norm(x, 4)
     with pytest.raises(ValueError, match="Expected at least 2 dimensions for input tensor but received 1"):
         F.group_norm(jnp.ones(6), 3)

@@ -35,7 +35,8 @@ def test_conv_without_bias_and_dtype():
 @pytest.mark.parametrize("make, match", [
     (lambda: nn.Conv2d(3, 4, 3, groups=2), "in_channels must be divisible by groups"),
     (lambda: nn.Conv2d(4, 3, 3, groups=2), "out_channels must be divisible by groups"),
-    (lambda: nn.Conv2d(4, 4, 3, padding_mode="mirror"), r"padding_mode must be one of .* but got padding_mode='mirror'"),
+    (lambda: nn.Conv2d(4, 4, 3, padding_mode="mirror"),
+     r"padding_mode must be one of .* but got padding_mode='mirror'"),
     (lambda: nn.Conv2d(4, 4, 3, padding="full"), r"Invalid padding string 'full'"),
     (lambda: nn.Conv2d(4, 4, 3, stride=2, padding="same"), "padding='same' is not supported for strided convolutions"),
     (lambda: nn.Conv2d(4, 4, (3, 3, 3)), r"kernel_size .* list of 2 values"),
@@ -77,7 +78,8 @@ def test_conv_transpose_output_size_errors():
     params, state = m.init(jax.random.key(0))
     y, _ = m.apply(params, state, jnp.ones((1, 2, 4, 4)), output_size=(10, 9))
     assert y.shape == (1, 3, 10, 9)
-    with pytest.raises(ValueError, match=r"requested an output size of \[11, 9\], but valid sizes range from \[9, 9\] to "
+    with pytest.raises(ValueError, match=r"requested an output size of \[11, 9\], "
+                                         r"but valid sizes range from \[9, 9\] to "
                                          r"\[10, 10\] \(for an input of \[4, 4\]\)"):
         m.apply(params, state, jnp.ones((1, 2, 4, 4)), output_size=(11, 9))
     with pytest.raises(ValueError, match="output_size must have 2 or 4 elements"):

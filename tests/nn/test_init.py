@@ -109,7 +109,8 @@ def test_errors_as_torch(key):
              (lambda: init.kaiming_normal_(key, (3, 5), mode="fan_avg"),
               lambda: torch.nn.init.kaiming_normal_(torch.empty(3, 5), mode="fan_avg")),
              (lambda: init.calculate_gain("softmax"), lambda: torch.nn.init.calculate_gain("softmax")),
-             (lambda: init.calculate_gain("leaky_relu", True), lambda: torch.nn.init.calculate_gain("leaky_relu", True)),
+             (lambda: init.calculate_gain("leaky_relu", True),
+              lambda: torch.nn.init.calculate_gain("leaky_relu", True)),
              (lambda: init.orthogonal_(key, (5,)), lambda: torch.nn.init.orthogonal_(torch.empty(5)))]
     for mine, ref in cases:
         assert _torch_error(ref) in _torch_error(mine)

@@ -26,7 +26,8 @@ def test_get_lr_is_next_steps_lr_like_torch_param_groups():
     np.testing.assert_allclose(seen, [0.1, 0.1, 0.05, 0.05, 0.025], rtol=1e-6)
 
 
-@pytest.mark.parametrize("lr", [0.1, np.float32(0.1), np.logspace(-1, 0, 2)[0]], ids=["float", "np.float32", "np.float64"])
+@pytest.mark.parametrize("lr", [0.1, np.float32(0.1), np.logspace(-1, 0, 2)[0]],
+                         ids=["float", "np.float32", "np.float64"])
 def test_set_lr_changes_the_step_and_persists_for_constant_lr(lr):
     # A numpy-scalar lr is a number like a float: before the fix np.float32 ignored set_lr (update -0.1).
     tx = optim.sgd(lr=lr)
