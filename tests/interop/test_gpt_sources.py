@@ -1,5 +1,5 @@
-"""load_gpt / export_gpt against the three sources' own code: the book's GPTModel and nanoGPT's GPT (vendored in
-tests/gpt_sources with their licences) and transformers' GPT2LMHeadModel (built from a GPT2Config, no download).
+"""load_gpt / export_gpt against the three sources' layouts: the book's GPTModel and nanoGPT's GPT (re-implemented
+for these tests in tests/gpt_sources) and transformers' GPT2LMHeadModel (built from a GPT2Config, no download).
 
 Each direction is checked: the source's weights loaded into jaxdl give the source's logits (float64 ≤ 1e-10;
 float32 within a few times torch's own float32 error, both against torch in float64) and greedy tokens, and
