@@ -22,7 +22,7 @@ from typing import Iterator
 import jax
 import numpy as np
 
-from jaxdl.optim._validate import check_positive_int
+from jaxdl.checks import check_positive_int
 
 
 class DataLoader:

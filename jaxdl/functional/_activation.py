@@ -11,7 +11,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 
-from jaxdl.functional._checks import check_choice, check_floating, promote_to_float, upcast_half
+from jaxdl.checks import check_choice, check_floating, promote_to_float, upcast_half
 
 
 def no_inplace(name: str, inplace: bool) -> None:

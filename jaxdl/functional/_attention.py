@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.functional._checks import check_probability
+from jaxdl.checks import check_probability
 from jaxdl.functional._dropout import dropout
 
 MISSING_KEY_MSG = ("scaled_dot_product_attention needs dropout_key when dropout_p > 0: call "

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.functional._checks import check_floating
+from jaxdl.checks import check_floating
 
 
 def value_with_gradient_of(value, like):

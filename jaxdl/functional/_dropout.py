@@ -6,7 +6,7 @@ import warnings
 import jax.numpy as jnp
 
 from jaxdl.functional._bernoulli import bernoulli
-from jaxdl.functional._checks import check_probability
+from jaxdl.checks import check_probability
 
 MISSING_KEY_MSG = ("{name} needs a PRNG key when training=True and 0 < p < 1: call "
                    "{name}(x, p, training=True, key=jax.random.key(0)), or pass training=False for eval")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.functional._checks import check_floating, upcast_half
+from jaxdl.checks import check_floating, upcast_half
 from jaxdl.functional._normalization import batch_norm, corrected_mean
 
 

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl.functional._activation import elementwise, no_inplace
-from jaxdl.functional._checks import check_floating
+from jaxdl.checks import check_floating
 
 # torch's hardsigmoid_backward multiplies by the float constant 1.0f/6.0f, in float64 too
 _ONE_SIXTH = float(np.float32(1.0) / np.float32(6.0))

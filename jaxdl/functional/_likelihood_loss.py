@@ -10,7 +10,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.functional._checks import check_floating, concrete_values
+from jaxdl.checks import check_floating, concrete_values
 from jaxdl.functional._distance import value_with_gradient_of
 from jaxdl.functional._margin_loss import check_same_shapes
 from jaxdl.functional._reduction import check_reduction, reduce

@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.functional._checks import concrete_values, is_concrete
+from jaxdl.checks import concrete_values, is_concrete
 
 
 def linear(input, weight, bias=None):

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.functional._checks import check_floating, is_concrete
+from jaxdl.checks import check_floating, is_concrete
 from jaxdl.functional._reduction import check_reduction, reduce
 
 # torch's `constexpr float EPSILON = 1e-12` of Loss.cpp (binary_cross_entropy_backward, cosine_embedding_loss):

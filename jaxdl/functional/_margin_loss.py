@@ -11,7 +11,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.functional._checks import check_floating, is_concrete
+from jaxdl.checks import check_floating, is_concrete
 from jaxdl.functional._distance import clamp_min, pairwise_distance
 from jaxdl.functional._loss import LOSS_CPP_EPSILON
 from jaxdl.functional._reduction import check_reduction, reduce

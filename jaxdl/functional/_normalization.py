@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl.functional._checks import check_floating, upcast_half
+from jaxdl.checks import check_floating, upcast_half
 
 
 def corrected_mean(x, axis):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
-from jaxdl.functional._checks import check_choice
+from jaxdl.checks import check_choice
 
 MODES = ("constant", "reflect", "replicate", "circular")
 _JNP_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}

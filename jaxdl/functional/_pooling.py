@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxdl.functional._checks import check_floating
+from jaxdl.checks import check_floating
 from jaxdl.functional._conv import ntuple
 
 

@@ -12,7 +12,7 @@ import warnings
 import jax.numpy as jnp
 from jax.scipy.special import xlogy
 
-from jaxdl.functional._checks import check_floating
+from jaxdl.checks import check_floating
 from jaxdl.functional._reduction import KL_REDUCTIONS, check_reduction, reduce
 
 # torch's wording (torch/nn/functional.py kl_div), missing spaces included.

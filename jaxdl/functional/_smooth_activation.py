@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl.functional._activation import elementwise, no_inplace
-from jaxdl.functional._checks import check_floating
+from jaxdl.checks import check_floating
 
 # torch's constants (torch/nn/functional.py selu, from Klambauer et al. 2017)
 SELU_ALPHA = 1.6732632423543772848170429916717

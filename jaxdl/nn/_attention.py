@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from jaxdl import functional as F
 from jaxdl.functional._attention import attention
-from jaxdl.functional._checks import check_probability
+from jaxdl.checks import check_probability
 from jaxdl.nn._module import Module, module, uniform
 
 

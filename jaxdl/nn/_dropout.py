@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from jaxdl import functional as F
-from jaxdl.functional._checks import check_probability
+from jaxdl.checks import check_probability
 from jaxdl.nn._module import Module, module
 
 

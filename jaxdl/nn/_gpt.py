@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
-from jaxdl.functional._checks import check_probability
+from jaxdl.checks import check_probability
 from jaxdl.nn._embedding import Embedding
 from jaxdl.nn._linear import Linear
 from jaxdl.nn._module import Module, module, split_keys

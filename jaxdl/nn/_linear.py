@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from jaxdl import functional as F
 from jaxdl.nn import init
-from jaxdl.functional._checks import check_floating, check_size
+from jaxdl.checks import check_floating, check_size
 from jaxdl.nn._module import Module, module, uniform
 
 

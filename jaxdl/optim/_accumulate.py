@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import optax
 
-from jaxdl.optim import _validate as V
+from jaxdl import checks as V
 
 
 def accumulate_gradients(optimizer: optax.GradientTransformation, every_k: int, reduction: str = "sum"

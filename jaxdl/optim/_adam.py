@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import optax
 
-from jaxdl.optim import _validate as V
+from jaxdl import checks as V
 from jaxdl.optim._lr import torch_optimizer
 from jaxdl.optim._transform import scale_by_torch_adam
 

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxdl.optim import _validate as V
+from jaxdl import checks as V
 
 
 def get_total_norm(grads, norm_type: float = 2.0) -> jax.Array:

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxdl.optim import _validate as V
+from jaxdl import checks as V
 
 
 class LrState(NamedTuple):

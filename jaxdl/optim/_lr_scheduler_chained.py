@@ -7,7 +7,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from jaxdl.optim import _validate as V
+from jaxdl import checks as V
 from jaxdl.optim import lr_scheduler as S
 
 

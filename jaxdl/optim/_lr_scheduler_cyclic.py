@@ -6,7 +6,7 @@ import dataclasses
 
 import jax.numpy as jnp
 
-from jaxdl.optim import _validate as V
+from jaxdl import checks as V
 
 _MODES = ("triangular", "triangular2", "exp_range")
 

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxdl.optim import _validate as V
+from jaxdl import checks as V
 
 
 class PlateauState(NamedTuple):

@@ -15,7 +15,7 @@ import dataclasses
 import math
 import jax.numpy as jnp
 
-from jaxdl.optim import _validate as V
+from jaxdl import checks as V
 
 __all__ = ["LambdaLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR",
            "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR", "SequentialLR",
