@@ -231,6 +231,19 @@ def check_same_loss(variants: dict, xs, ys, rtol: float = 1e-4, indent: str = ""
     return losses
 
 
+def time_variants(objs: dict, xs, ys, check: tuple, rounds: int) -> tuple[list, dict]:
+    """The measurement every workload script runs: first calls, the equal-loss check on the batches ``check``,
+    then interleaved rounds of ``len(xs)`` steps each. Returns (the timed Variants, their median ms by name)."""
+    variants = first_calls(objs, xs, ys, len(xs))
+    check_same_loss(objs, *check)
+    for var in variants:
+        v = objs[var.name]
+        v.reset()
+        var.block = lambda v=v, d=v.prepare(xs, ys): v.run(d)
+    run_rounds(variants, rounds)
+    return variants, {v.name: v.median_ms for v in variants}
+
+
 def machine() -> str:
     """One line naming the host, for the table's caption."""
     import os  # noqa: PLC0415

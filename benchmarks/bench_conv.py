@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from _harness import JaxdlVariant, TorchVariant, check_same_loss, first_calls, fmt, machine, run_rounds, table
+from _harness import JaxdlVariant, TorchVariant, fmt, machine, table, time_variants
 
 BATCH, LR, CLASSES = 128, 1e-3, 10
 JAXDL = ("jaxdl loop", "jaxdl scan")
@@ -174,17 +174,7 @@ def main(argv=None):
     sd = state_dict_numpy(spec)
     objs = {n: make(spec, sd) for n, make in VARIANTS.items()}
 
-    xs, ys = digits_like(steps, seed=0)
-    variants = first_calls(objs, xs, ys, steps)
-    check_same_loss(objs, *digits_like(10, seed=1))
-
-    for var in variants:
-        v = objs[var.name]
-        v.reset()
-        var.block = lambda v=v, d=v.prepare(xs, ys): v.run(d)
-    run_rounds(variants, rounds)
-
-    med = {v.name: v.median_ms for v in variants}
+    variants, med = time_variants(objs, *digits_like(steps, seed=0), digits_like(10, seed=1), rounds)
     best_peer = min(m for n, m in med.items() if n not in JAXDL)
     rows = [[v.name, fmt(v.median_ms, ".3f"), f"{min(v.times_ms):.3f}–{max(v.times_ms):.3f}", fmt(v.first_call_s),
              fmt(v.median_ms / med["torch eager"]), fmt(v.median_ms / best_peer)] for v in variants]

@@ -39,8 +39,7 @@ import numpy as np
 import optax
 from jax import lax
 
-from _harness import (JaxdlVariant, PlainJaxVariant, TorchVariant, check_same_loss, first_calls, fmt, jax_batches,
-                      machine, run_rounds, table)
+from _harness import JaxdlVariant, PlainJaxVariant, TorchVariant, fmt, jax_batches, machine, table, time_variants
 
 CFG = {"vocab_size": 65, "context_length": 64, "emb_dim": 128, "n_heads": 4, "n_layers": 4, "drop_rate": 0.0,
        "qkv_bias": False}
@@ -258,18 +257,7 @@ def main(argv=None):
     sd = state_dict_numpy()
     objs = {n: VARIANTS[n](sd) for n in names}
 
-    xs, ys = tokens(steps, seed=0)
-    variants = first_calls(objs, xs, ys, steps)
-
-    check_same_loss(objs, *tokens(10, seed=1))
-
-    for var in variants:
-        v = objs[var.name]
-        v.reset()
-        var.block = lambda v=v, d=v.prepare(xs, ys): v.run(d)
-    run_rounds(variants, rounds)
-
-    med = {v.name: v.median_ms for v in variants}
+    variants, med = time_variants(objs, *tokens(steps, seed=0), tokens(10, seed=1), rounds)
     peers = [m for n, m in med.items() if n not in JAXDL]
     best_peer = min(peers)
     rows = [[v.name, fmt(v.median_ms, ".1f"), f"{min(v.times_ms):.1f}–{max(v.times_ms):.1f}",
