@@ -18,7 +18,7 @@ from jaxdl.optim._adagrad import adagrad
 from jaxdl.optim._adam import adam, adamw
 from jaxdl.optim._clip import ClipGradNormState, clip_grad_norm, clip_grads_with_norm, get_total_norm
 from jaxdl.optim._freeze import freeze, frozen_mask
-from jaxdl.optim._lr import LrState, get_lr, get_lrs, set_lr, with_lr
+from jaxdl.optim._lr import LrState, get_lr, get_lrs, lr_used, set_lr, with_lr
 from jaxdl.optim._param_groups import decay_labels, param_groups, weight_decay_mask
 from jaxdl.optim._plateau import PlateauState, ReduceLROnPlateau
 from jaxdl.optim._rmsprop import rmsprop
@@ -29,7 +29,7 @@ __all__ = [
     "sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta",
     "clip_grad_norm", "clip_grads_with_norm", "get_total_norm", "ClipGradNormState",
     "lr_scheduler", "ReduceLROnPlateau", "PlateauState",
-    "get_lr", "get_lrs", "set_lr", "with_lr", "LrState",
+    "get_lr", "get_lrs", "lr_used", "set_lr", "with_lr", "LrState",
     "param_groups", "decay_labels", "weight_decay_mask", "accumulate_gradients",
     "torch_momentum", "scale_by_torch_adam", "scale_by_torch_adagrad",
     "freeze", "frozen_mask",

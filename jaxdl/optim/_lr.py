@@ -70,7 +70,9 @@ def torch_optimizer(lr, *direction, weight_decay=0.0, maximize=False) -> optax.G
 
 
 def _is_lr_state(x) -> bool:
-    return isinstance(x, (LrState, optax.InjectHyperparamsState))
+    # optax.inject_hyperparams returns an InjectStatefulHyperparamsState (optax >= 0.2.3) or the older
+    # InjectHyperparamsState: both carry a ``hyperparams`` dict.
+    return isinstance(x, LrState) or isinstance(getattr(x, "hyperparams", None), dict)
 
 
 def _lr_of(s) -> jax.Array:
@@ -106,6 +108,19 @@ def get_lr(opt_state, group: int = 0) -> jax.Array:
     if not -len(lrs) <= group < len(lrs):
         raise ValueError(f"group {group} out of range: this state has {len(lrs)} learning rate(s)")
     return lrs[group]
+
+
+def lr_used(before, after):
+    """The lr (first group's) the update from ``before`` to ``after`` used; None if the state holds none.
+
+    A jaxdl.optim LrState holds the lr of the *next* update (read before it), optax.inject_hyperparams the lr of
+    the *last* one (read after it): both give torch's ``param_groups[0]['lr']`` at ``optimizer.step()``.
+    """
+    pairs = zip(jax.tree.leaves(before, is_leaf=_is_lr_state), jax.tree.leaves(after, is_leaf=_is_lr_state))
+    for old, new in pairs:
+        if _is_lr_state(old):
+            return _lr_of(old if isinstance(old, LrState) else new)
+    return None
 
 
 def set_lr(opt_state, lr):

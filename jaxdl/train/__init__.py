@@ -4,10 +4,10 @@ from jaxdl.train._checkpoint import (Checkpoint, CheckpointError, load_checkpoin
 from jaxdl.train._fit import FitResult, NonFiniteLossError, fit
 from jaxdl.train._sharding import data_parallel_mesh
 from jaxdl.train._state import TrainState
-from jaxdl.train._step import make_eval_step, make_train_step, step_lr
+from jaxdl.train._step import make_eval_step, make_train_step
 from jaxdl.train._sweep import SweepResult, sweep
 
-__all__ = ["TrainState", "make_train_step", "make_eval_step", "step_lr", "fit", "FitResult", "NonFiniteLossError",
+__all__ = ["TrainState", "make_train_step", "make_eval_step", "fit", "FitResult", "NonFiniteLossError",
            "save_checkpoint", "load_checkpoint", "load_checkpoint_model", "read_checkpoint", "read_checkpoint_metadata",
            "Checkpoint", "CheckpointError", "data_parallel_mesh",
            "sweep", "SweepResult"]

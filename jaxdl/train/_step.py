@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxdl.optim import LrState
+from jaxdl.optim import lr_used
 
 IGNORE_INDEX = -100  # torch's default ignore_index: such targets count neither as right nor as seen
 
@@ -33,7 +33,7 @@ def make_train_step(model, tx, loss_fn, *, accuracy: bool = True):
     torch's ``loss = loss_fn(model(x), y); loss.backward(); optimizer.step()``: the gradient of the batch's
     loss, then ``tx.update`` and ``optax.apply_updates``. Dropout gets ``state.dropout_key()`` (fold_in of
     the state's key and step); BatchNorm buffers come back updated in ``model_state``. metrics: "loss", "correct"
-    and "count" (see batch_metrics) and "lr", the learning rate this update used (``step_lr``), when the
+    and "count" (see batch_metrics) and "lr", the learning rate this update used (``jaxdl.optim.lr_used``), when the
     optimizer state holds one (jaxdl.optim's optimizers, optax.inject_hyperparams).
 
     The function is returned unjitted, so it composes: fit's scan mode runs it inside ``lax.scan``, sweep
@@ -52,7 +52,7 @@ def make_train_step(model, tx, loss_fn, *, accuracy: bool = True):
         (loss, (out, model_state)), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
         updates, opt_state = tx.update(grads, state.opt_state, state.params)
         metrics = batch_metrics(out, y, loss, accuracy)
-        lr = step_lr(state.opt_state, opt_state)
+        lr = lr_used(state.opt_state, opt_state)
         if lr is not None:
             metrics["lr"] = lr
         state = state.replace(params=optax.apply_updates(state.params, updates), model_state=model_state,
@@ -60,30 +60,6 @@ def make_train_step(model, tx, loss_fn, *, accuracy: bool = True):
         return state, metrics
 
     return train_step
-
-
-def _is_lr_state(x) -> bool:
-    # optax.inject_hyperparams returns an InjectStatefulHyperparamsState (optax >= 0.2.3), not the older
-    # InjectHyperparamsState: both carry a ``hyperparams`` dict.
-    return isinstance(x, LrState) or isinstance(getattr(x, "hyperparams", None), dict)
-
-
-def step_lr(before, after):
-    """The lr (first group's) an update used, from the optimizer state before and after it; None if it holds none.
-
-    A jaxdl.optim LrState holds the lr of the *next* update (read it before), optax.inject_hyperparams the
-    lr of the *last* one (read it after, ``hyperparams["lr"]`` or ``["learning_rate"]``): both give torch's
-    ``param_groups[0]['lr']`` at ``optimizer.step()``.
-    """
-    pairs = zip(jax.tree.leaves(before, is_leaf=_is_lr_state), jax.tree.leaves(after, is_leaf=_is_lr_state))
-    for old, new in pairs:
-        if isinstance(old, LrState):
-            return old.lr
-        if _is_lr_state(old):
-            for name in ("lr", "learning_rate"):
-                if name in new.hyperparams:
-                    return new.hyperparams[name]
-    return None
 
 
 def make_eval_step(model, loss_fn, *, accuracy: bool = True):

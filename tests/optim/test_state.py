@@ -105,6 +105,13 @@ def test_inject_hyperparams_wraps_optimizers():
     assert float(optim.get_lr(state)) == pytest.approx(0.05)
 
 
+def test_get_lr_reads_optax_inject_hyperparams_state():
+    # optax >= 0.2.3 gives an InjectStatefulHyperparamsState, which get_lr once did not recognise
+    state = optax.inject_hyperparams(optax.sgd)(learning_rate=0.25).init({"w": jnp.zeros(2)})
+    assert float(optim.get_lr(state)) == 0.25
+    assert [float(lr) for lr in optim.get_lrs(state)] == [0.25]
+
+
 def test_lr_dtype_follows_x64(x64):
     state = optim.adam(lr=S.CosineAnnealingLR(0.1, T_max=10)).init({"w": jnp.zeros(2)})
     assert optim.get_lr(state).dtype == jnp.float64
