@@ -87,6 +87,11 @@ class DataLoader:
         self.num_replicas, self.rank = num_replicas, rank
         self.num_examples = n
 
+    @property
+    def examples_per_epoch(self) -> int:
+        """The rows one epoch yields (all ranks together): len(self)·batch_size with drop_last, else every row."""
+        return len(self) * self.batch_size if self.drop_last else self.num_examples
+
     def __len__(self) -> int:
         """Number of batches per epoch, as torch's ``BatchSampler.__len__``."""
         n, b = self.num_examples, self.batch_size

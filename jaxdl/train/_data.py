@@ -41,6 +41,11 @@ def num_examples(data) -> int:
     return data.num_examples if isinstance(data, DataLoader) else len(data[0])
 
 
+def evaluated_examples(data) -> int:
+    """The examples one evaluation pass covers: every row of arrays, a DataLoader's ``examples_per_epoch``."""
+    return data.examples_per_epoch if isinstance(data, DataLoader) else len(data[0])
+
+
 def train_loader(data, batch_size: int, data_key) -> DataLoader:
     """Loop mode's training batches: ``data`` itself when a DataLoader, else the loader equal to scan's shuffle."""
     if isinstance(data, DataLoader):

@@ -145,7 +145,7 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
                   "train_acc": _acc(metrics), "val_loss": None, "val_acc": None}
         if val is not None:
             totals = jax.device_get(run_eval(state))
-            record["val_loss"] = float(totals["loss"]) / _data.num_examples(val)
+            record["val_loss"] = float(totals["loss"]) / _data.evaluated_examples(val)
             record["val_acc"] = _acc(totals)
         record["examples_per_s"] = _examples(train, batch_size, len(losses)) / seconds
         record["time_s"] = seconds
@@ -245,10 +245,8 @@ def _same_on_every_process(value: int, what: str) -> None:
 
 
 def _examples(train, batch_size: int, steps: int) -> int:
-    """Examples seen in one epoch: full batches, plus a DataLoader's smaller last batch (without drop_last)."""
-    if isinstance(train, tuple) or train.drop_last:
-        return steps * batch_size
-    return train.num_examples
+    """Examples seen in one epoch: arrays train on full batches only; a DataLoader on its examples_per_epoch."""
+    return steps * batch_size if isinstance(train, tuple) else train.examples_per_epoch
 
 
 def _acc(metrics):

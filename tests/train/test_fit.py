@@ -150,6 +150,15 @@ def test_a_dataloader_over_memory_mapped_files_replays_the_arrays_run(key, tmp_p
     assert len(partial.history[0]["step_loss"]) == 7 and int(partial.state.step) == 14
 
 
+def test_val_loss_averages_the_examples_a_drop_last_loader_evaluates(key):
+    # 24 validation rows, batches of 16, drop_last: the mean is over the 16 rows evaluated, not all 24
+    kw = dict(epochs=1, batch_size=16, key=key, progress=False, mode="loop")
+    loader = fit(mlp(), optax.adam(1e-2), (X, Y), DataLoader((VX[:24], VY[:24]), 16, drop_last=True), **kw)
+    arrays = fit(mlp(), optax.adam(1e-2), (X, Y), (VX[:16], VY[:16]), **kw)
+    np.testing.assert_allclose(loader.history[0]["val_loss"], arrays.history[0]["val_loss"], rtol=1e-6)
+    assert loader.history[0]["val_acc"] == arrays.history[0]["val_acc"]
+
+
 @pytest.mark.parametrize("loader_kw, kwargs, match", [
     ({}, {"mode": "scan"}, "DataLoader, but mode='scan' keeps the whole data set"),
     ({}, {"batch_size": 8}, "batch_size=8 disagrees with the DataLoader's batch_size=16"),
