@@ -7,7 +7,6 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from jaxdl import checks as V
 from jaxdl.optim import lr_scheduler as S
 
 
@@ -25,17 +24,16 @@ class MultiplicativeLR:
     steps_per_epoch: int = 1
 
     def __post_init__(self):
-        V.check_lr(self.lr)
-        V.check_positive_int("steps_per_epoch", self.steps_per_epoch)
+        S._check_common(self.lr, self.steps_per_epoch)
         if not callable(self.lr_lambda):
             raise TypeError(f"lr_lambda should be a function, but got {type(self.lr_lambda).__name__}")
 
     def _factor(self, t):
-        one = jnp.ones([], jnp.result_type(float))
-        return jax.lax.fori_loop(1, t + 1, lambda k, acc: acc * jnp.asarray(self.lr_lambda(k), acc.dtype), one)
+        return jax.lax.fori_loop(1, t + 1, lambda k, acc: acc * jnp.asarray(self.lr_lambda(k), acc.dtype),
+                                 S._float(1.0))
 
     def __call__(self, count):
-        t = jnp.asarray(count) // self.steps_per_epoch
+        t = S._epoch_index(count, self.steps_per_epoch)
         return self.lr * jnp.vectorize(self._factor)(t)  # elementwise in count, as every schedule
 
 

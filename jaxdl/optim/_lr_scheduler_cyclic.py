@@ -7,12 +7,9 @@ import dataclasses
 import jax.numpy as jnp
 
 from jaxdl import checks as V
+from jaxdl.optim import lr_scheduler as S
 
 _MODES = ("triangular", "triangular2", "exp_range")
-
-
-def _float(x):
-    return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +64,7 @@ class CyclicLR:
 
     def _scale(self, x):
         if self.scale_fn is not None:
-            return _float(self.scale_fn(x))
+            return S._float(self.scale_fn(x))
         if self.mode == "triangular":
             return 1.0
         if self.mode == "triangular2":
@@ -76,7 +73,7 @@ class CyclicLR:
 
     def _height(self, count):
         """(scale_factor · scale) at update ``count``: torch's get_lr for last_epoch = count."""
-        t = _float(count)
+        t = S._float(count)
         total, ratio = self._sizes()
         cycle = jnp.floor(1 + t / total)
         x = 1.0 + t / total - cycle
@@ -94,5 +91,3 @@ class CyclicLR:
         if not self.cycle_momentum:
             raise ValueError("CyclicLR.momentum needs cycle_momentum=True")
         return self.max_momentum - (self.max_momentum - self.base_momentum) * self._height(count)
-
-
