@@ -52,7 +52,6 @@ BUFFERS = {"rasbt": r"trf_blocks\.\d+\.att\.mask", "nanogpt": r"transformer\.h\.
 # what each source's code computes where its state_dict cannot tell
 DEFAULTS = {"rasbt": {"activation": "gelu_tanh"}, "nanogpt": {"activation": "gelu"},
             "huggingface": {"activation": "gelu_tanh"}}  # HF GPT2Config: activation_function="gelu_new" (tanh)
-_HEAD = {"rasbt": "out_head.weight", "nanogpt": "lm_head.weight", "huggingface": "lm_head.weight"}
 
 
 def _compiled(source):

@@ -1,4 +1,5 @@
-"""Text generation from a GPT: one compiled lax.scan over a fixed-size token buffer (no per-token recompiles).
+"""Text generation from a GPT: a KV-cache prefill, then one compiled step per token in a lax.while_loop over a
+fixed-size token buffer (no per-token recompiles; the window is recomputed when the text outgrows the context).
 
 ``jaxdl sample`` (jaxdl/cli/_gpt.py) and the training recipe (jaxdl/experiment/_gpt.py) live elsewhere.
 """

@@ -315,6 +315,10 @@ def test_commands_refuse_what_they_cannot_run(args, words, capsys):
 
 
 def test_params_builds_the_vocabulary_from_the_data(capsys):
+    # a training setting does not stop a count: the vocabulary needs the text, not its training windows
+    assert main(["params", "configs/gpt_char.toml", "--set", "data.num_chars=5000", "--set",
+                 "train.batch_size=100000"]) == 0
+    capsys.readouterr()
     assert main(["params", "configs/gpt_char.toml", "--set", "data.num_chars=5000"]) == 0
     out = capsys.readouterr().out
     vocab = int(out.split("vocab_size=")[1].split()[0])

@@ -100,9 +100,9 @@ def run_params(argv) -> int:
         from jaxdl.nn import GPT, count_parameters, summary  # noqa: PLC0415
 
         if cfg.model.kind == "gpt":
-            from jaxdl.experiment._gpt import build_gpt, build_text_data  # noqa: PLC0415
+            from jaxdl.experiment._gpt import build_gpt, build_vocab  # noqa: PLC0415
 
-            vocab_size = build_text_data(cfg)[0].size if cfg.data is not None else None
+            vocab_size = build_vocab(cfg).size if cfg.data is not None else None
             model = build_gpt(cfg, vocab_size)
         else:
             from jaxdl.experiment import build_data, build_model  # noqa: PLC0415

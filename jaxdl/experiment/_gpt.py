@@ -9,6 +9,13 @@ from __future__ import annotations
 from jaxdl.config import Config, ConfigError
 
 
+def build_vocab(cfg: Config):
+    """The CharVocab of the [data] text (what build_text_data's windows are encoded with)."""
+    from jaxdl.data import CharVocab, stdlib_corpus  # noqa: PLC0415
+
+    return CharVocab.from_text(stdlib_corpus(cfg.data.num_chars))
+
+
 def build_text_data(cfg: Config):
     """(vocab, (x_train, y_train), (x_val, y_val)) next-character windows of the [data] text."""
     from jaxdl.data import char_lm_data, stdlib_corpus  # noqa: PLC0415
@@ -54,6 +61,8 @@ def run_gpt(cfg: Config, fit_kwargs: dict) -> dict:
     result = fit(model, build_tx(cfg.optim), train, val, loss_fn=lm_loss, epochs=t.epochs, batch_size=t.batch_size,
                  key=jax.random.key(t.seed), mode=t.mode, patience=t.patience or None, metadata=metadata,
                  **fit_kwargs)
-    return {"history": result.history, "val_acc": result.history[-1]["val_acc"], "test_acc": None,
+    state_epoch = result.best_epoch if t.patience else result.history[-1]["epoch"]  # fit returns that epoch's state
+    record = next(h for h in result.history if h["epoch"] == state_epoch)
+    return {"history": result.history, "val_acc": record["val_acc"], "test_acc": None,
             "unigram_entropy": unigram_entropy(val[1], vocab.size), "vocab": vocab, "model": model,
             "state": result.state}

@@ -133,11 +133,11 @@ class GPT(Module):
         Equal to apply's logits at those positions (prefill with pos=0, then one token per call). ``pos`` may be
         traced; pos + T must not exceed the cache length (not checked when traced)."""
         T = self._check_input(input)
-        C = cache["0"]["k"].shape[1] if self.n_layers else 0
+        C = cache["0"]["k"].shape[1]
         if T > C:
             raise ValueError(f"GPT.decode: {T} tokens do not fit a cache of length {C}")
         pos_emb = jax.lax.dynamic_slice_in_dim(params["pos_emb"]["weight"], pos, T, axis=0)[None]
-        return self._forward(params, input, pos_emb, False, [None] * (1 + self.n_layers), cache, pos)
+        return self._forward(params, input, pos_emb, False, split_keys(None, 1 + self.n_layers), cache, pos)
 
     def _check_input(self, input) -> int:
         if jnp.ndim(input) != 2 or not jnp.issubdtype(jnp.asarray(input).dtype, jnp.integer):

@@ -32,8 +32,7 @@ class Linear(Module):
         shape = (self.out_features, self.in_features)
         params = {"weight": init.kaiming_uniform_(wkey, shape, a=math.sqrt(5), dtype=dtype)}  # bound 1/√in_features
         if self.bias:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(shape)
-            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0  # torch's Linear.reset_parameters
+            bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0  # torch's reset_parameters
             params["bias"] = uniform(bkey, (self.out_features,), bound, dtype)
         return params, {}
 

@@ -15,6 +15,7 @@ from jaxdl import functional as F
 from jaxdl.functional._attention import attention
 from jaxdl.nn._linear import Linear
 from jaxdl.nn._module import Module, module, split_keys
+from jaxdl.nn._normalization import LayerNorm
 
 ACTIVATIONS = ("gelu", "gelu_tanh")  # torch's nn.GELU() (erf) and nn.GELU(approximate="tanh") (GPT-2's)
 
@@ -118,15 +119,17 @@ class TransformerBlock(Module):
         return {"att": self.att.init(ka, dtype)[0], "ff": self.ff.init(kf, dtype)[0],
                 "norm1": self.norm_params(dtype), "norm2": self.norm_params(dtype)}, {}
 
+    @property
+    def ln(self):
+        """The block's LayerNorm (norm1, norm2, and the GPT's final_norm)."""
+        return LayerNorm(self.emb_dim, self.layer_norm_eps, bias=self.bias)
+
     def norm_params(self, dtype):
-        """A fresh LayerNorm's params (new arrays each time: a shared buffer can't be donated)."""
-        params = {"weight": jnp.ones((self.emb_dim,), dtype)}
-        if self.bias:
-            params["bias"] = jnp.zeros((self.emb_dim,), dtype)
-        return params
+        """A fresh LayerNorm's params (LayerNorm.init makes new arrays each call: a shared buffer can't be donated)."""
+        return self.ln.init(None, dtype)[0]
 
     def norm(self, p, x):
-        return F.layer_norm(x, (self.emb_dim,), p["weight"], p.get("bias"), self.layer_norm_eps)
+        return self.ln.apply(p, {}, x)[0]
 
     def apply(self, params, state, input, *, training=False, key=None):
         """input (B, T, E) -> (B, T, E)."""

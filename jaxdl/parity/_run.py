@@ -6,7 +6,14 @@ import sys
 
 import jax
 
+from jaxdl.cli import error
 from jaxdl.parity._core import CASES, DTYPES, Result, format_table, run_case, torch_device
+
+
+def select(groups=None, match: str | None = None) -> list:
+    """The cases in ``groups`` (all when None) whose name contains ``match`` (case-insensitive; all when None)."""
+    return [case for case in CASES if (not groups or case.group in groups)
+            and (not match or match.lower() in case.name.lower())]
 
 
 def run(groups=None, dtypes=DTYPES, match: str | None = None) -> list[Result]:
@@ -14,37 +21,24 @@ def run(groups=None, dtypes=DTYPES, match: str | None = None) -> list[Result]:
     import torch  # noqa: PLC0415
 
     device = torch_device(torch)
-    results = []
-    for case in CASES:
-        if groups and case.group not in groups:
-            continue
-        if match and match.lower() not in case.name.lower():
-            continue
-        for dtype in dtypes:
-            if dtype in case.dtypes:
-                results.append(run_case(case, dtype, torch, device))
-    return results
+    return [run_case(case, dtype, torch, device) for case in select(groups, match)
+            for dtype in dtypes if dtype in case.dtypes]
 
 
 def main(argv=None) -> int:
+    groups = sorted({case.group for case in CASES})
     parser = argparse.ArgumentParser(prog="jaxdl parity",
                                      description="Compare jaxdl with PyTorch, values and gradients, on this device.")
-    parser.add_argument("--group", action="append",
-                        help="only this group (functional, nn, optim, gpt, train); repeatable")
+    parser.add_argument("--group", action="append", help=f"only this group ({', '.join(groups)}); repeatable")
     parser.add_argument("--dtype", action="append", choices=DTYPES, help="only this dtype; repeatable")
     parser.add_argument("-k", dest="match", help="only cases whose name contains this text (case-insensitive)")
     args = parser.parse_args(argv)
-    groups = sorted({case.group for case in CASES})
     unknown = [g for g in args.group or () if g not in groups]
     if unknown:
-        print(f"jaxdl: error: unknown group {unknown[0]!r}; groups: {', '.join(groups)}", file=sys.stderr)
-        return 2
-    chosen = [c for c in CASES if (not args.group or c.group in args.group)
-              and (not args.match or args.match.lower() in c.name.lower())]
-    if not chosen:
-        print(f"jaxdl: error: no parity case matches -k {args.match!r}"
-              + (f" in group(s) {', '.join(args.group)}" if args.group else ""), file=sys.stderr)
-        return 2
+        return error(f"unknown group {unknown[0]!r}; groups: {', '.join(groups)}")
+    if not select(args.group, args.match):
+        return error(f"no parity case matches -k {args.match!r}"
+                     + (f" in group(s) {', '.join(args.group)}" if args.group else ""))
     try:
         import torch  # noqa: PLC0415
     except ImportError:
