@@ -56,7 +56,8 @@ def run_compare(cfg: Config, out_dir: str, progress: bool = True, *, overwrite: 
         bar.set_postfix_str(f"{name}: {len(lrs)} lrs × {len(c.seeds)} seeds in one vmapped program")
         t0 = time.perf_counter()
         res = sweep(model, lambda lr, v=v: build_tx(v.optim, lr), {"lr": lrs}, c.seeds, train, val,
-                    loss_fn=loss_fn(cfg), epochs=t.epochs, batch_size=min(t.batch_size, len(train[0])))
+                    loss_fn=loss_fn(cfg), epochs=t.epochs, batch_size=min(t.batch_size, len(train[0])),
+                    precision=t.precision)
         wall = time.perf_counter() - t0
         hist = np.array([[[h[k] if h[k] is not None else np.nan for k in ("train_loss", "val_loss", "val_acc")]
                           for h in run] for run in res.histories], dtype=np.float64)  # (copies, epochs, 3)

@@ -43,6 +43,8 @@ def test_top_level_help_lists_commands(capsys):
     (["configs/digits_mlp.toml", "--set", "optim.lrr=0.1"], "unknown key optim.lrr"),
     (["configs/digits_mlp.toml", "--set", "train.epochs='ten'"], "expected int, got str"),
     (["configs/digits_mlp.toml", "--set", "model.dropout=1.5"], "model.dropout = 1.5"),
+    (["configs/digits_mlp.toml", "--set", "train.precision='bf16'"],
+     "train.precision = 'bf16' is not allowed: expected one of ('fp32', 'bf16-mixed')"),
 ])
 def test_bad_config_is_one_line_exit_2(command, args, words, capsys):
     assert main([command, *args]) == 2
@@ -172,6 +174,24 @@ def test_optimizer_from_config(config, sets, grad, steps, want):
     assert got["w"] == pytest.approx(want, rel=1e-6, abs=1e-12), got
 
 
+@pytest.mark.parametrize("config,extra", [("configs/gpt_char.toml", ["--set", "data.num_chars=20000"]),
+                                          ("configs/digits_mlp.toml", [])])
+def test_train_precision_reaches_fit(config, extra, monkeypatch):
+    import jaxdl.train
+
+    seen = {}
+
+    def fake_fit(*args, **kwargs):
+        seen["precision"] = kwargs["precision"]
+        raise SystemExit(0)
+
+    monkeypatch.setattr(jaxdl.train, "fit", fake_fit)
+    with pytest.raises(SystemExit):
+        main(["train", config, "--set", "train.precision='bf16-mixed'", "--set", "train.out_dir=''", *extra,
+              "--no-progress"])
+    assert seen == {"precision": "bf16-mixed"}
+
+
 def test_gpt_trains_with_the_configs_optim_lr(monkeypatch, capsys):
     # --set optim.lr on configs/gpt_char.toml changes the lr of the optimizer the GPT recipe hands to fit
     # (main read train.lr and ignored optim.lr)
@@ -196,7 +216,7 @@ def test_gpt_config_typo_is_one_line_exit_2(capsys):
     assert main(["train", "configs/gpt_char.toml", "--set", "train.lrr=0.5"]) == 2
     err = capsys.readouterr().err
     assert err == ("jaxdl: error: unknown key train.lrr; allowed keys: epochs, batch_size, seed, loss, mode, "
-                   "patience, out_dir\n"), err
+                   "precision, patience, out_dir\n"), err
 
 
 # --- the run lifecycle (issue 15 items 1, 2, 6) ---------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from jaxdl._precision import PRECISIONS
+
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 GPT_ACTIVATIONS = ("gelu_tanh", "gelu")   # jaxdl.nn.GPT's
 LOSSES = ("cross_entropy", "binary_cross_entropy")
@@ -143,6 +145,7 @@ class TrainConfig:
     seed: int = 0
     loss: str = "cross_entropy"
     mode: str = "scan"
+    precision: str = "fp32"           # "bf16-mixed": torch.autocast(bfloat16) over float32 weights (jaxdl.amp)
     patience: int = 0                 # 0: no early stopping
     out_dir: str = ""                 # "": nothing is written unless --out names a folder
 
@@ -227,6 +230,7 @@ RULES = {
     ("train", "batch_size"): (lambda v: v >= 1, "an int ≥ 1"),
     ("train", "loss"): (lambda v: v in LOSSES, f"one of {LOSSES}"),
     ("train", "mode"): (lambda v: v in ("scan", "loop"), "'scan' or 'loop'"),
+    ("train", "precision"): (lambda v: v in PRECISIONS, f"one of {PRECISIONS}"),
     ("train", "patience"): (lambda v: v >= 0, "an int ≥ 0 (0: off)"),
     ("compare", "lr_min"): _finite_pos,
     ("compare", "lr_max"): _finite_pos,

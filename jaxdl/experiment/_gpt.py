@@ -60,6 +60,7 @@ def run_gpt(cfg: Config, fit_kwargs: dict) -> dict:
     metadata = {**fit_kwargs.pop("metadata", {}), "model": model.config(), "vocab": vocab.chars}
     result = fit(model, build_tx(cfg.optim), train, val, loss_fn=lm_loss, epochs=t.epochs, batch_size=t.batch_size,
                  key=jax.random.key(t.seed), mode=t.mode, patience=t.patience or None, metadata=metadata,
+                 precision=t.precision,
                  **fit_kwargs)
     state_epoch = result.best_epoch if t.patience else result.history[-1]["epoch"]  # fit returns that epoch's state
     record = next(h for h in result.history if h["epoch"] == state_epoch)

@@ -135,6 +135,7 @@ def run_mlp(cfg: Config, fit_kwargs: dict) -> dict:
     t = cfg.train
     result = fit(model, build_tx(cfg.optim), train, val, loss_fn=loss_fn(cfg), epochs=t.epochs,
                  batch_size=min(t.batch_size, len(train[0])), key=jax.random.key(t.seed), mode=t.mode,
+                 precision=t.precision,
                  patience=t.patience or None, accuracy=t.loss == "cross_entropy", **fit_kwargs)
     test_acc = accuracy(model, result.state, *test) if len(test[0]) else None
     return {"history": result.history, "val_acc": accuracy(model, result.state, *val), "test_acc": test_acc}

@@ -11,6 +11,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 
+from jaxdl import amp
 from jaxdl.checks import check_choice, check_floating, promote_to_float, upcast_half
 
 
@@ -54,7 +55,8 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """
     no_inplace("leaky_relu", inplace)
     check_floating("leaky_relu", input)
-    return jnp.where(input > 0, input, input * negative_slope)
+    x, restore = upcast_half(input)  # float16/bfloat16: the slope product in float32, rounded once (torch)
+    return restore(jnp.where(x > 0, x, x * negative_slope))
 
 
 def gelu(input, approximate: str = "none"):
@@ -79,12 +81,14 @@ def silu(input, inplace: bool = False):
     """x·σ(x), as torch.nn.functional.silu."""
     no_inplace("silu", inplace)
     check_floating("silu", input)
-    return input * jax.nn.sigmoid(input)
+    x, restore = upcast_half(input)  # float16/bfloat16: computed in float32 and rounded once (torch's kernel)
+    return restore(x * jax.nn.sigmoid(x))
 
 
 def sigmoid(input):
     """1 / (1 + e^-x), as torch.sigmoid; integer/bool inputs give float32, as in torch."""
-    return jax.nn.sigmoid(promote_to_float(input))
+    x, restore = upcast_half(promote_to_float(input))  # float16/bfloat16: float32 inside, rounded once (torch)
+    return restore(jax.nn.sigmoid(x))
 
 
 def tanh(input):
@@ -111,6 +115,8 @@ def softmax(input, dim: int | None = None, dtype=None):
     """
     if dtype is not None:
         input = input.astype(dtype)
+    else:  # torch's fp32_set_opt_dtype: under autocast("cuda") computed in float32 unless dtype is given
+        input, = amp.cast("softmax", input)
     check_floating("softmax", input)
     axis = _softmax_dim("softmax", jnp.ndim(input), dim)
     x, restore = upcast_half(input)  # float16/bfloat16: computed in float32 and rounded once, as torch does
@@ -124,6 +130,8 @@ def log_softmax(input, dim: int | None = None, dtype=None):
     float32 and rounded once, as torch does)."""
     if dtype is not None:
         input = input.astype(dtype)
+    else:  # torch's fp32_set_opt_dtype: under autocast("cuda") computed in float32 unless dtype is given
+        input, = amp.cast("log_softmax", input)
     check_floating("log_softmax", input)
     axis = _softmax_dim("log_softmax", jnp.ndim(input), dim)
     x, restore = upcast_half(input)  # float16/bfloat16: computed in float32 and rounded once, as torch does

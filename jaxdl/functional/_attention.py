@@ -1,12 +1,14 @@
 """Scaled dot-product attention, as torch.nn.functional.scaled_dot_product_attention."""
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl import amp
 from jaxdl.checks import check_probability
 from jaxdl.functional._dropout import dropout
 
@@ -70,10 +72,19 @@ def attention(query, key, value, mask=None, *, scale: float, layout: str = "torc
       safe: rows whose keys are all masked give zeros (torch's SDPA ``_safe_softmax``); False is the plain
         softmax (NaN rows), as torch's MultiheadAttention need_weights path, and all a causal mask ever needs.
     Returns:
-      output like query (last dim Ev or dv) and the weights (..., L, S) or (B, H, L, S), after dropout.
+      output like query (last dim Ev or dv) and the weights (..., L, S) or (B, H, L, S), after dropout. Under
+      jaxdl.amp.autocast: QKᵀ summed and softmaxed in float32, the weights and output in the low dtype.
     """
-    to_scores, to_output = _SPECS[layout]
-    scores = jnp.einsum(to_scores, query, key) * jnp.asarray(scale, query.dtype)
+    to_scores, to_output = (functools.partial(_einsum, spec) for spec in _SPECS[layout])
+    low = amp.lower_dtype("scaled_dot_product_attention")
+    if low is not None:
+        query, key, value = amp.cast("scaled_dot_product_attention", query, key, value)
+        low = low if amp.all_in(low, query, key, value) else None  # float64 is not cast (torch)
+    if low is None:
+        scores = to_scores(query, key, None)
+    else:  # torch's flash kernels: QKᵀ, mask and softmax in float32, the weights rounded to the low dtype for ·V
+        scores = amp.accumulate(to_scores, query, key)
+    scores = scores * jnp.asarray(scale, scores.dtype)
     if mask is not None:
         if mask.dtype == jnp.bool_:
             scores = jnp.where(mask, scores, -jnp.inf)
@@ -82,7 +93,14 @@ def attention(query, key, value, mask=None, *, scale: float, layout: str = "torc
     weights = safe_softmax(scores) if safe else jax.nn.softmax(scores, axis=-1)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True, key=dropout_key)
-    return jnp.einsum(to_output, weights, value), weights
+    if low is None:
+        return to_output(weights, value, None), weights
+    weights = weights.astype(low)
+    return amp.accumulate(to_output, weights, value).astype(low), weights
+
+
+def _einsum(spec, a, b, preferred_element_type):
+    return jnp.einsum(spec, a, b, preferred_element_type=preferred_element_type)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0, is_causal: bool = False,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from jax import lax
 import jax.numpy as jnp
 
+from jaxdl import amp
+
 _SPATIAL = {1: "L", 2: "HW"}
 
 
@@ -67,6 +69,7 @@ def _dimension_numbers(n):
 
 def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
     x, w = jnp.asarray(input), jnp.asarray(weight)
+    x, w, bias = amp.cast(name, x, w, bias)  # before the dtype checks: autocast makes float32 weights low-precision
     unbatched = _check_batch(name, x, n)
     stride, dilation = ntuple("stride", stride, n, name), ntuple("dilation", dilation, n, name)
     _check_common(name, x, w, n, stride, dilation, groups)
@@ -96,9 +99,10 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
         raise ValueError(f"{name}: Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel "
                          f"size: ({' x '.join(map(str, effective))}). "
                          "Kernel size can't be greater than actual input size")
-    out = lax.conv_general_dilated(x, w, stride, pads, rhs_dilation=dilation,
-                                   dimension_numbers=_dimension_numbers(n), feature_group_count=groups)
-    out = _add_bias(out, bias, n)
+    conv = lambda a, b, t: lax.conv_general_dilated(a, b, stride, pads, rhs_dilation=dilation,  # noqa: E731
+                                                    dimension_numbers=_dimension_numbers(n),
+                                                    feature_group_count=groups, preferred_element_type=t)
+    out = amp.bilinear(name, conv, x, w, bias, lambda out, b: _add_bias(out, b, n))
     return out[0] if unbatched else out
 
 
@@ -135,6 +139,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _conv_transpose(name, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
     x, w = jnp.asarray(input), jnp.asarray(weight)
+    x, w, bias = amp.cast(name, x, w, bias)  # before the dtype checks, as in _conv
     unbatched = _check_batch(name, x, n)
     stride, dilation = ntuple("stride", stride, n, name), ntuple("dilation", dilation, n, name)
     padding, output_padding = ntuple("padding", padding, n, name), ntuple("output_padding", output_padding, n, name)
@@ -166,9 +171,10 @@ def _conv_transpose(name, n, input, weight, bias, stride, padding, output_paddin
     # Each side keeps d(k−1) − p of full padding (negative crops; lax pads and crops alike),
     # + output_padding at the end.
     pads = [(d * (k - 1) - p, d * (k - 1) - p + op) for k, d, p, op in zip(kernel, dilation, padding, output_padding)]
-    out = lax.conv_general_dilated(x, w, (1,) * n, pads, lhs_dilation=stride, rhs_dilation=dilation,
-                                   dimension_numbers=_dimension_numbers(n), feature_group_count=groups)
-    out = _add_bias(out, bias, n)
+    conv = lambda a, b, t: lax.conv_general_dilated(a, b, (1,) * n, pads, lhs_dilation=stride,  # noqa: E731
+                                                    rhs_dilation=dilation, dimension_numbers=_dimension_numbers(n),
+                                                    feature_group_count=groups, preferred_element_type=t)
+    out = amp.bilinear(name, conv, x, w, bias, lambda out, b: _add_bias(out, b, n))
     return out[0] if unbatched else out
 
 

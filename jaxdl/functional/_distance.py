@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl import amp
 from jaxdl.checks import check_floating
 
 
@@ -118,6 +119,7 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
       >>> float(cosine_similarity(jnp.array([1.0, 0.0]), jnp.array([1.0, 1.0]), dim=0))
       0.7071067690849304
     """
+    x1, x2 = amp.cast("cosine_similarity", x1, x2)
     check_floating("cosine_similarity", jnp.result_type(x1, x2), "the promoted dtype of x1 and x2")
     try:
         shape = np.broadcast_shapes(jnp.shape(x1), jnp.shape(x2))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl import amp
 from jaxdl.checks import check_floating, upcast_half
 from jaxdl.functional._normalization import batch_norm, corrected_mean
 
@@ -34,6 +35,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
       >>> [round(v, 3) for v in group_norm(x, 2).reshape(-1).tolist()]
       [-1.0, 1.0, -1.0, 1.0]
     """
+    input, weight, bias = amp.cast("group_norm", input, weight, bias)
     c = _check_channels("group_norm", input, weight=weight, bias=bias)
     shape = tuple(jnp.shape(input))
     if num_groups <= 0 or c % num_groups:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl import amp
 from jaxdl.functional._activation import elementwise, no_inplace
-from jaxdl.checks import check_floating
+from jaxdl.checks import check_floating, upcast_half
 
 # torch's hardsigmoid_backward multiplies by the float constant 1.0f/6.0f, in float64 too
 _ONE_SIXTH = float(np.float32(1.0) / np.float32(6.0))
@@ -60,6 +61,7 @@ def prelu(input, weight):
       input: any shape; channels are dim 1 (a 1-D input has one channel).
       weight: (1,) / () shared, or (C,) with C = input.shape[1].
     """
+    input, weight = amp.cast("prelu", input, weight)
     check_floating("prelu", input)
     ndim, numel = jnp.ndim(input), int(jnp.size(weight))
     if jnp.ndim(weight) > 1:
@@ -72,5 +74,7 @@ def prelu(input, weight):
             raise ValueError(f"prelu: Mismatch of parameter numbers and input channel size. Found parameter "
                              f"numbers = {numel} and channel size = {channels}.")
     w = jnp.reshape(weight, [numel if i == 1 else 1 for i in range(ndim)]) if ndim != jnp.ndim(weight) else weight
-    positive = input > 0
-    return jnp.where(positive, input, w * jnp.where(positive, 0.0, input))  # the weight's gradient is 0 where x > 0
+    x, restore = upcast_half(input)  # float16/bfloat16 (autocast): product and weight gradient summed in float32
+    w = w.astype(x.dtype) if jnp.result_type(w) in (jnp.float16, jnp.bfloat16) else w
+    positive = x > 0
+    return restore(jnp.where(positive, x, w * jnp.where(positive, 0.0, x)))  # the weight's gradient is 0 where x > 0

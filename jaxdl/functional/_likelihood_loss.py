@@ -10,6 +10,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl import amp
 from jaxdl.checks import check_floating, concrete_values
 from jaxdl.functional._distance import value_with_gradient_of
 from jaxdl.functional._margin_loss import check_same_shapes
@@ -26,6 +27,7 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
       >>> round(float(poisson_nll_loss(jnp.array([0.0, 1.0]), jnp.array([1.0, 2.0]))), 4)
       0.8591
     """
+    input, target = amp.cast("poisson_nll_loss", input, target)
     check_reduction("poisson_nll_loss", reduction)
     check_floating("poisson_nll_loss", jnp.result_type(input, target), "the promoted dtype of input and target")
     check_same_shapes("poisson_nll_loss", input=input, target=target)

@@ -5,11 +5,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl import amp
 from jaxdl.checks import concrete_values, is_concrete
 
 
 def linear(input, weight, bias=None):
-    """y = x Wᵀ + b, as torch.nn.functional.linear.
+    """y = x Wᵀ + b, as torch.nn.functional.linear (under jaxdl.amp.autocast: in its low dtype, summed in float32).
 
     Args:
       input: (*, in_features).
@@ -21,12 +22,17 @@ def linear(input, weight, bias=None):
     if jnp.ndim(input) < 1 or jnp.shape(input)[-1] != jnp.shape(weight)[1]:
         raise ValueError(f"linear: input's last dimension must be in_features={jnp.shape(weight)[1]} "
                          f"(weight shape {jnp.shape(weight)}); got input shape {jnp.shape(input)}")
-    out = jnp.matmul(input, weight.T)  # (*, in) @ (in, out) -> (*, out)
-    if bias is not None:
-        if jnp.shape(bias) != (jnp.shape(weight)[0],):
-            raise ValueError(f"linear: bias must have shape ({jnp.shape(weight)[0]},); got {jnp.shape(bias)}")
-        out = out + jnp.reshape(bias, (1,) * (out.ndim - 1) + (-1,))  # (out,) -> (1, ..., out): no rank promotion
-    return out
+    if bias is not None and jnp.shape(bias) != (jnp.shape(weight)[0],):
+        raise ValueError(f"linear: bias must have shape ({jnp.shape(weight)[0]},); got {jnp.shape(bias)}")
+    return amp.bilinear("linear", _matmul_transposed, input, weight, bias, _add_bias)
+
+
+def _matmul_transposed(x, w, preferred_element_type):
+    return jnp.matmul(x, w.T, preferred_element_type=preferred_element_type)  # (*, in) @ (in, out) -> (*, out)
+
+
+def _add_bias(out, bias):
+    return out + jnp.reshape(bias, (1,) * (out.ndim - 1) + (-1,))  # (out,) -> (1, ..., out): no rank promotion
 
 
 def embedding(input, weight, padding_idx: int | None = None, max_norm: float | None = None, norm_type: float = 2.0,

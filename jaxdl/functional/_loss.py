@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl import amp
 from jaxdl.checks import check_floating, is_concrete
 from jaxdl.functional._reduction import check_reduction, reduce
 
@@ -82,6 +83,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
       >>> round(float(nll_loss(jnp.log(jnp.array([[0.7, 0.2, 0.1]])), jnp.array([0]))), 4)
       0.3567
     """
+    input, target, weight = amp.cast("nll_loss", input, target, weight)
     check_reduction("nll_loss", reduction)
     check_floating("nll_loss", input)
     if jnp.ndim(input) < 1:
@@ -114,6 +116,7 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
       >>> round(float(cross_entropy(logits, jnp.array([0, -100]))), 4)  # the ignored row is left out
       0.1698
     """
+    input, target, weight = amp.cast("cross_entropy", input, target, weight)
     check_reduction("cross_entropy", reduction)
     check_floating("cross_entropy", input)
     if jnp.ndim(input) < 1:
@@ -206,6 +209,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
       >>> float(binary_cross_entropy(jnp.array([0.0, 1.0]), jnp.array([1.0, 1.0])))  # log 0 clamped at -100
       50.0
     """
+    input, target, weight = amp.cast("binary_cross_entropy", input, target, weight)
     check_reduction("binary_cross_entropy", reduction)
     _check_same_shape("binary_cross_entropy", input, target)
     check_floating("binary_cross_entropy", input)
@@ -236,6 +240,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
       >>> round(float(binary_cross_entropy_with_logits(x, y, pos_weight=jnp.array([3.0]))), 4)
       2.1032
     """
+    input, target, weight, pos_weight = amp.cast("binary_cross_entropy_with_logits", input, target, weight, pos_weight)
     check_reduction("binary_cross_entropy_with_logits", reduction)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
     check_floating("binary_cross_entropy_with_logits", input)

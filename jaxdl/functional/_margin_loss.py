@@ -11,6 +11,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl import amp
 from jaxdl.checks import check_floating, is_concrete
 from jaxdl.functional._distance import clamp_min, pairwise_distance
 from jaxdl.functional._loss import LOSS_CPP_EPSILON
@@ -36,6 +37,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "m
       >>> round(float(hinge_embedding_loss(jnp.array([0.3, 2.0]), jnp.array([-1.0, -1.0]), reduction="sum")), 4)
       0.7
     """
+    input, target = amp.cast("hinge_embedding_loss", input, target)
     check_reduction("hinge_embedding_loss", reduction)
     check_floating("hinge_embedding_loss", input)
     check_same_shapes("hinge_embedding_loss", input=input, target=target)
@@ -50,6 +52,7 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0.0, reduction: 
     Args:
       input1, input2, target: the same shape ((N,) or ()), target values ±1.
     """
+    input1, input2, target = amp.cast("margin_ranking_loss", input1, input2, target)
     check_reduction("margin_ranking_loss", reduction)
     check_floating("margin_ranking_loss", input1)
     check_same_shapes("margin_ranking_loss", input1=input1, input2=input2, target=target)
@@ -68,6 +71,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
       >>> round(float(multi_margin_loss(jnp.array([[0.1, 0.2, 0.4, 0.8]]), jnp.array([3]))), 4)
       0.325
     """
+    input, target, weight = amp.cast("multi_margin_loss", input, target, weight)
     check_reduction("multi_margin_loss", reduction)
     check_floating("multi_margin_loss", input)
     if p not in (1, 2):
@@ -105,6 +109,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, reduction
     Args:
       input1, input2: (N, D) with target (N,), or (D,) with target ().
     """
+    input1, input2, target = amp.cast("cosine_embedding_loss", input1, input2, target)
     check_reduction("cosine_embedding_loss", reduction)
     check_floating("cosine_embedding_loss", input1)
     check_same_shapes("cosine_embedding_loss", input1=input1, input2=input2)
@@ -131,6 +136,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     Args:
       anchor, positive, negative: (N, D) or (D,), the same shape. margin: > 0.
     """
+    anchor, positive, negative = amp.cast("triplet_margin_loss", anchor, positive, negative)
     check_reduction("triplet_margin_loss", reduction)
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")

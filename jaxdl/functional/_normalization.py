@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl import amp
 from jaxdl.checks import check_floating, upcast_half
 
 
@@ -84,6 +85,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     carries the textbook derivative as a custom JVP (see _normalize): the same values and gradients as
     differentiating the formula, with a shorter backward pass.
     """
+    input, weight, bias = amp.cast("layer_norm", input, weight, bias)
     check_floating("layer_norm", input)
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(normalized_shape)

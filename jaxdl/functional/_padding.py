@@ -4,6 +4,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
+from jaxdl import amp
 from jaxdl.checks import check_choice
 
 MODES = ("constant", "reflect", "replicate", "circular")
@@ -45,6 +46,8 @@ def pad(input, pad, mode: str = "constant", value=None):
     if mode == "constant":
         fill = jnp.asarray(0 if value is None else value, x.dtype)
         return lax.pad(x, fill, [(0, 0, 0)] * (x.ndim - n) + [(lo, hi, 0) for lo, hi in pairs])
+    if mode in ("reflect", "replicate"):  # torch's reflection_padNd / replication_padNd: float32 under autocast("cpu")
+        x, = amp.cast(f"{'reflection' if mode == 'reflect' else 'replication'}_pad{n}d", x)
     return _pad_non_constant(x, pad, pairs, dims, mode, value)
 
 

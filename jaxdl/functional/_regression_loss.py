@@ -12,6 +12,7 @@ import warnings
 import jax.numpy as jnp
 from jax.scipy.special import xlogy
 
+from jaxdl import amp
 from jaxdl.checks import check_floating
 from jaxdl.functional._reduction import KL_REDUCTIONS, check_reduction, reduce
 
@@ -57,6 +58,7 @@ def mse_loss(input, target, reduction: str = "mean", weight=None):
       >>> float(mse_loss(jnp.array([0.0, 0.5, 3.0]), jnp.zeros(3), reduction="sum"))
       9.25
     """
+    input, target, weight = amp.cast("mse_loss", input, target, weight)
     check_reduction("mse_loss", reduction)
     _check_pair("mse_loss", input, target, weight)
     return _weighted(jnp.square(input - target), weight, reduction, weighted_mean=True)
@@ -74,6 +76,7 @@ def l1_loss(input, target, reduction: str = "mean", weight=None):
       >>> float(l1_loss(jnp.array([0.0, 0.5, 3.0]), jnp.zeros(3), reduction="sum"))
       3.5
     """
+    input, target, weight = amp.cast("l1_loss", input, target, weight)
     check_reduction("l1_loss", reduction)
     _check_pair("l1_loss", input, target, weight)
     return _weighted(_abs(input - target), weight, reduction, weighted_mean=True)
@@ -91,6 +94,7 @@ def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):
       >>> smooth_l1_loss(jnp.array([0.0, 0.5, 3.0]), jnp.zeros(3), reduction="none").tolist()
       [0.0, 0.125, 2.5]
     """
+    input, target = amp.cast("smooth_l1_loss", input, target)
     check_reduction("smooth_l1_loss", reduction)
     _check_pair("smooth_l1_loss", input, target)
     if beta < 0:
@@ -114,6 +118,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
       >>> huber_loss(jnp.array([0.0, 0.5, 3.0]), jnp.zeros(3), reduction="none", delta=2.0).tolist()
       [0.0, 0.125, 4.0]
     """
+    input, target, weight = amp.cast("huber_loss", input, target, weight)
     check_reduction("huber_loss", reduction)
     _check_pair("huber_loss", input, target, weight)
     check_floating("huber_loss", input)  # torch: an integer input raises even with a float target
@@ -141,6 +146,7 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False):
       >>> round(float(kl_div(jnp.log(q), p, reduction="batchmean")), 4)  # KL(p ‖ q)
       0.3681
     """
+    input, target = amp.cast("kl_div", input, target)
     check_reduction("kl_div", reduction, KL_REDUCTIONS)
     _check_pair("kl_div", input, target)
     check_floating("kl_div", input)  # torch: "kl_div: Integral inputs not supported", for either argument

@@ -7,6 +7,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from jaxdl import amp
 from jaxdl.functional._activation import elementwise, no_inplace
 from jaxdl.checks import check_floating
 
@@ -60,6 +61,7 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
 
     Differs from jax.nn.softplus: beta and the linear branch above ``threshold`` (torch's).
     """
+    input, = amp.cast("softplus", input)
     def forward(x):
         linear = x * beta > threshold
         return jnp.where(linear, x, jnp.log1p(jnp.exp(jnp.where(linear, 0.0, x) * beta)) / beta)

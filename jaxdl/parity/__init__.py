@@ -2,7 +2,7 @@
 
 torch is imported only when a case runs, never by ``import jaxdl``.
 """
-from jaxdl.parity._core import (CASES, DTYPES, Case, Comparison, Env, Result, compare_function,
+from jaxdl.parity._core import (ALL_DTYPES, CASES, DTYPES, MIXED, Case, Comparison, Env, Result, compare_function,
                                 format_table, register, run_case, torch_device)
 # Importing the case modules fills CASES.
 from jaxdl.parity import _cases_functional, _cases_nn, _cases_optim, _cases_gpt  # noqa: F401,E402
@@ -14,7 +14,8 @@ from jaxdl.parity import _cases_margin_loss, _cases_nn_loss  # noqa: F401,E402
 from jaxdl.parity import _cases_norm  # noqa: F401,E402
 from jaxdl.parity import _cases_scheduler_more  # noqa: F401,E402
 from jaxdl.parity import _cases_conv  # noqa: F401,E402
+from jaxdl.parity import _cases_amp  # noqa: F401,E402  (last: it adds bf16-mixed to cases registered above)
 from jaxdl.parity._run import main, run  # noqa: E402
 
-__all__ = ["CASES", "DTYPES", "Case", "Comparison", "Env", "Result", "compare_function", "format_table",
-           "register", "run_case", "torch_device", "run", "main"]
+__all__ = ["ALL_DTYPES", "CASES", "DTYPES", "MIXED", "Case", "Comparison", "Env", "Result", "compare_function",
+           "format_table", "register", "run_case", "torch_device", "run", "main"]

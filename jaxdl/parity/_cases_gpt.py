@@ -112,14 +112,14 @@ def _load(model, state_dict):
     return load_state_dict(model, state_dict)[0]
 
 
-def _gpt_case(tie, **options):
+def _gpt_case(tie, sdpa=False, **options):
     cfg = {"vocab_size": 13, "context_length": 8, "emb_dim": 16, "n_heads": 2, "n_layers": 2, "drop_rate": 0.1,
            "qkv_bias": tie, "tie_weights": tie, **options}
 
     def case(env):
         torch = env.torch
         torch.manual_seed(0)
-        ref = torch_gpt(cfg).to(device=env.device, dtype=env.torch_dtype).eval()  # eval: dropout off
+        ref = torch_gpt(cfg, sdpa=sdpa).to(device=env.device, dtype=env.torch_dtype).eval()  # eval: dropout off
         model = nn.GPT.from_config(cfg)
         params = _load(model, torch_state_dict_to_jax(ref, tie))
         idx, tgt = env.randint(0, cfg["vocab_size"], (3, 7)), env.randint(0, cfg["vocab_size"], (3, 7))
@@ -128,11 +128,12 @@ def _gpt_case(tie, **options):
             logits = model.apply(p, {}, i)[0]
             return nn.lm_loss(logits, t), logits
 
-        (jloss, jlogits), jgrads = jax.jit(jax.value_and_grad(objective, has_aux=True))(
+        (jloss, jlogits), jgrads = env.jit(jax.value_and_grad(objective, has_aux=True))(
             params, env.to_jax(idx), env.to_jax(tgt))
-        tlogits = ref(torch.as_tensor(idx, device=env.device))
-        tloss = torch.nn.functional.cross_entropy(tlogits.flatten(0, 1),
-                                                  torch.as_tensor(tgt, device=env.device).flatten())
+        with env.autocast():
+            tlogits = ref(torch.as_tensor(idx, device=env.device))
+            tloss = torch.nn.functional.cross_entropy(tlogits.flatten(0, 1),
+                                                      torch.as_tensor(tgt, device=env.device).flatten())
         tloss.backward()
         tgrads = {k: p.grad for k, p in ref.named_parameters()}  # a tied weight appears once, as tok_emb.weight
         return Comparison(values=(to_numpy((jloss, jlogits)), to_numpy((tloss, tlogits))),
@@ -147,3 +148,5 @@ register("nn.GPT forward+grad (tied, qkv_bias)", "gpt", tolerances=_GPT_TOL)(_gp
 # nanoGPT's options: exact GELU, no bias anywhere (no zero biases that would still get gradients), another eps
 register("nn.GPT forward+grad (gelu, bias=False, eps 1e-6)", "gpt", tolerances=_GPT_TOL)(
     _gpt_case(False, activation="gelu", bias=False, layer_norm_eps=1e-6))
+# the reference's attention as F.scaled_dot_product_attention (torch's flash kernels, as nanoGPT)
+register("nn.GPT forward+grad (torch SDPA reference)", "gpt", tolerances=_GPT_TOL)(_gpt_case(True, sdpa=True))

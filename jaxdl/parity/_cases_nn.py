@@ -54,7 +54,7 @@ def _training_steps(env, jm, tm, xs, x_eval, *, randomize_buffers=False):
     params, state = load_state_dict(jm, _numpy_state_dict(tm))
     buffer_names = [n for n, _ in tm.named_buffers()]
 
-    @jax.jit
+    @env.jit
     def step(params, state, x, ct, key):
         def objective(p, x):
             y, new_state = jm.apply(p, state, x, training=True, key=key)
@@ -63,7 +63,7 @@ def _training_steps(env, jm, tm, xs, x_eval, *, randomize_buffers=False):
         (_, (y, new_state)), grads = jax.value_and_grad(objective, (0, 1), has_aux=True)(params, x)
         return y, new_state, grads
 
-    evaluate = jax.jit(lambda params, state, x: jm.apply(params, state, x, training=False))
+    evaluate = env.jit(lambda params, state, x: jm.apply(params, state, x, training=False))
     comparisons = []
     for i, x in enumerate(xs):
         key = jax.random.key(i)
@@ -73,7 +73,8 @@ def _training_steps(env, jm, tm, xs, x_eval, *, randomize_buffers=False):
         tm.train()
         tm.zero_grad()
         xt = env.to_torch(x, requires_grad=True)
-        yt = tm(xt)
+        with env.autocast():
+            yt = tm(xt)
         (yt * env.to_torch(ct)).sum().backward()
         # clones: float64 .numpy() would share memory with tensors updated in place below
         t_grads = {n: p.grad.clone() for n, p in tm.named_parameters()}
@@ -87,7 +88,7 @@ def _training_steps(env, jm, tm, xs, x_eval, *, randomize_buffers=False):
         params = jax.tree_util.tree_map(lambda p, g: p - 0.1 * g, params, gp)
     assert sorted(flatten(state)) == sorted(buffer_names), (sorted(flatten(state)), buffer_names)
     tm.eval()
-    with torch.no_grad():
+    with torch.no_grad(), env.autocast():
         yt = tm(env.to_torch(x_eval))
     y, eval_state = evaluate(params, state, env.to_jax(x_eval))
     t_state = {n: b for n, b in tm.named_buffers()}

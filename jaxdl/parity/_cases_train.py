@@ -41,13 +41,14 @@ def _torch_run(env, state, x, y, vx, vy, drop_last=True):
         losses = []
         for i in range(N // BATCH if drop_last else -(-N // BATCH)):
             idx = env.to_torch(perm[i * BATCH:(i + 1) * BATCH]).long()
-            loss = torch.nn.functional.cross_entropy(tm(xt[idx]), yt[idx])
+            with env.autocast():
+                loss = torch.nn.functional.cross_entropy(tm(xt[idx]), yt[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
             losses.append(loss.item())
         tm.eval()
-        with torch.no_grad():
+        with torch.no_grad(), env.autocast():
             val_losses.append(torch.nn.functional.cross_entropy(tm(vxt), vyt).item())
         train_losses.append(np.mean(losses))
     return tm.state_dict(), train_losses, val_losses
@@ -56,14 +57,14 @@ def _torch_run(env, state, x, y, vx, vy, drop_last=True):
 def _fit_vs_torch(mode, loader=False):
     """fit on arrays (drop_last) or, with ``loader``, on a DataLoader keeping torch's smaller last batch."""
     def case(env):
-        dtype = jnp.dtype(env.dtype)
+        dtype = jnp.dtype(env.np_dtype)
         x, vx = env.randn(N, 4), env.randn(NV, 4)
         y, vy = env.randint(0, 3, (N,)).astype(np.int32), env.randint(0, 3, (NV,)).astype(np.int32)
         key = jax.random.key(0)
         state0 = TrainState.create(_model(), optim.sgd(lr=0.1, momentum=0.9), key, dtype)  # fit's initial state
         train = DataLoader((x, y), BATCH, shuffle=True, key=state0.data_key()) if loader else (x, y)
         res = fit(_model(), optim.sgd(lr=0.1, momentum=0.9), train, (vx, vy), epochs=EPOCHS, batch_size=BATCH,
-                  key=key, mode=mode, progress=False, dtype=dtype)
+                  key=key, mode=mode, progress=False, dtype=dtype, precision=env.precision)
         sd, train_losses, val_losses = _torch_run(env, state0, x, y, vx, vy, drop_last=not loader)
         mine = {k: res.state.params[k[0]][k[2:]] for k in ("0.weight", "0.bias", "1.weight", "3.weight", "3.bias")}
         mine.update({f"1.{b}": res.state.model_state["1"][b] for b in ("running_mean", "running_var")})

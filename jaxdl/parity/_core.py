@@ -17,12 +17,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-DTYPES = ("float32", "float64")
+DTYPES = ("float32", "float64")  # every case runs in these
+# float32 inputs and weights, both sides under autocast(bfloat16): torch.autocast(device) and jaxdl.amp.autocast
+# with the same device's op lists. Only the cases _cases_amp.py lists run in it.
+MIXED = "bf16-mixed"
+ALL_DTYPES = DTYPES + (MIXED,)
 
 # Default tolerances, per dtype: an element passes when |jaxdl - torch| <= atol + rtol * |torch|.
 TOLERANCES = {
     "float32": {"rtol": 1e-5, "atol": 1e-5},
     "float64": {"rtol": 1e-10, "atol": 1e-12},
+    # one op's result differs by at most an ulp or two of bfloat16 (2⁻⁸ relative), where the two sides' float32
+    # sums round to neighbouring bfloat16 values; cases that chain ops loosen it (see _cases_amp.py)
+    MIXED: {"rtol": 1e-2, "atol": 1e-2},
 }
 
 
@@ -83,11 +90,26 @@ class Env:
 
     def __init__(self, dtype: str, torch_module, device: str, seed: int):
         self.dtype = dtype
-        self.np_dtype = np.dtype(dtype)
+        self.mixed = dtype == MIXED
+        self.np_dtype = np.dtype("float32" if self.mixed else dtype)  # mixed: float32 inputs and weights
         self.torch = torch_module
         self.device = device
-        self.torch_dtype = getattr(torch_module, dtype)
+        self.torch_dtype = getattr(torch_module, self.np_dtype.name)
+        self.precision = "bf16-mixed" if self.mixed else "fp32"  # for make_train_step / fit
         self.rng = np.random.default_rng(seed)
+
+    def jit(self, fn, **kwargs):
+        """``jax.jit`` as a bf16-mixed case compiles: with torch's rounding (jaxdl.amp.EXACT_ROUNDING)."""
+        from jaxdl import amp  # noqa: PLC0415
+
+        return jax.jit(fn, compiler_options=amp.compiler_options(self.precision), **kwargs)
+
+    def autocast(self):
+        """torch's forward-pass context in bf16-mixed, else nothing: ``torch.autocast(device, bfloat16,
+        cache_enabled=False)``, jaxdl.amp's numerics (see its module doc on torch's weight-cast cache)."""
+        if not self.mixed:
+            return contextlib.nullcontext()
+        return self.torch.autocast(device_type=self.device, dtype=self.torch.bfloat16, cache_enabled=False)
 
     # --- inputs ---------------------------------------------------------------------------
     def randn(self, *shape, scale=1.0) -> np.ndarray:
@@ -118,7 +140,8 @@ def to_numpy(tree):
 
     def leaf(x):
         if hasattr(x, "detach"):
-            x = x.detach().cpu().numpy()
+            x = x.detach().cpu()
+            x = (x.float() if str(x.dtype) == "torch.bfloat16" else x).numpy()  # numpy has no bfloat16
         return np.asarray(x, dtype=np.float64)
 
     return jax.tree_util.tree_map(leaf, tree, is_leaf=lambda x: hasattr(x, "detach"))
@@ -139,11 +162,12 @@ def compare_function(
     """
     diff_argnums = tuple(diff_argnums)
     jargs = [env.to_jax(a) for a in args]
-    jout = jax.jit(jax_fn)(*jargs)
+    jout = env.jit(jax_fn)(*jargs)
     cts = jax.tree_util.tree_map(lambda o: env.randn(*np.shape(o)), grad_output(jout))
 
     targs = [env.to_torch(a, requires_grad=i in diff_argnums) for i, a in enumerate(args)]
-    tout = torch_fn(*targs)
+    with env.autocast():
+        tout = torch_fn(*targs)
     if not diff_argnums:
         return Comparison(values=(to_numpy(jout), to_numpy(tout)))
 
@@ -152,7 +176,7 @@ def compare_function(
         leaves = jax.tree_util.tree_leaves(out)
         return sum(jnp.sum(o * c) for o, c in zip(leaves, jax.tree_util.tree_leaves(cts)))
 
-    jgrads = jax.jit(jax.grad(jax_objective, argnums=diff_argnums))(*jargs)
+    jgrads = env.jit(jax.grad(jax_objective, argnums=diff_argnums))(*jargs)
     tleaves = jax.tree_util.tree_leaves(grad_output(tout), is_leaf=lambda x: hasattr(x, "detach"))
     objective = sum((o * env.to_torch(c)).sum() for o, c in zip(tleaves, jax.tree_util.tree_leaves(cts)))
     tgrads = env.torch.autograd.grad(objective, [targs[i] for i in diff_argnums], allow_unused=True)
@@ -183,11 +207,16 @@ def _errors(pair, tol) -> tuple[float, float, bool]:
 
 
 @contextlib.contextmanager
-def parity_precision(dtype: str):
-    """x64 for float64 runs; full-precision matmuls on both sides (GPU TF32 off)."""
+def parity_precision(dtype: str, device: str = "cpu"):
+    """x64 for float64 runs; full-precision matmuls on both sides (GPU TF32 off); for bf16-mixed, jaxdl's
+    autocast with the op lists of torch's ``device`` around the whole case (jax code is traced inside it)."""
+    from jaxdl import amp  # noqa: PLC0415
+
     with contextlib.ExitStack() as stack:
         stack.enter_context(jax.enable_x64(dtype == "float64"))
         stack.enter_context(jax.default_matmul_precision("highest"))
+        if dtype == MIXED:
+            stack.enter_context(amp.autocast(device, jnp.bfloat16))
         yield
 
 
@@ -207,7 +236,7 @@ def run_case(case: Case, dtype: str, torch_module=None, device: str | None = Non
     device = device or torch_device(torch_module)
     tol = case.tol(dtype)
     try:
-        with parity_precision(dtype):
+        with parity_precision(dtype, device):
             env = Env(dtype, torch_module, device, seed=zlib.crc32(f"{case.name}/{dtype}".encode()))
             comparisons = case.fn(env)
             if isinstance(comparisons, Comparison):
@@ -233,11 +262,12 @@ def format_table(results: Sequence[Result]) -> str:
         return "-" if x is None else f"{x:.1e}"
 
     name_w = max([len("case")] + [len(r.case) for r in results])
-    head = f"{'case':<{name_w}}  {'dtype':<7}  {'val abs':>8}  {'val rel':>8}  {'grad abs':>8}  {'grad rel':>8}  result"
+    head = (f"{'case':<{name_w}}  {'dtype':<10}  {'val abs':>8}  {'val rel':>8}  {'grad abs':>8}  {'grad rel':>8}  "
+            "result")
     lines = [head, "-" * len(head)]
     for r in results:
         status = "pass" if r.passed else ("FAIL" + (f" ({r.error})" if r.error else ""))
-        lines.append(f"{r.case:<{name_w}}  {r.dtype:<7}  {num(r.value_abs):>8}  {num(r.value_rel):>8}  "
+        lines.append(f"{r.case:<{name_w}}  {r.dtype:<10}  {num(r.value_abs):>8}  {num(r.value_rel):>8}  "
                      f"{num(r.grad_abs):>8}  {num(r.grad_rel):>8}  {status}")
     passed = sum(r.passed for r in results)
     lines.append(f"{passed} passed, {len(results) - passed} failed")

@@ -7,7 +7,7 @@ import sys
 import jax
 
 from jaxdl.cli import error
-from jaxdl.parity._core import CASES, DTYPES, Result, format_table, run_case, torch_device
+from jaxdl.parity._core import ALL_DTYPES, CASES, Result, format_table, run_case, torch_device
 
 
 def select(groups=None, match: str | None = None) -> list:
@@ -16,7 +16,7 @@ def select(groups=None, match: str | None = None) -> list:
             and (not match or match.lower() in case.name.lower())]
 
 
-def run(groups=None, dtypes=DTYPES, match: str | None = None) -> list[Result]:
+def run(groups=None, dtypes=ALL_DTYPES, match: str | None = None) -> list[Result]:
     """Run every case (optionally filtered by group or case-insensitive name substring) in each dtype."""
     import torch  # noqa: PLC0415
 
@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="jaxdl parity",
                                      description="Compare jaxdl with PyTorch, values and gradients, on this device.")
     parser.add_argument("--group", action="append", help=f"only this group ({', '.join(groups)}); repeatable")
-    parser.add_argument("--dtype", action="append", choices=DTYPES, help="only this dtype; repeatable")
+    parser.add_argument("--dtype", action="append", choices=ALL_DTYPES, help="only this dtype; repeatable")
     parser.add_argument("-k", dest="match", help="only cases whose name contains this text (case-insensitive)")
     args = parser.parse_args(argv)
     unknown = [g for g in args.group or () if g not in groups]
@@ -46,6 +46,6 @@ def main(argv=None) -> int:
         return 2
     print(f"jaxdl parity on JAX {jax.default_backend()} ({jax.devices()[0].device_kind}), "
           f"torch {torch.__version__} on {torch_device(torch)}; matmul precision pinned to 'highest'")
-    results = run(args.group, tuple(args.dtype or DTYPES), args.match)
+    results = run(args.group, tuple(args.dtype or ALL_DTYPES), args.match)
     print(format_table(results))
     return 0 if all(r.passed for r in results) else 1

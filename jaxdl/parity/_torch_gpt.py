@@ -6,9 +6,10 @@ jaxdl.nn.GPT's params joined with '.', so weights move with jaxdl.interop in eit
 from __future__ import annotations
 
 
-def torch_gpt(cfg: dict):
+def torch_gpt(cfg: dict, sdpa: bool = False):
     """Build the torch GPT for ``cfg`` (the lecture's keys + optional tie_weights, activation, layer_norm_eps,
-    bias as nn.GPT's), in train mode."""
+    bias as nn.GPT's), in train mode. ``sdpa=True`` computes attention with F.scaled_dot_product_attention
+    (flash kernels; the same formula) instead of the lecture's explicit softmax(QKᵀ/√d)V."""
     import torch  # noqa: PLC0415
     from torch import nn  # noqa: PLC0415
 
@@ -29,6 +30,10 @@ def torch_gpt(cfg: dict):
             b, t, d = x.shape
             split = lambda y: y.view(b, t, self.n_heads, self.head_dim).transpose(1, 2)  # (b, h, t, hd)
             q, k, v = split(self.W_query(x)), split(self.W_key(x)), split(self.W_value(x))
+            if sdpa:
+                p = self.dropout.p if self.training else 0.0
+                ctx = nn.functional.scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
+                return self.out_proj(ctx.transpose(1, 2).reshape(b, t, d))
             scores = q @ k.transpose(2, 3)
             mask = torch.triu(torch.ones(t, t, dtype=torch.bool, device=x.device), diagonal=1)
             scores = scores.masked_fill(mask, -torch.inf)

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl import amp
 from jaxdl import functional as F
 from jaxdl.train import _data, _epoch, _report, _sharding, _validate
 from jaxdl.train._checkpoint import json_text, load_checkpoint, save_checkpoint
@@ -31,7 +32,7 @@ class NonFiniteLossError(FloatingPointError):
 def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs: int, batch_size: int | None = None,
         key, mode: str = "scan", patience: int | None = None, out_dir=None, resume: bool = False,
         progress: bool = True, mesh=None, accuracy: bool = True, dtype=jnp.float32, metadata: dict | None = None,
-        callbacks: Sequence[Callable] = (), tensorboard: bool = False) -> FitResult:
+        callbacks: Sequence[Callable] = (), tensorboard: bool = False, precision: str = "fp32") -> FitResult:
     """Train ``model`` with ``tx`` on ``train_data``: the torch epoch loop as one function.
 
     Each epoch shuffles from the state's key (reproducible) and drops the last ``N % batch_size`` examples,
@@ -65,6 +66,9 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
     train_loss (mean of the step losses), train_acc, val_loss, val_acc, examples_per_s, time_s, step_loss
     (each step's loss) and step_lr (each step's learning rate, None when the optimizer state holds none).
 
+    ``precision="bf16-mixed"`` trains under torch.autocast's rules (jaxdl.amp: bfloat16 matmuls, convolutions and
+    attention; float32 losses and the device's float32 ops; make_train_step) over float32 master weights.
+
     Args:
       train_data, val_data: (x of shape (N, ...), y of shape (N, ...)) numpy arrays, or DataLoaders of
         (x, y) (loop mode).
@@ -72,10 +76,12 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
       batch_size: examples per step (global, over all devices); a DataLoader's own when None.
       metadata: a JSON-able dict (model spec, vocabulary, the run's config) stored in every checkpoint
         written (checkpoint.msgpack, best.msgpack); read it back with ``read_checkpoint_metadata``.
+      dtype: parameter dtype; float32 with precision="bf16-mixed". precision: "fp32" or "bf16-mixed".
       callbacks: callables ``callback(record, state)`` run after each epoch (after its checkpoint) on every
         process, with the epoch's history record and state; write files only where
         ``jax.process_index() == 0``. The state's buffers are donated to the next step: copy what you keep.
     """
+    _validate.check_precision(precision, dtype)
     train = _data.check_input("train_data", train_data, mode)
     val = None if val_data is None else _data.check_input("val_data", val_data, mode)
     batch_size = _data.batch_size_of(train, batch_size)
@@ -120,7 +126,10 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
         _report.is_writer() else None
 
     steps_done = int(state.step)
-    run_train, run_eval, steps = _runners(mode, model, tx, loss_fn, batch_size, accuracy, mesh, train, val, state)
+    train_step = make_train_step(model, tx, loss_fn, accuracy=accuracy, precision=precision)
+    eval_step = make_eval_step(model, loss_fn, accuracy=accuracy, precision=precision)
+    run_train, run_eval, steps = _runners(mode, train_step, eval_step, batch_size, mesh, train, val, state,
+                                          amp.compiler_options(precision))
     state = _sharding.place_replicated(state, mesh)
     best = None if best is None else _sharding.place_replicated(best, mesh)
 
@@ -191,13 +200,12 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
     return FitResult(state, history, best_epoch)
 
 
-def _runners(mode, model, tx, loss_fn, batch_size, accuracy, mesh, train, val, host_state):
+def _runners(mode, train_step, eval_step, batch_size, mesh, train, val, host_state, compiler_options):
     """(run_train(state, epoch, bar) -> (state, metrics per step), run_eval(state) -> totals, steps per epoch)."""
-    train_step = make_train_step(model, tx, loss_fn, accuracy=accuracy)
-    eval_step = make_eval_step(model, loss_fn, accuracy=accuracy)
     if mode == "scan":
-        train_epoch = jax.jit(_epoch.make_train_epoch(train_step, batch_size, mesh), donate_argnums=0)
-        eval_epoch = jax.jit(_epoch.make_eval_epoch(eval_step, batch_size))
+        train_epoch = jax.jit(_epoch.make_train_epoch(train_step, batch_size, mesh), donate_argnums=0,
+                              compiler_options=compiler_options)
+        eval_epoch = jax.jit(_epoch.make_eval_epoch(eval_step, batch_size), compiler_options=compiler_options)
         xd, yd = _sharding.place_replicated(train, mesh)  # device-resident for the whole run
         vd = None if val is None else _sharding.place_replicated(val, mesh)
 
@@ -208,7 +216,8 @@ def _runners(mode, model, tx, loss_fn, batch_size, accuracy, mesh, train, val, h
 
         return run_train, (lambda state: eval_epoch(state, *vd)), len(train[0]) // batch_size
 
-    train_step, eval_step = jax.jit(train_step, donate_argnums=0), jax.jit(eval_step)
+    train_step = jax.jit(train_step, donate_argnums=0, compiler_options=compiler_options)
+    eval_step = jax.jit(eval_step, compiler_options=compiler_options)
     loader = _data.train_loader(train, batch_size, host_state.data_key())
     val_loader = None if val is None else _data.eval_loader(val, batch_size)
     for name, ld in (("train_data", loader), ("val_data", val_loader)):

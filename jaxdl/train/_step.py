@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxdl import amp
 from jaxdl.optim import lr_used
 
 IGNORE_INDEX = -100  # torch's default ignore_index: such targets count neither as right nor as seen
@@ -27,7 +28,7 @@ def _is_classification(out_shape, target_shape, target_dtype) -> bool:
     return jnp.issubdtype(target_dtype, jnp.integer) and tuple(out_shape[:-1]) == tuple(target_shape)
 
 
-def make_train_step(model, tx, loss_fn, *, accuracy: bool = True):
+def make_train_step(model, tx, loss_fn, *, accuracy: bool = True, precision: str = "fp32"):
     """The pure step ``train_step(state, x, y) -> (state, metrics)`` of ``model`` trained by ``tx``.
 
     torch's ``loss = loss_fn(model(x), y); loss.backward(); optimizer.step()``: the gradient of the batch's
@@ -40,14 +41,22 @@ def make_train_step(model, tx, loss_fn, *, accuracy: bool = True):
     inside ``jax.vmap``. For a step-by-step loop, jit it and donate the state (as fit's loop mode does):
     ``train_step = jax.jit(make_train_step(model, tx, loss_fn), donate_argnums=0)``.
 
+    ``precision="bf16-mixed"`` runs the forward pass and the loss under ``jaxdl.amp.autocast`` (bfloat16, the op
+    lists of the device JAX runs on): torch's ``with torch.autocast(device, torch.bfloat16): loss = loss_fn(model(x),
+    y)``. Params, gradients and optimizer state stay float32.
+
     Args:
       model: jaxdl.nn module. tx: optax transform. loss_fn: ``(output, target) -> scalar``, e.g. F.cross_entropy.
       accuracy: add "correct" and "count" to the metrics for integer targets of shape output.shape[:-1].
+      precision: "fp32" or "bf16-mixed".
     """
+    autocast = amp.precision_context(precision)
+
     def train_step(state, x, y):
         def objective(params):
-            out, model_state = model.apply(params, state.model_state, x, training=True, key=state.dropout_key())
-            return loss_fn(out, y), (out, model_state)
+            with autocast:
+                out, model_state = model.apply(params, state.model_state, x, training=True, key=state.dropout_key())
+                return loss_fn(out, y), (out, model_state)
 
         (loss, (out, model_state)), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
         updates, opt_state = tx.update(grads, state.opt_state, state.params)
@@ -62,14 +71,17 @@ def make_train_step(model, tx, loss_fn, *, accuracy: bool = True):
     return train_step
 
 
-def make_eval_step(model, loss_fn, *, accuracy: bool = True):
+def make_eval_step(model, loss_fn, *, accuracy: bool = True, precision: str = "fp32"):
     """The pure step ``eval_step(state, x, y) -> metrics`` in eval mode: no dropout, BatchNorm's running stats.
 
-    torch's ``model.eval(); with torch.no_grad(): loss_fn(model(x), y)``. Unjitted, like make_train_step:
-    ``jax.jit(make_eval_step(model, loss_fn))`` for a loop.
+    torch's ``model.eval(); with torch.no_grad(): loss_fn(model(x), y)`` (under autocast for "bf16-mixed", as
+    make_train_step). Unjitted, like make_train_step: ``jax.jit(make_eval_step(model, loss_fn))`` for a loop.
     """
+    autocast = amp.precision_context(precision)
+
     def eval_step(state, x, y):
-        out, _ = model.apply(state.params, state.model_state, x, training=False, key=None)
-        return batch_metrics(out, y, loss_fn(out, y), accuracy)
+        with autocast:
+            out, _ = model.apply(state.params, state.model_state, x, training=False, key=None)
+            return batch_metrics(out, y, loss_fn(out, y), accuracy)
 
     return eval_step

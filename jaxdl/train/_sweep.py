@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxdl import amp
 from jaxdl import functional as F
 from jaxdl.train import _epoch, _validate
 from jaxdl.train._state import TrainState
@@ -22,7 +23,8 @@ class SweepResult(NamedTuple):
 
 
 def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, loss_fn=F.cross_entropy,
-          epochs: int, batch_size: int, accuracy: bool = True, dtype=jnp.float32) -> SweepResult:
+          epochs: int, batch_size: int, accuracy: bool = True, dtype=jnp.float32,
+          precision: str = "fp32") -> SweepResult:
     """Train k × len(seeds) copies, copy (i, s) using ``make_tx(**{name: hparams[name][i]})`` and key(s).
 
     The whole sweep (init, every epoch's scan and validation) is one jitted program vmapped over copies.
@@ -35,11 +37,12 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
 
     Args:
       hparams: {name: array of shape (k,)}, all of the same length k. seeds: ints.
-      train_data, val_data: (x, y) numpy arrays as in fit.
+      train_data, val_data: (x, y) numpy arrays as in fit. precision: "fp32" or "bf16-mixed", as fit.
     """
     x, y = _validate.check_data("train_data", train_data)
     val = None if val_data is None else _validate.check_data("val_data", val_data)
     _validate.check_run(epochs=epochs, batch_size=batch_size, n_train=len(x), mode="scan")
+    _validate.check_precision(precision, dtype)
     values = {name: np.asarray(v, dtype=np.float64) for name, v in hparams.items()}
     lengths = {name: v.shape for name, v in values.items()}
     if not values or len({s for s in lengths.values()}) != 1 or len(next(iter(lengths.values()))) != 1:
@@ -58,12 +61,14 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
 
     keys = jnp.stack([jax.random.key(c["seed"]) for c in configs])
     hs = {n: jnp.asarray([c[n] for c in configs], dtype) for n in values}
-    eval_epoch = _epoch.make_eval_epoch(make_eval_step(model, loss_fn, accuracy=accuracy), batch_size)
+    eval_step = make_eval_step(model, loss_fn, accuracy=accuracy, precision=precision)
+    eval_epoch = _epoch.make_eval_epoch(eval_step, batch_size)
 
     def one_copy(key, h, x, y, vx, vy):
         tx = make_tx(**h)  # this copy's transform: its update closes over its own (traced) values
         state = TrainState.create(model, tx, key, dtype)
-        train_epoch = _epoch.make_train_epoch(make_train_step(model, tx, loss_fn, accuracy=accuracy), batch_size)
+        train_step = make_train_step(model, tx, loss_fn, accuracy=accuracy, precision=precision)
+        train_epoch = _epoch.make_train_epoch(train_step, batch_size)
 
         def epoch_body(state, epoch):
             state, metrics = train_epoch(state, x, y, epoch)
@@ -72,7 +77,8 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
         return lax.scan(epoch_body, state, jnp.arange(1, epochs + 1, dtype=jnp.int32))
 
     vx, vy = (None, None) if val is None else (jnp.asarray(val[0]), jnp.asarray(val[1]))
-    run = jax.jit(jax.vmap(one_copy, in_axes=(0, 0, None, None, None, None)))
+    run = jax.jit(jax.vmap(one_copy, in_axes=(0, 0, None, None, None, None)),
+                  compiler_options=amp.compiler_options(precision))
     states, (train_m, val_m) = run(keys, hs, jnp.asarray(x), jnp.asarray(y), vx, vy)
     train_m, val_m = jax.device_get((train_m, val_m))  # leaves (copies, epochs, steps) / (copies, epochs)
     histories = [[_record(e + 1, train_m, val_m, c, e, None if val is None else len(val[0]))

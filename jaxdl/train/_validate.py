@@ -4,6 +4,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
+from jaxdl import amp
 from jaxdl.train._step import IGNORE_INDEX
 
 MODES = ("scan", "loop")
@@ -21,6 +22,15 @@ def check_data(name: str, data):
     if len(x) == 0:
         raise ValueError(f"{name} is empty")
     return x, y
+
+
+def check_precision(precision, dtype) -> None:
+    """precision is "fp32" or "bf16-mixed"; mixed precision keeps float32 master weights, so dtype is float32."""
+    if precision not in amp.PRECISIONS:
+        raise ValueError(f"precision must be one of {amp.PRECISIONS}; got {precision!r}")
+    if precision == "bf16-mixed" and np.dtype(dtype) != np.float32:
+        raise ValueError(f"precision='bf16-mixed' keeps float32 master weights: dtype must be float32; got "
+                         f"{np.dtype(dtype).name}")
 
 
 def check_run(*, epochs, batch_size, n_train, mode):
