@@ -10,6 +10,7 @@ there runs).
 """
 from __future__ import annotations
 
+import contextlib
 import platform
 import statistics
 import time
@@ -111,18 +112,19 @@ class JaxdlVariant:
     the block (what ``fit(mode="scan")`` scans each epoch).
     """
 
-    def __init__(self, model, loss_fn, sd, lr, scan=False, accuracy=True):
-        from jaxdl import optim  # noqa: PLC0415
+    def __init__(self, model, loss_fn, sd, lr, scan=False, accuracy=True, precision="fp32"):
+        from jaxdl import amp, optim  # noqa: PLC0415
         from jaxdl.train import TrainState, make_train_step  # noqa: PLC0415
 
         self.model, self.tx = model, optim.adam(lr=lr)
         self.sd, self.scan, self.TrainState = sd, scan, TrainState
-        step = make_train_step(model, self.tx, loss_fn, accuracy=accuracy)
+        step = make_train_step(model, self.tx, loss_fn, accuracy=accuracy, precision=precision)
+        options = amp.compiler_options(precision)  # as fit compiles it
         if scan:
             self.fn = jax.jit(lambda s, xs, ys: jax.lax.scan(lambda s, b: step(s, *b), s, (xs, ys)),
-                              donate_argnums=0)
+                              donate_argnums=0, compiler_options=options)
         else:
-            self.fn = jax.jit(step, donate_argnums=0)
+            self.fn = jax.jit(step, donate_argnums=0, compiler_options=options)
         self.prepare = jax_stacked if scan else jax_batches
         self.reset()
 
@@ -171,14 +173,16 @@ class PlainJaxVariant:
 
 class TorchVariant:
     """torch eager (or ``compile=True``: torch.compile) training of ``model`` with Adam(lr) from the numpy
-    ``state_dict`` ``sd``; ``loss(output, y)`` is the objective. ``prepare`` turns numpy batches into tensors.
+    ``state_dict`` ``sd``; ``loss(output, y)`` is the objective. ``prepare`` turns numpy batches into tensors
+    on ``device``. ``autocast=True``: forward and loss under ``torch.autocast(device, torch.bfloat16)``.
     """
 
-    def __init__(self, model, loss, sd, lr, compile=False):
+    def __init__(self, model, loss, sd, lr, compile=False, device="cpu", autocast=False):
         import torch  # noqa: PLC0415
 
-        self.torch, self.model, self.loss, self.sd, self.lr = torch, model, loss, sd, lr
-        self.fwd = torch.compile(model) if compile else model
+        self.torch, self.model, self.loss, self.sd, self.lr = torch, model.to(device), loss, sd, lr
+        self.device, self.autocast = device, autocast
+        self.fwd = torch.compile(self.model) if compile else self.model
         self.reset()
 
     def reset(self):
@@ -192,11 +196,13 @@ class TorchVariant:
     def _tensor(self, a):
         """numpy → torch; integer arrays (token ids, class targets) become int64, as torch's losses want."""
         t = self.torch.from_numpy(a)
-        return t.long() if a.dtype.kind in "iu" else t
+        return (t.long() if a.dtype.kind in "iu" else t).to(self.device)
 
     def run(self, data):
         for x, y in data:
-            loss = self.loss(self.fwd(x), y)
+            with (self.torch.autocast(self.device, dtype=self.torch.bfloat16) if self.autocast
+                  else contextlib.nullcontext()):
+                loss = self.loss(self.fwd(x), y)
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
             self.opt.step()

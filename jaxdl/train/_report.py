@@ -20,11 +20,26 @@ def is_writer() -> bool:
 
 
 def progress_bar(epoch: int, epochs: int, steps: int, enabled: bool):
-    """A tqdm bar for one epoch (``total`` = steps); a no-op object when ``enabled`` is False or not process 0."""
+    """A tqdm bar for one epoch (``total`` = steps); a no-op object when ``enabled`` is False or not process 0
+    (then tqdm is not imported: ``progress=False`` runs where only jax, flax, optax and numpy are installed)."""
+    if not (enabled and is_writer()):
+        return _NoBar()
     from tqdm.auto import tqdm
 
-    return tqdm(total=steps, desc=f"epoch {epoch}/{epochs}", unit="step", leave=True,
-                disable=not (enabled and is_writer()))
+    return tqdm(total=steps, desc=f"epoch {epoch}/{epochs}", unit="step", leave=True)
+
+
+class _NoBar:
+    """What fit calls on a bar, doing nothing."""
+
+    def update(self, n=1):
+        pass
+
+    def set_postfix(self, *args, **kwargs):
+        pass
+
+    def close(self):
+        pass
 
 
 def _clean(value):
