@@ -105,7 +105,9 @@ class autocast:
       dtype: the lower precision, jnp.bfloat16 or jnp.float16; None: torch's default for the device (cpu
         bfloat16, cuda float16; float16 training needs loss scaling, which jaxdl does not do: use bfloat16).
       enabled: False turns autocast off inside (nested regions included), as torch.
-      cache_enabled: torch's weight-cast cache; accepted for the signature, no effect (XLA reuses casts itself).
+      cache_enabled: accepted for torch's signature; jaxdl casts at each use, torch's ``cache_enabled=False``
+        numerics (the default True differs only for a weight used by several lower-precision ops in one region:
+        torch then sums that weight's gradient in the low dtype).
     """
 
     def __init__(self, device_type: str, dtype=None, enabled: bool = True, cache_enabled: bool | None = None):
@@ -152,11 +154,6 @@ def precision_context(precision: str):
 def compiler_options(precision: str) -> dict | None:
     """``jax.jit(..., compiler_options=)`` for a training ``precision``: EXACT_ROUNDING for "bf16-mixed"."""
     return dict(EXACT_ROUNDING) if precision == "bf16-mixed" else None
-
-
-def active() -> Policy | None:
-    """The policy in force (while tracing), or None."""
-    return _ACTIVE.value
 
 
 def lower_dtype(op: str):

@@ -52,6 +52,39 @@ def check_floating(name: str, x, what: str = "input") -> None:
                         f"tensors here); got dtype {dtype}")
 
 
+def is_typed_key(x) -> bool:
+    """Whether ``x`` is a typed PRNG key array (``jax.random.key``), of any shape."""
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
+
+
+def check_dim(name: str, ndim: int, dim: int) -> int:
+    """``dim`` in torch's range [-max(ndim, 1), max(ndim, 1) - 1] (a 0-d input takes 0 and -1); returns it
+    as a non-negative axis."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise ValueError(f"{name}: dim must be in [{-n}, {n - 1}] for a {ndim}-D input; got {dim}")
+    return dim % n
+
+
+def check_same_shape(name: str, input, target, note: str = "") -> None:
+    """target's shape equals input's, as torch's elementwise losses (jaxdl never broadcasts them)."""
+    if tuple(jnp.shape(target)) != tuple(jnp.shape(input)):
+        raise ValueError(f"{name}: target shape {tuple(jnp.shape(target))} must equal input shape "
+                         f"{tuple(jnp.shape(input))}{note}")
+
+
+def check_channel_vectors(name: str, input, **vectors) -> int:
+    """Each (C,) vector (weight, bias, running stats; None skipped) matches the channel axis 1 of ``input``;
+    returns C (0 for a 1-D empty input, as torch's batch_norm)."""
+    c = 0 if jnp.ndim(input) == 1 and jnp.size(input) == 0 else jnp.shape(input)[1]
+    for what, v in vectors.items():
+        if v is not None and tuple(jnp.shape(v)) != (c,):
+            raise ValueError(f"{name}: {what} must have shape ({c},) for input {tuple(jnp.shape(input))}; "
+                             f"got {tuple(jnp.shape(v))}")
+    return c
+
+
 def promote_to_float(x):
     """Integer/bool -> float32, as torch's unary float ops (sigmoid, tanh) promote to the default dtype."""
     x = jnp.asarray(x)

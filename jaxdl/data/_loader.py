@@ -22,7 +22,7 @@ from typing import Iterator
 import jax
 import numpy as np
 
-from jaxdl.checks import check_positive_int
+from jaxdl.checks import check_positive_int, is_typed_key
 
 
 class DataLoader:
@@ -166,7 +166,7 @@ def _load(item, i: int) -> np.ndarray:
 
 def _check_key(key) -> None:
     dtype, shape = getattr(key, "dtype", None), getattr(key, "shape", None)
-    typed = dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) and shape == ()
+    typed = is_typed_key(key) and shape == ()
     raw = dtype == np.uint32 and len(shape) == 1  # jax.random.PRNGKey(seed)
     if not (typed or raw):
         raise ValueError(f"shuffle=True needs key=jax.random.key(seed); got key={key!r}")

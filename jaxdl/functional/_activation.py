@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import amp
-from jaxdl.checks import check_choice, check_floating, promote_to_float, upcast_half
+from jaxdl.checks import check_choice, check_dim, check_floating, promote_to_float, upcast_half
 
 
 def no_inplace(name: str, inplace: bool) -> None:
@@ -100,12 +100,9 @@ def _softmax_dim(name: str, ndim: int, dim):
     if dim is None:
         # torch's deprecated implicit choice (torch/nn/functional.py `_get_softmax_dim`).
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
-                      "Change the call to include dim=X as an argument.", UserWarning, stacklevel=3)
+                      "Change the call to include dim=X as an argument.", UserWarning, stacklevel=4)
         return 0 if ndim in (0, 1, 3) else 1
-    if not -max(ndim, 1) <= dim < max(ndim, 1):
-        raise ValueError(f"{name}: dim must be in [{-max(ndim, 1)}, {max(ndim, 1) - 1}] for a {ndim}-D input; "
-                         f"got {dim}")
-    return dim
+    return check_dim(name, ndim, dim)
 
 
 def softmax(input, dim: int | None = None, dtype=None):
@@ -113,28 +110,24 @@ def softmax(input, dim: int | None = None, dtype=None):
 
     float16/bfloat16 inputs are computed in float32 and rounded once, as torch does.
     """
-    if dtype is not None:
-        input = input.astype(dtype)
-    else:  # torch's fp32_set_opt_dtype: under autocast("cuda") computed in float32 unless dtype is given
-        input, = amp.cast("softmax", input)
-    check_floating("softmax", input)
-    axis = _softmax_dim("softmax", jnp.ndim(input), dim)
-    x, restore = upcast_half(input)  # float16/bfloat16: computed in float32 and rounded once, as torch does
-    if jnp.ndim(x) == 0:  # torch treats a 0-d input as a single element along dim 0 or -1
-        return restore(jax.nn.softmax(x[None], axis=0)[0])
-    return restore(jax.nn.softmax(x, axis=axis))
+    return _normalized_exp("softmax", jax.nn.softmax, input, dim, dtype)
 
 
 def log_softmax(input, dim: int | None = None, dtype=None):
     """x_i − log Σ_j exp(x_j) along ``dim``, as torch.nn.functional.log_softmax (float16/bfloat16 computed in
     float32 and rounded once, as torch does)."""
+    return _normalized_exp("log_softmax", jax.nn.log_softmax, input, dim, dtype)
+
+
+def _normalized_exp(name, fn, input, dim, dtype):
+    """softmax's and log_softmax's shared frame: ``fn`` (jax.nn's) along ``dim`` with torch's dtype rules."""
     if dtype is not None:
         input = input.astype(dtype)
     else:  # torch's fp32_set_opt_dtype: under autocast("cuda") computed in float32 unless dtype is given
-        input, = amp.cast("log_softmax", input)
-    check_floating("log_softmax", input)
-    axis = _softmax_dim("log_softmax", jnp.ndim(input), dim)
+        input, = amp.cast(name, input)
+    check_floating(name, input)
+    axis = _softmax_dim(name, jnp.ndim(input), dim)
     x, restore = upcast_half(input)  # float16/bfloat16: computed in float32 and rounded once, as torch does
-    if jnp.ndim(x) == 0:
-        return restore(jax.nn.log_softmax(x[None], axis=0)[0])
-    return restore(jax.nn.log_softmax(x, axis=axis))
+    if jnp.ndim(x) == 0:  # torch treats a 0-d input as a single element along dim 0 or -1
+        return restore(fn(x[None], axis=0)[0])
+    return restore(fn(x, axis=axis))

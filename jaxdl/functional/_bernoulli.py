@@ -19,6 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from jaxdl.checks import is_typed_key
+
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 
 
@@ -40,7 +42,7 @@ def threefry2x32(k1, k2, x1, x2):
 
 
 def _is_fast_case(key, p, shape) -> bool:
-    if not (jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key) and jnp.ndim(key) == 0):
+    if not (is_typed_key(key) and jnp.ndim(key) == 0):
         return False
     if str(jax.random.key_impl(key)) != "threefry2x32" or not jax.config.jax_threefry_partitionable:
         return False

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_floating
+from jaxdl.checks import check_dim, check_floating
 
 
 def value_with_gradient_of(value, like):
@@ -64,13 +64,6 @@ def _vector_norm_jvp(p, axis, keepdims, primals, tangents):
     return out, dn
 
 
-def _dim(name: str, ndim: int, dim: int) -> int:
-    if not -max(ndim, 1) <= dim < max(ndim, 1):
-        raise ValueError(f"{name}: dim must be in [{-max(ndim, 1)}, {max(ndim, 1) - 1}] for a {ndim}-D input; "
-                         f"got {dim}")
-    return dim % max(ndim, 1)
-
-
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12):
     """x / max(‖x‖_p, eps) along ``dim``, as torch.nn.functional.normalize (the gradient is torch's: the
     clamped denominator is constant where ‖x‖_p < eps).
@@ -80,7 +73,7 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12):
       [[0.6000000238418579, 0.800000011920929]]
     """
     check_floating("normalize", input)
-    axis = _dim("normalize", jnp.ndim(input), dim)
+    axis = check_dim("normalize", jnp.ndim(input), dim)
     if jnp.ndim(input) == 0:
         input = input[None]
         return (input / clamp_min(vector_norm(input, _check_ord(p), 0, True), eps))[0]
@@ -125,7 +118,7 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
         shape = np.broadcast_shapes(jnp.shape(x1), jnp.shape(x2))
     except ValueError:
         raise ValueError(f"cosine_similarity: x1 {jnp.shape(x1)} and x2 {jnp.shape(x2)} do not broadcast") from None
-    axis = _dim("cosine_similarity", len(shape), dim)
+    axis = check_dim("cosine_similarity", len(shape), dim)
     dtype = jnp.result_type(x1, x2)
     x1, x2 = jnp.broadcast_to(x1, shape).astype(dtype), jnp.broadcast_to(x2, shape).astype(dtype)
     if len(shape) == 0:

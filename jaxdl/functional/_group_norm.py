@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_floating, upcast_half
+from jaxdl.checks import check_channel_vectors, check_floating, upcast_half
 from jaxdl.functional._normalization import batch_norm, corrected_mean
 
 
@@ -14,12 +14,7 @@ def _check_channels(name: str, input, **vectors) -> int:
     if jnp.ndim(input) < 2:
         raise ValueError(f"{name}: Expected at least 2 dimensions for input tensor but received {jnp.ndim(input)}")
     check_floating(name, input)
-    c = jnp.shape(input)[1]
-    for what, v in vectors.items():
-        if v is not None and tuple(jnp.shape(v)) != (c,):
-            raise ValueError(f"{name}: {what} must have shape ({c},) for input {tuple(jnp.shape(input))}; "
-                             f"got {tuple(jnp.shape(v))}")
-    return c
+    return check_channel_vectors(name, input, **vectors)
 
 
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):

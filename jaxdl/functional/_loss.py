@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_floating, is_concrete
+from jaxdl.checks import check_floating, check_same_shape, is_concrete
 from jaxdl.functional._reduction import check_reduction, reduce
 
 # torch's `constexpr float EPSILON = 1e-12` of Loss.cpp (binary_cross_entropy_backward, cosine_embedding_loss):
@@ -155,12 +155,6 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
         smooth, reduction, denominator=denominator)
 
 
-def _check_same_shape(name: str, input, target) -> None:
-    if tuple(jnp.shape(target)) != tuple(jnp.shape(input)):
-        raise ValueError(f"{name}: target shape {tuple(jnp.shape(target))} must equal input shape "
-                         f"{tuple(jnp.shape(input))}")
-
-
 def _check_broadcastable(name: str, what: str, w, shape) -> None:
     """``w`` must broadcast to ``shape`` without growing it (torch expands weight/pos_weight to the loss)."""
     try:
@@ -211,7 +205,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
     """
     input, target, weight = amp.cast("binary_cross_entropy", input, target, weight)
     check_reduction("binary_cross_entropy", reduction)
-    _check_same_shape("binary_cross_entropy", input, target)
+    check_same_shape("binary_cross_entropy", input, target)
     check_floating("binary_cross_entropy", input)
     check_floating("binary_cross_entropy", target, "target")
     for what, v in (("input", input), ("target", target)):
@@ -242,7 +236,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     """
     input, target, weight, pos_weight = amp.cast("binary_cross_entropy_with_logits", input, target, weight, pos_weight)
     check_reduction("binary_cross_entropy_with_logits", reduction)
-    _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    check_same_shape("binary_cross_entropy_with_logits", input, target)
     check_floating("binary_cross_entropy_with_logits", input)
     check_floating("binary_cross_entropy_with_logits", target, "target")
     shape = jnp.shape(input)

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_floating, upcast_half
+from jaxdl.checks import check_channel_vectors, check_floating, upcast_half
 
 
 def corrected_mean(x, axis):
@@ -43,11 +43,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if jnp.ndim(input) < 2 and not empty:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *); got shape {jnp.shape(input)}")
     check_floating("batch_norm", input)
-    c = 0 if empty else jnp.shape(input)[1]
-    for name, v in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
-        if v is not None and jnp.shape(v) != (c,):
-            raise ValueError(f"batch_norm: {name} must have shape ({c},) for input {jnp.shape(input)}; "
-                             f"got {jnp.shape(v)}")
+    c = check_channel_vectors("batch_norm", input, running_mean=running_mean, running_var=running_var,
+                              weight=weight, bias=bias)
     if jnp.size(input) == 0:  # torch: nothing to normalise, the running stats stay as they are
         return input, running_mean, running_var
     axes = (0,) + tuple(range(2, jnp.ndim(input)))

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 
 from jaxdl import amp
 from jaxdl.functional._activation import elementwise, no_inplace
-from jaxdl.checks import check_floating
+from jaxdl.checks import check_dim, check_floating
 
 # torch's constants (torch/nn/functional.py selu, from Klambauer et al. 2017)
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -111,8 +111,7 @@ def glu(input, dim: int = -1):
     ndim = jnp.ndim(input)
     if ndim == 0:
         raise ValueError("glu does not support scalars because halving size must be even")
-    if not -ndim <= dim < ndim:
-        raise ValueError(f"glu: dim must be in [{-ndim}, {ndim - 1}] for a {ndim}-D input; got {dim}")
+    dim = check_dim("glu", ndim, dim)
     size = jnp.shape(input)[dim]
     if size % 2:
         raise ValueError(f"Halving dimension must be even, but dimension {dim % ndim} is size {size}")

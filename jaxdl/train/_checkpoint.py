@@ -17,6 +17,8 @@ import jax
 import numpy as np
 from flax import serialization
 
+from jaxdl.checks import is_typed_key
+
 CORRUPT_MSG = ("checkpoint {path} is truncated or corrupt ({err}); it was not loaded. Delete it or restore a copy, "
                "or start over (fit's resume=False; jaxdl train without --resume)")
 
@@ -32,13 +34,9 @@ class Checkpoint(NamedTuple):
     metadata: dict
 
 
-def _is_typed_key(x) -> bool:
-    return isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
-
-
 def _raw_keys(state):
     # msgpack cannot hold typed PRNG keys: store their raw uint32 data.
-    return jax.tree.map(lambda x: jax.random.key_data(x) if _is_typed_key(x) else x, state)
+    return jax.tree.map(lambda x: jax.random.key_data(x) if is_typed_key(x) else x, state)
 
 
 def save_checkpoint(path, state, extra: dict | None = None, *, metadata: dict | None = None) -> None:
@@ -169,7 +167,7 @@ def _restore(path, target, raw, *, cast: bool):
     except ValueError as err:
         raise CheckpointError(f"checkpoint {path} does not match this model/optimizer: {err}") from err
     leaves, treedef = jax.tree.flatten(target)
-    new = [jax.random.wrap_key_data(np.asarray(r), impl=jax.random.key_impl(t)) if _is_typed_key(t)
+    new = [jax.random.wrap_key_data(np.asarray(r), impl=jax.random.key_impl(t)) if is_typed_key(t)
            else np.asarray(r, dtype=np.asarray(t).dtype) if cast else np.asarray(r)
            for t, r in zip(leaves, jax.tree.leaves(restored))]
     return jax.tree.unflatten(treedef, new)

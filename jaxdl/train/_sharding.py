@@ -10,6 +10,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
+from jaxdl.checks import is_typed_key
+
 
 def data_parallel_mesh(devices=None, axis_name: str = "data") -> Mesh:
     """A 1-D Mesh over ``devices`` (default: all of ``jax.devices()``), the counterpart of torch DDP's world."""
@@ -36,10 +38,6 @@ def batch_sharded(mesh, leading: int = 0) -> NamedSharding:
     return NamedSharding(mesh, P(*([None] * leading), tuple(mesh.axis_names)))
 
 
-def _is_typed_key(x) -> bool:
-    return jax.dtypes.issubdtype(getattr(x, "dtype", np.float32), jax.dtypes.prng_key)
-
-
 def place(tree, sharding):
     """Every leaf of ``tree`` (the same values on every process) as a global array with ``sharding``.
 
@@ -51,7 +49,7 @@ def place(tree, sharding):
         return jax.device_put(tree)
 
     def leaf(x):
-        if _is_typed_key(x):
+        if is_typed_key(x):
             impl = jax.random.key_impl(x)
             return jax.random.wrap_key_data(leaf(np.asarray(jax.random.key_data(x))), impl=impl)
         x = np.asarray(x)
