@@ -17,7 +17,8 @@ MISSING_KEY_MSG = ("scaled_dot_product_attention needs dropout_key when dropout_
                    "or pass dropout_p=0.0 for eval")
 
 
-def _check_shapes(query, key, value, attn_mask) -> None:
+def _check_shapes(query, key, value, attn_mask) -> tuple:
+    """Raise on shapes torch refuses; return the broadcast batch dims of query, key and value."""
     qs, ks, vs = jnp.shape(query), jnp.shape(key), jnp.shape(value)
     if min(len(qs), len(ks), len(vs)) < 2:
         raise ValueError(f"scaled_dot_product_attention: query, key and value need at least 2 dims (..., L, E); "
@@ -43,6 +44,7 @@ def _check_shapes(query, key, value, attn_mask) -> None:
         if not ok:
             raise ValueError(f"scaled_dot_product_attention: attn_mask of shape {ms} does not broadcast to "
                              f"(..., L, S) = {target}")
+    return batch
 
 
 def safe_softmax(scores):
@@ -127,13 +129,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
       (2, 4, 5, 8)
     """
     check_probability("scaled_dot_product_attention: dropout", dropout_p)
-    _check_shapes(query, key, value, attn_mask)
+    batch = _check_shapes(query, key, value, attn_mask)
     if is_causal and attn_mask is not None:
         raise ValueError("scaled_dot_product_attention: explicit attn_mask should not be set when is_causal=True")
     if dropout_p > 0.0 and dropout_key is None:
         raise ValueError(MISSING_KEY_MSG)
     L, S, E = jnp.shape(query)[-2], jnp.shape(key)[-2], jnp.shape(query)[-1]
-    batch = np.broadcast_shapes(jnp.shape(query)[:-2], jnp.shape(key)[:-2], jnp.shape(value)[:-2])
     query, key, value = (jnp.broadcast_to(x, batch + jnp.shape(x)[-2:]) for x in (query, key, value))
     if is_causal:
         attn_mask = jnp.tril(jnp.ones((L, S), dtype=bool))

@@ -41,6 +41,11 @@ def num_examples(data) -> int:
     return data.num_examples if isinstance(data, DataLoader) else len(data[0])
 
 
+def drops_last(data) -> bool:
+    """Whether training on ``data`` drops a partial last batch: always for arrays, as the DataLoader says."""
+    return data.drop_last if isinstance(data, DataLoader) else True
+
+
 def evaluated_examples(data) -> int:
     """The examples one evaluation pass covers: every row of arrays, a DataLoader's ``examples_per_epoch``."""
     return data.examples_per_epoch if isinstance(data, DataLoader) else len(data[0])

@@ -85,7 +85,8 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
     train = _data.check_input("train_data", train_data, mode)
     val = None if val_data is None else _data.check_input("val_data", val_data, mode)
     batch_size = _data.batch_size_of(train, batch_size)
-    _validate.check_run(epochs=epochs, batch_size=batch_size, n_train=_data.num_examples(train), mode=mode)
+    _validate.check_run(epochs=epochs, batch_size=batch_size, n_train=_data.num_examples(train), mode=mode,
+                        drop_last=_data.drops_last(train))
     if patience is not None and (val is None or not isinstance(patience, int) or patience < 1):
         raise ValueError(f"patience={patience!r} needs val_data and must be a positive int")
     if resume and out_dir is None:

@@ -33,14 +33,15 @@ def check_precision(precision, dtype) -> None:
                          f"{np.dtype(dtype).name}")
 
 
-def check_run(*, epochs, batch_size, n_train, mode):
+def check_run(*, epochs, batch_size, n_train, mode, drop_last=True):
+    """``drop_last``: whether the training batches drop a partial one (arrays always; a DataLoader as it says)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive int; got {epochs!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
-    if batch_size > n_train:
+    if drop_last and batch_size > n_train:
         raise ValueError(f"batch_size={batch_size} is larger than the training set ({n_train} examples); "
                          f"with drop_last no step would run. Use batch_size <= {n_train}")
 

@@ -148,6 +148,12 @@ def test_a_dataloader_over_memory_mapped_files_replays_the_arrays_run(key, tmp_p
     # torch's default drop_last=False: a smaller last step, and every example counted
     partial = fit(mlp(), optax.adam(1e-2), DataLoader((X, Y), 16), mode="loop", **kw)
     assert len(partial.history[0]["step_loss"]) == 7 and int(partial.state.step) == 14
+    # fewer examples than one batch: torch's loader still yields that one smaller batch
+    small = fit(mlp(), optax.adam(1e-2), DataLoader((X[:5], Y[:5]), 16), (VX, VY), mode="loop", **kw)
+    assert [len(h["step_loss"]) for h in small.history] == [1, 1] and int(small.state.step) == 2
+    assert all(np.isfinite(h["val_loss"]) for h in small.history)
+    with pytest.raises(ValueError, match="the DataLoader yields no batch"):  # drop_last=True: nothing to train on
+        fit(mlp(), optax.adam(1e-2), DataLoader((X[:5], Y[:5]), 16, drop_last=True), mode="loop", **kw)
 
 
 def test_val_loss_averages_the_examples_a_drop_last_loader_evaluates(key):
