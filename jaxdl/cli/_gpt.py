@@ -16,14 +16,15 @@ def load_gpt(checkpoint: str):
     """
     from jaxdl.data import CharVocab  # noqa: PLC0415
     from jaxdl.nn import GPT  # noqa: PLC0415
-    from jaxdl.train import CheckpointError, load_checkpoint_model, read_checkpoint_metadata  # noqa: PLC0415
+    from jaxdl.train import CheckpointError, load_checkpoint_model, read_checkpoint  # noqa: PLC0415
 
-    meta = read_checkpoint_metadata(checkpoint)
+    contents = read_checkpoint(checkpoint)  # read and hashed once, for the metadata and the arrays
+    meta = contents.metadata
     if not isinstance(meta.get("model"), dict) or not isinstance(meta.get("vocab"), str):
         raise CheckpointError(f"checkpoint {checkpoint} holds no GPT config and vocabulary in its metadata: "
                               "it was not written by `jaxdl train` for a GPT config (e.g. configs/gpt_char.toml)")
     model = GPT.from_config(meta["model"])
-    params, _ = load_checkpoint_model(checkpoint, model)
+    params, _ = load_checkpoint_model(checkpoint, model, contents=contents)
     return model, params, CharVocab(meta["vocab"])
 
 

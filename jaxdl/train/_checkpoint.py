@@ -140,15 +140,16 @@ def load_checkpoint(path, target):
     return _restore(path, target, ckpt.state, cast=True), ckpt.extra
 
 
-def load_checkpoint_model(path, model):
+def load_checkpoint_model(path, model, *, contents: Checkpoint | None = None):
     """``(params, model_state)`` of ``model`` from a fit checkpoint, when there is no optimizer to rebuild a state.
 
     The structure and shapes come from ``model.init`` traced with ``jax.eval_shape`` (nothing is computed);
     the arrays keep the dtypes they were saved in. Raises CheckpointError as ``load_checkpoint``. E.g. sampling
     from a trained GPT: ``model = GPT.from_config(read_checkpoint_metadata(p)["model"])``, then
-    ``params, _ = load_checkpoint_model(p, model)``.
+    ``params, _ = load_checkpoint_model(p, model)``. ``contents``: the file as ``read_checkpoint(path)`` already
+    returned it (then it is not read and hashed again).
     """
-    ckpt = read_checkpoint(path)
+    ckpt = read_checkpoint(path) if contents is None else contents
     missing = [name for name in ("params", "model_state") if name not in ckpt.state]
     if missing:
         raise CheckpointError(f"checkpoint {path} holds no {missing[0]!r}: it is not a fit checkpoint "
