@@ -314,6 +314,21 @@ def test_resume_applies_changeable_settings_and_refuses_the_rest(tmp_path, capsy
         assert [json.loads(line)["epoch"] for line in f] == [1, 2]
 
 
+def test_resume_of_a_checkpoint_from_before_a_new_key():
+    # a config saved before train.precision existed resumes as if it had spelled out the default
+    import copy
+
+    from jaxdl.config import load_config
+    from jaxdl.experiment._resume import resume_changes
+
+    now = load_config("configs/digits_mlp.toml").to_dict()
+    saved = copy.deepcopy(now)
+    del saved["train"]["precision"]
+    assert resume_changes(saved, now, 3) == []
+    mixed = load_config("configs/digits_mlp.toml", ["train.precision='bf16-mixed'"]).to_dict()
+    assert resume_changes(saved, mixed, 3) == ["train.precision 'fp32' -> 'bf16-mixed' from epoch 3"]
+
+
 def test_run_files_are_fits():
     from jaxdl.experiment._run_dir import RUN_FILES
     from jaxdl.train import _fit

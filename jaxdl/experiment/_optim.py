@@ -6,6 +6,14 @@ import inspect
 from jaxdl.config import ConfigError, OptimConfig
 
 
+def torch_defaults(name: str) -> dict:
+    """``jaxdl.optim.<name>``'s defaults (torch's), for the arguments that have one: what a table leaves unset."""
+    from jaxdl import optim as jaxdl_optim  # noqa: PLC0415
+
+    params = inspect.signature(getattr(jaxdl_optim, name)).parameters
+    return {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
+
+
 def build_tx(optim: OptimConfig, lr=None, *, where: str = "optim"):
     """``jaxdl.optim.<optim.name>(**set hyperparameters)``: what is not set takes torch's default there.
 
@@ -21,7 +29,7 @@ def build_tx(optim: OptimConfig, lr=None, *, where: str = "optim"):
 
     make = getattr(jaxdl_optim, optim.name)
     kwargs = optim.kwargs()
-    kwargs["lr"] = lr if lr is not None else kwargs.get("lr", inspect.signature(make).parameters["lr"].default)
+    kwargs["lr"] = lr if lr is not None else kwargs.get("lr", torch_defaults(optim.name)["lr"])
     if isinstance(kwargs["lr"], float):
         kwargs["lr"] = jnp.asarray(kwargs["lr"], jnp.float32)
     try:

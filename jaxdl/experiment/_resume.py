@@ -4,24 +4,33 @@ A checkpoint written by ``jaxdl train`` keeps the config it was trained with in 
 """
 from __future__ import annotations
 
-import inspect
+import dataclasses
 
 from jaxdl.config import ConfigError
+from jaxdl.config._schema import KINDS
+from jaxdl.experiment._optim import torch_defaults
 
 # (section, key) whose change mid-run is meaningful: the lr and the optimizer's other hyperparameters (they
 # live in the rebuilt transform, not in the saved state), epochs, early stopping, the loop mode, the folder.
-CHANGEABLE_TRAIN = ("epochs", "patience", "mode", "out_dir")
+CHANGEABLE_TRAIN = ("epochs", "patience", "mode", "precision", "out_dir")
 # hyperparameters whose zero-ness (or value) selects another chain of transforms: another optimizer state
 STRUCTURAL = {"weight_decay": bool, "momentum": bool, "dampening": bool, "amsgrad": bool}
 
 
 def _effective(optim: dict) -> dict:
     """The hyperparameters ``jaxdl.optim.<name>`` runs with: those set, torch's defaults for the rest."""
-    from jaxdl import optim as jaxdl_optim  # noqa: PLC0415
+    return {**torch_defaults(optim["name"]), **{k: v for k, v in optim.items() if v is not None}}
 
-    params = inspect.signature(getattr(jaxdl_optim, optim["name"])).parameters
-    return {**{k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty},
-            **{k: v for k, v in optim.items() if v is not None}}
+
+def _with_defaults(section: str, saved: dict) -> dict:
+    """A saved table with the keys added to its kind since it was written (e.g. train.precision) at their
+    defaults: a checkpoint from an older jaxdl resumes as if it had spelled them out."""
+    key, default_kind, kinds = KINDS[section]
+    cls = kinds.get(saved.get(key, default_kind) if key else None)
+    if cls is None or not saved:
+        return saved
+    fields = {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+    return {**{k: v for k, v in fields.items() if k not in saved}, **saved}
 
 
 def resume_changes(saved: dict, now: dict, epoch: int) -> list[str]:
@@ -29,7 +38,7 @@ def resume_changes(saved: dict, now: dict, epoch: int) -> list[str]:
     Config.to_dict()s); ConfigError naming every key that cannot change, with both values."""
     refused, changed = [], []
     for section in ("model", "data", "train"):
-        old, new = saved.get(section) or {}, now.get(section) or {}
+        old, new = _with_defaults(section, saved.get(section) or {}), now.get(section) or {}
         for key in sorted(set(old) | set(new)):
             if old.get(key) == new.get(key):
                 continue
