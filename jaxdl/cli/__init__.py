@@ -5,45 +5,19 @@ Nothing here imports JAX: a config, path or argument error is reported before it
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 
-def _parity(argv):
-    from jaxdl.parity import main as parity_main  # noqa: PLC0415  (imports torch lazily)
-
-    return parity_main(argv)
-
-
-def _sample(argv):
-    from jaxdl.cli._gpt import run_sample  # noqa: PLC0415
-
-    return run_sample(argv)
-
-
-def _params(argv):
-    from jaxdl.cli._gpt import run_params  # noqa: PLC0415
-
-    return run_params(argv)
-
-
-def _train(argv):
-    from jaxdl.cli._train import main as train_main  # noqa: PLC0415
-
-    return train_main(argv)
-
-
-def _compare(argv):
-    from jaxdl.compare import main as compare_main  # noqa: PLC0415
-
-    return compare_main(argv)
-
-
+# command: (module, function(argv) -> exit code, help); the module is imported only when its command runs
 COMMANDS = {
-    "train": (_train, "train a model from a TOML config: jaxdl train CONFIG [--set k=v] [--out DIR] [--resume]"),
-    "compare": (_compare, "compare optimizers over learning rates and seeds: jaxdl compare CONFIG [--out DIR]"),
-    "parity": (_parity, "compare jaxdl with PyTorch (values and gradients) on this device"),
-    "sample": (_sample, "generate text from a trained GPT checkpoint"),
-    "params": (_params, "print the parameter count of a GPT config"),
+    "train": ("jaxdl.cli._train", "main",
+              "train a model from a TOML config: jaxdl train CONFIG [--set k=v] [--out DIR] [--resume]"),
+    "compare": ("jaxdl.compare", "main",
+                "compare optimizers over learning rates and seeds: jaxdl compare CONFIG [--out DIR]"),
+    "parity": ("jaxdl.parity", "main", "compare jaxdl with PyTorch (values and gradients) on this device"),
+    "sample": ("jaxdl.cli._gpt", "run_sample", "generate text from a trained GPT checkpoint"),
+    "params": ("jaxdl.cli._gpt", "run_params", "print the parameter count of a GPT config"),
 }
 
 
@@ -63,10 +37,11 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(prog="jaxdl", description="jaxdl: PyTorch's deep-learning basics in pure JAX.")
     parser.add_argument("command", choices=sorted(COMMANDS),
-                        help="; ".join(f"{k}: {v[1]}" for k, v in COMMANDS.items()))
+                        help="; ".join(f"{k}: {v[2]}" for k, v in COMMANDS.items()))
     if not argv or argv[0] in ("-h", "--help"):
         parser.print_help()
         return 0 if argv else 2
     if argv[0] not in COMMANDS:
         parser.error(f"unknown command {argv[0]!r}; choose from {', '.join(sorted(COMMANDS))}")
-    return COMMANDS[argv[0]][0](argv[1:])
+    module, function, _ = COMMANDS[argv[0]]
+    return getattr(importlib.import_module(module), function)(argv[1:])
