@@ -85,15 +85,35 @@ def silu(input, inplace: bool = False):
     return restore(x * jax.nn.sigmoid(x))
 
 
+def from_output(forward, derivative, input):
+    """``forward(input)`` whose derivative is ``derivative(y)`` of its *output* y, as torch's
+    ``sigmoid_backward(grad, output)`` and ``tanh_backward``: for float16/bfloat16 the forward is computed in
+    float32 and rounded once, and the gradient is computed in float32 from the rounded output and rounded once,
+    so both equal torch's bit for bit (autodiff would use the unrounded float32 output).
+    """
+    @jax.custom_jvp
+    def fn(x):
+        x32, restore = upcast_half(x)
+        return restore(forward(x32))
+
+    @fn.defjvp
+    def _jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        y = fn(x)
+        y32, restore = upcast_half(y)
+        return y, restore(t.astype(y32.dtype) * derivative(y32))
+
+    return fn(input)
+
+
 def sigmoid(input):
-    """1 / (1 + e^-x), as torch.sigmoid; integer/bool inputs give float32, as in torch."""
-    x, restore = upcast_half(promote_to_float(input))  # float16/bfloat16: float32 inside, rounded once (torch)
-    return restore(jax.nn.sigmoid(x))
+    """1 / (1 + e^-x), as torch.sigmoid; integer/bool inputs give float32, as in torch. Derivative y(1 − y)."""
+    return from_output(jax.nn.sigmoid, lambda y: y * (1 - y), promote_to_float(input))
 
 
 def tanh(input):
-    """tanh(x), as torch.tanh; integer/bool inputs give float32, as in torch."""
-    return jnp.tanh(promote_to_float(input))
+    """tanh(x), as torch.tanh; integer/bool inputs give float32, as in torch. Derivative 1 − y²."""
+    return from_output(jnp.tanh, lambda y: 1 - y * y, promote_to_float(input))
 
 
 def _softmax_dim(name: str, ndim: int, dim):

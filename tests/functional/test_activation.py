@@ -157,3 +157,24 @@ def test_hardtanh_and_relu6_clamp_integers_as_torch():
     from jaxdl import nn
     import dataclasses
     assert dataclasses.replace(nn.PReLU(2, init=0.1), num_parameters=3) == nn.PReLU(3, 0.1)
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "silu", "leaky_relu"])
+def test_bfloat16_values_and_gradients_bit_equal_torch(name):
+    # torch computes a bfloat16 activation in float32 and rounds once; sigmoid's and tanh's backward use the
+    # rounded output (sigmoid_backward(grad, output)): autodiff of the float32 output differs by an ulp
+    import torch
+
+    rng = np.random.default_rng(0)
+    x = (4 * rng.standard_normal((64, 100))).astype(np.float32)
+    ct = rng.standard_normal(x.shape).astype(np.float32)
+    xb = jnp.asarray(x, jnp.bfloat16)
+    jf = getattr(F, name)
+    out, vjp = jax.vjp(jf, xb)
+    (grad,) = vjp(jnp.asarray(ct, jnp.bfloat16))
+    tx = torch.tensor(x).bfloat16().requires_grad_()
+    tout = getattr(torch.nn.functional, name)(tx) if name != "tanh" else torch.tanh(tx)
+    tout.backward(torch.tensor(ct).bfloat16())
+    assert out.dtype == jnp.bfloat16 and grad.dtype == jnp.bfloat16
+    np.testing.assert_array_equal(np.asarray(out, np.float32), tout.detach().float().numpy())
+    np.testing.assert_array_equal(np.asarray(grad, np.float32), tx.grad.float().numpy())
