@@ -5,6 +5,7 @@ More activations: _smooth_activation.py (elu, softplus, mish, ...) and _hard_act
 """
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -85,11 +86,11 @@ def silu(input, inplace: bool = False):
     return restore(x * jax.nn.sigmoid(x))
 
 
-def from_output(forward, derivative, input):
-    """``forward(input)`` whose derivative is ``derivative(y)`` of its *output* y, as torch's
-    ``sigmoid_backward(grad, output)`` and ``tanh_backward``: for float16/bfloat16 the forward is computed in
-    float32 and rounded once, and the gradient is computed in float32 from the rounded output and rounded once,
-    so both equal torch's bit for bit (autodiff would use the unrounded float32 output).
+def from_output(forward, tangent, input):
+    """``forward(input)`` whose JVP is ``tangent(y, t)``, linear in t, of its *output* y, as torch's backward
+    formulas of sigmoid, tanh, softmax and log_softmax take the output: for float16/bfloat16 the forward is
+    computed in float32 and rounded once, and the gradient is computed in float32 from the rounded output and
+    rounded once, so both equal torch's bit for bit (autodiff would use the unrounded float32 output).
     """
     @jax.custom_jvp
     def fn(x):
@@ -101,19 +102,19 @@ def from_output(forward, derivative, input):
         (x,), (t,) = primals, tangents
         y = fn(x)
         y32, restore = upcast_half(y)
-        return y, restore(t.astype(y32.dtype) * derivative(y32))
+        return y, restore(tangent(y32, t.astype(y32.dtype)))
 
     return fn(input)
 
 
 def sigmoid(input):
     """1 / (1 + e^-x), as torch.sigmoid; integer/bool inputs give float32, as in torch. Derivative y(1 − y)."""
-    return from_output(jax.nn.sigmoid, lambda y: y * (1 - y), promote_to_float(input))
+    return from_output(jax.nn.sigmoid, lambda y, t: t * (y * (1 - y)), promote_to_float(input))
 
 
 def tanh(input):
     """tanh(x), as torch.tanh; integer/bool inputs give float32, as in torch. Derivative 1 − y²."""
-    return from_output(jnp.tanh, lambda y: 1 - y * y, promote_to_float(input))
+    return from_output(jnp.tanh, lambda y, t: t * (1 - y * y), promote_to_float(input))
 
 
 def _softmax_dim(name: str, ndim: int, dim):
@@ -147,7 +148,12 @@ def _normalized_exp(name, fn, input, dim, dtype):
         input, = amp.cast(name, input)
     check_floating(name, input)
     axis = _softmax_dim(name, jnp.ndim(input), dim)
-    x, restore = upcast_half(input)  # float16/bfloat16: computed in float32 and rounded once, as torch does
-    if jnp.ndim(x) == 0:  # torch treats a 0-d input as a single element along dim 0 or -1
-        return restore(fn(x[None], axis=0)[0])
-    return restore(fn(x, axis=axis))
+    if jnp.ndim(input) == 0:  # torch treats a 0-d input as a single element along dim 0 or -1
+        return _normalized_exp(name, fn, input[None], 0, None)[0]
+    # JVPs from the output y, whose transposes are torch's backward formulas: softmax y·(g − Σ g·y) (symmetric),
+    # log_softmax t − Σ e^y·t, transposed g − e^y·Σ g
+    if fn is jax.nn.softmax:
+        tangent = lambda y, t: y * (t - jnp.sum(t * y, axis, keepdims=True))  # noqa: E731
+    else:
+        tangent = lambda y, t: t - jnp.sum(jnp.exp(y) * t, axis, keepdims=True)  # noqa: E731
+    return from_output(functools.partial(fn, axis=axis), tangent, input)

@@ -159,7 +159,7 @@ def test_hardtanh_and_relu6_clamp_integers_as_torch():
     assert dataclasses.replace(nn.PReLU(2, init=0.1), num_parameters=3) == nn.PReLU(3, 0.1)
 
 
-@pytest.mark.parametrize("name", ["sigmoid", "tanh", "silu", "leaky_relu"])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "silu", "leaky_relu", "softmax"])
 def test_bfloat16_values_and_gradients_bit_equal_torch(name):
     # torch computes a bfloat16 activation in float32 and rounds once; sigmoid's and tanh's backward use the
     # rounded output (sigmoid_backward(grad, output)): autodiff of the float32 output differs by an ulp
@@ -169,12 +169,18 @@ def test_bfloat16_values_and_gradients_bit_equal_torch(name):
     x = (4 * rng.standard_normal((64, 100))).astype(np.float32)
     ct = rng.standard_normal(x.shape).astype(np.float32)
     xb = jnp.asarray(x, jnp.bfloat16)
-    jf = getattr(F, name)
+    kw = {"dim": 1} if name == "softmax" else {}
+    jf = lambda a: getattr(F, name)(a, **kw)  # noqa: E731
     out, vjp = jax.vjp(jf, xb)
     (grad,) = vjp(jnp.asarray(ct, jnp.bfloat16))
     tx = torch.tensor(x).bfloat16().requires_grad_()
-    tout = getattr(torch.nn.functional, name)(tx) if name != "tanh" else torch.tanh(tx)
+    tout = getattr(torch.nn.functional, name)(tx, **kw) if name != "tanh" else torch.tanh(tx)
     tout.backward(torch.tensor(ct).bfloat16())
     assert out.dtype == jnp.bfloat16 and grad.dtype == jnp.bfloat16
     np.testing.assert_array_equal(np.asarray(out, np.float32), tout.detach().float().numpy())
-    np.testing.assert_array_equal(np.asarray(grad, np.float32), tx.grad.float().numpy())
+    grad, want = np.asarray(grad, np.float32), tx.grad.float().numpy()
+    if name == "softmax":  # Σ g·y is summed in another order: one element in 6400 lands an ulp away
+        np.testing.assert_allclose(grad, want, rtol=2 ** -7)
+        assert (grad != want).mean() < 1e-3
+    else:
+        np.testing.assert_array_equal(grad, want)
