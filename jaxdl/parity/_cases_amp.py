@@ -2,11 +2,12 @@
 (torch.autocast(device, torch.bfloat16) around torch's forward, jaxdl.amp.autocast with the same device's op
 lists around jaxdl's): lower-precision ops, float32 ops, norms after bfloat16 layers, the GPT, and training.
 
-On CPU the single ops, the lecture MLP's training steps and fit agree bit for bit (jaxdl compiles with
-amp.EXACT_ROUNDING, torch's rounding); attention is within one bfloat16 ulp (torch's flash kernel sums in
-another order); the GPT, whose two layers chain several such ulps, gets rtol 2e-2 (atol 5e-2, below). The
-cases left out gain nothing from it (elementwise ops on float32 inputs run unchanged) or amplify one-ulp
-differences chaotically (three SGD steps on sum(y·ct) through a shared BatchNorm).
+On CPU linear and the convolutions agree bit for bit, the lecture MLP's training steps and fit to float32
+rounding (jaxdl compiles with amp.EXACT_ROUNDING: every bfloat16 rounding lands where torch's does); attention
+is within one bfloat16 ulp (torch's flash kernel sums in another order); the GPT, whose two layers chain
+several such ulps, gets rtol 2e-2 (atol 5e-2, below). The cases left out gain nothing from it (elementwise ops
+on float32 inputs run unchanged) or amplify one-ulp differences chaotically (three SGD steps on sum(y·ct)
+through a shared BatchNorm).
 """
 import dataclasses
 
