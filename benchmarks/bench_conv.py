@@ -66,7 +66,7 @@ def jaxdl_variant(spec, sd, scan=False):
     from jaxdl import functional as F  # noqa: PLC0415
     from jaxdl import nn  # noqa: PLC0415
 
-    make = {"conv": lambda i, o: nn.Conv2d(i, o, 3, padding=1), "bn": getattr(nn, "BatchNorm2d", None),
+    make = {"conv": lambda i, o: nn.Conv2d(i, o, 3, padding=1), "bn": nn.BatchNorm2d,
             "relu": nn.ReLU, "pool": lambda: nn.MaxPool2d(2), "flatten": nn.Flatten, "linear": nn.Linear}
     model = nn.Sequential(*(make[kind](*args) for kind, *args in spec))
     return JaxdlVariant(model, F.cross_entropy, sd, LR, scan=scan)

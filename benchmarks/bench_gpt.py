@@ -69,21 +69,22 @@ def state_dict_numpy(cfg=CFG, seed=0):
 
 
 # ---------------------------------------------------------------- torch eager / torch.compile
-def torch_gpt_variant(sd, compile=False):
-    """torch eager / torch.compile: the lecture's GPTModel with cross-entropy over (B·T, V)."""
+def torch_gpt_variant(sd, compile=False, *, cfg=CFG, lr=LR, sdpa=False, **torch_kwargs):
+    """torch eager / torch.compile: the lecture's GPTModel (``sdpa``: attention by F.scaled_dot_product_attention)
+    with cross-entropy over (B·T, V); ``torch_kwargs`` (device, autocast) go to TorchVariant."""
     import torch  # noqa: PLC0415
 
     from jaxdl.parity._torch_gpt import torch_gpt  # noqa: PLC0415
 
     loss = lambda logits, y: torch.nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten())  # noqa: E731
-    return TorchVariant(torch_gpt(CFG), loss, sd, LR, compile=compile)
+    return TorchVariant(torch_gpt(cfg, sdpa=sdpa), loss, sd, lr, compile=compile, **torch_kwargs)
 
 
 # ---------------------------------------------------------------- jaxdl: nn.GPT + jaxdl.train steps
-def jaxdl_gpt(sd, scan=False):
+def jaxdl_gpt(sd, scan=False, *, cfg=CFG, lr=LR, precision="fp32"):
     from jaxdl import nn  # noqa: PLC0415
 
-    return JaxdlVariant(nn.GPT.from_config(CFG), nn.lm_loss, sd, LR, scan=scan, accuracy=False)
+    return JaxdlVariant(nn.GPT.from_config(cfg), nn.lm_loss, sd, lr, scan=scan, accuracy=False, precision=precision)
 
 
 # ---------------------------------------------------------------- plain JAX: dict of arrays named as torch's

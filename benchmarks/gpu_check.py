@@ -30,8 +30,8 @@ os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # before jax st
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
-from _harness import (JaxdlVariant, TorchVariant, Variant, check_same_loss, first_call, fmt, machine,  # noqa: E402
-                      run_rounds, table)
+from _harness import Variant, check_same_loss, first_call, fmt, machine, run_rounds, table  # noqa: E402
+from bench_gpt import jaxdl_gpt, torch_gpt_variant  # noqa: E402
 
 GPT2_SMALL = {"vocab_size": 50257, "context_length": 1024, "emb_dim": 768, "n_heads": 12, "n_layers": 12,
               "drop_rate": 0.0, "qkv_bias": True, "tie_weights": True}
@@ -72,18 +72,10 @@ class Log:
 
 
 def variants(cfg, sd_torch, sd_jax, device):
-    from jaxdl import nn  # noqa: PLC0415
-    from jaxdl.parity._torch_gpt import torch_gpt  # noqa: PLC0415
-
-    def torch_variant(compile):
-        import torch  # noqa: PLC0415
-
-        loss = lambda logits, y: torch.nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten())  # noqa: E731
-        return TorchVariant(torch_gpt(cfg, sdpa=True), loss, sd_torch, LR, compile=compile, device=device,
-                            autocast=True)
-
-    jaxdl = lambda scan: JaxdlVariant(nn.GPT.from_config(cfg), nn.lm_loss, sd_jax, LR, scan=scan,  # noqa: E731
-                                      accuracy=False, precision="bf16-mixed")
+    """bench_gpt's variant builders, in bf16-mixed: torch under autocast with SDPA on ``device``."""
+    torch_variant = lambda compile: torch_gpt_variant(sd_torch, compile, cfg=cfg, lr=LR, sdpa=True,  # noqa: E731
+                                                      device=device, autocast=True)
+    jaxdl = lambda scan: jaxdl_gpt(sd_jax, scan, cfg=cfg, lr=LR, precision="bf16-mixed")  # noqa: E731
     return {"torch eager": lambda: torch_variant(False), "jaxdl scan": lambda: jaxdl(True),
             "jaxdl loop": lambda: jaxdl(False), "torch.compile": lambda: torch_variant(True)}
 
@@ -111,10 +103,8 @@ def bench_gpt(log, cfg, batch, steps, rounds, device):
         first_call(var)
         timed.append(var)
         log(f"  {name}: first block {var.first_call_s:.1f} s (compile + {steps} steps)")
-    losses = check_same_loss(objs, xs, ys, rtol=1e-2, indent="  ")
+    losses = check_same_loss(objs, xs, ys, rtol=1e-2, indent="  ")  # each variant reset to the weights after it
     log("  loss after the first block: " + ", ".join(f"{n} {v:.4f}" for n, v in losses.items()))
-    for var in timed:  # the rounds continue from the reset weights
-        objs[var.name].reset()
     run_rounds(timed, rounds)
     peak = peak_flops(jax.devices()[0])
     fpt = flops_per_token(cfg)

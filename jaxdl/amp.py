@@ -133,7 +133,7 @@ class autocast:
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapped(*args, **kwargs):
-            with _ACTIVE(self.policy):
+            with self:
                 return fn(*args, **kwargs)
         return wrapped
 
@@ -154,12 +154,6 @@ def precision_context(precision: str):
 def compiler_options(precision: str) -> dict | None:
     """``jax.jit(..., compiler_options=)`` for a training ``precision``: EXACT_ROUNDING for "bf16-mixed"."""
     return dict(EXACT_ROUNDING) if precision == "bf16-mixed" else None
-
-
-def lower_dtype(op: str):
-    """The dtype the lower-precision op ``op`` computes in under the active policy; None outside autocast."""
-    policy = _ACTIVE.value
-    return jnp.dtype(policy.dtype) if policy is not None and op in LOWER else None
 
 
 def cast(op: str, *args):
@@ -186,10 +180,9 @@ def bilinear(op: str, product, x, w, bias=None, add_bias=lambda out, b: out + b)
     and bias cast to its dtype, the product summed in float32 (``accumulate``), the bias added in float32 and
     the sum rounded once to the low dtype, as torch's fused kernels (the bias gradient is rounded as torch's).
     """
-    low = lower_dtype(op)
-    if low is not None:
-        x, w, bias = cast(op, x, w, bias)
-    if low is None or not all_in(low, x, w):  # float64 operands are not cast (torch): the product as it is
+    low, (x, w) = lowered(op, x, w)
+    bias, = cast(op, bias)
+    if low is None:
         out = product(x, w, None)
         return out if bias is None else add_bias(out, bias)
     out = accumulate(product, x, w)
@@ -198,9 +191,19 @@ def bilinear(op: str, product, x, w, bias=None, add_bias=lambda out, b: out + b)
     return out.astype(low)
 
 
-def all_in(dtype, *arrays) -> bool:
-    """Whether every array has ``dtype`` (after ``cast``: False when a float64 operand was left alone)."""
-    return all(jnp.result_type(a) == dtype for a in arrays)
+def lowered(op: str, *operands):
+    """``(low, operands)`` for the product operands of lower-precision ``op``: under the active policy the
+    operands cast to its dtype ``low``. ``low`` is None outside autocast or for an op not on the list (operands
+    unchanged), and when a float64 operand stays uncast (torch's rule; the others are cast, and the caller runs
+    the plain product)."""
+    policy = _ACTIVE.value
+    if policy is None or op not in LOWER:
+        return None, operands
+    low = jnp.dtype(policy.dtype)
+    cast_operands = cast(op, *operands)
+    if any(jnp.result_type(a) != low for a in cast_operands):
+        return None, cast_operands
+    return low, cast_operands
 
 
 def _cast(x, dtype):

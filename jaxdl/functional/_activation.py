@@ -131,17 +131,29 @@ def softmax(input, dim: int | None = None, dtype=None):
 
     float16/bfloat16 inputs are computed in float32 and rounded once, as torch does.
     """
-    return _normalized_exp("softmax", jax.nn.softmax, input, dim, dtype)
+    return _normalized_exp("softmax", jax.nn.softmax, _softmax_jvp, input, dim, dtype)
 
 
 def log_softmax(input, dim: int | None = None, dtype=None):
     """x_i − log Σ_j exp(x_j) along ``dim``, as torch.nn.functional.log_softmax (float16/bfloat16 computed in
     float32 and rounded once, as torch does)."""
-    return _normalized_exp("log_softmax", jax.nn.log_softmax, input, dim, dtype)
+    return _normalized_exp("log_softmax", jax.nn.log_softmax, _log_softmax_jvp, input, dim, dtype)
 
 
-def _normalized_exp(name, fn, input, dim, dtype):
-    """softmax's and log_softmax's shared frame: ``fn`` (jax.nn's) along ``dim`` with torch's dtype rules."""
+# JVPs from the output y along ``axis``, whose transposes are torch's backward formulas
+def _softmax_jvp(axis):
+    """y·(t − Σ t·y): symmetric, so also torch's softmax backward y·(g − Σ g·y)."""
+    return lambda y, t: y * (t - jnp.sum(t * y, axis, keepdims=True))
+
+
+def _log_softmax_jvp(axis):
+    """t − Σ e^y·t, transposed torch's log_softmax backward g − e^y·Σ g."""
+    return lambda y, t: t - jnp.sum(jnp.exp(y) * t, axis, keepdims=True)
+
+
+def _normalized_exp(name, fn, jvp, input, dim, dtype):
+    """softmax's and log_softmax's shared frame: ``fn`` (jax.nn's) along ``dim`` with torch's dtype rules, its
+    derivative ``jvp(axis)`` taken from the rounded output (from_output)."""
     if dtype is not None:
         input = input.astype(dtype)
     else:  # torch's fp32_set_opt_dtype: under autocast("cuda") computed in float32 unless dtype is given
@@ -149,11 +161,5 @@ def _normalized_exp(name, fn, input, dim, dtype):
     check_floating(name, input)
     axis = _softmax_dim(name, jnp.ndim(input), dim)
     if jnp.ndim(input) == 0:  # torch treats a 0-d input as a single element along dim 0 or -1
-        return _normalized_exp(name, fn, input[None], 0, None)[0]
-    # JVPs from the output y, whose transposes are torch's backward formulas: softmax y·(g − Σ g·y) (symmetric),
-    # log_softmax t − Σ e^y·t, transposed g − e^y·Σ g
-    if fn is jax.nn.softmax:
-        tangent = lambda y, t: y * (t - jnp.sum(t * y, axis, keepdims=True))  # noqa: E731
-    else:
-        tangent = lambda y, t: t - jnp.sum(jnp.exp(y) * t, axis, keepdims=True)  # noqa: E731
-    return from_output(functools.partial(fn, axis=axis), tangent, input)
+        return _normalized_exp(name, fn, jvp, input[None], 0, None)[0]
+    return from_output(functools.partial(fn, axis=axis), jvp(axis), input)

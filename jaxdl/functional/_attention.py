@@ -78,10 +78,7 @@ def attention(query, key, value, mask=None, *, scale: float, layout: str = "torc
       jaxdl.amp.autocast: QKᵀ summed and softmaxed in float32, the weights and output in the low dtype.
     """
     to_scores, to_output = (functools.partial(_einsum, spec) for spec in _SPECS[layout])
-    low = amp.lower_dtype("scaled_dot_product_attention")
-    if low is not None:
-        query, key, value = amp.cast("scaled_dot_product_attention", query, key, value)
-        low = low if amp.all_in(low, query, key, value) else None  # float64 is not cast (torch)
+    low, (query, key, value) = amp.lowered("scaled_dot_product_attention", query, key, value)
     if low is None:
         scores = to_scores(query, key, None)
     else:  # torch's flash kernels: QKᵀ, mask and softmax in float32, the weights rounded to the low dtype for ·V

@@ -75,6 +75,6 @@ def prelu(input, weight):
                              f"numbers = {numel} and channel size = {channels}.")
     w = jnp.reshape(weight, [numel if i == 1 else 1 for i in range(ndim)]) if ndim != jnp.ndim(weight) else weight
     x, restore = upcast_half(input)  # float16/bfloat16 (autocast): product and weight gradient summed in float32
-    w = w.astype(x.dtype) if jnp.result_type(w) in (jnp.float16, jnp.bfloat16) else w
+    w, _ = upcast_half(w)
     positive = x > 0
     return restore(jnp.where(positive, x, w * jnp.where(positive, 0.0, x)))  # the weight's gradient is 0 where x > 0
