@@ -103,14 +103,45 @@ def upcast_half(x):
     return x.astype(jnp.float32), lambda out: out.astype(dtype)
 
 
+def is_int(value) -> bool:
+    """A Python or numpy integer, and not a bool: ``True`` is not a size or a count here."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def check_size(owner: str, name: str, value) -> None:
-    """A layer size (in_features, out_features, ...): a Python int ≥ 0, as torch's constructors need.
+    """A layer size (in_features, out_features, ...): an int ≥ 0, as torch's constructors need.
 
     torch fails later, inside ``torch.empty`` ("Trying to create tensor with negative dimension -1"); JAX
     would fail in MLIR. This names the argument instead: 'Linear: in_features must be an int ≥ 0; got -1'.
     """
-    if not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{owner}: {name} must be an int ≥ 0; got {value!r}")
+    if not is_int(value) or value < 0:
+        raise ValueError(f"{owner}: {name} must be an int ≥ 0; got {_shown(value)}")
+
+
+def check_positive_int(name: str, value: Any) -> None:
+    """A count that must be at least 1 (batch_size, epochs, groups, num_heads, step_size, ...): an int ≥ 1.
+
+    The one rule for every such argument in jaxdl: a bool is refused (``True`` would otherwise pass as 1),
+    as are floats (``2.0``) and values < 1: 'batch_size must be an int ≥ 1; got True (bool)'.
+    """
+    if not is_int(value) or value < 1:
+        raise ValueError(f"{name} must be an int ≥ 1; got {_shown(value)}")
+
+
+def _shown(value) -> str:
+    """``repr(value)``, with its type when that is not a plain int (``True (bool)``, ``2.0 (float)``)."""
+    return repr(value) if type(value) is int else f"{value!r} ({type(value).__name__})"
+
+
+def check_inplace(name: str, inplace) -> None:
+    """torch's ``inplace=`` flag, one rule for every F op and nn module that takes it: True or False, no effect.
+
+    JAX arrays are immutable, so the op always returns a new array; its values are those torch's in-place op
+    writes (``y = F.relu(x, inplace=True)`` and ``nn.ReLU(inplace=True)`` port unchanged), and ``x`` is left
+    as it was (torch code that reads ``x`` after an in-place op must read the result instead).
+    """
+    if not isinstance(inplace, (bool, np.bool_)):
+        raise TypeError(f"{name}: inplace must be True or False; got {inplace!r} ({type(inplace).__name__})")
 
 
 # --- optimizer and schedule hyperparameters (torch.optim's messages) -------------------------------------------
@@ -158,11 +189,6 @@ def check_betas(betas: Any) -> None:
         v = concrete(b)
         if v is not None and not 0.0 <= v < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {b}")
-
-
-def check_positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"Expected positive integer {name}, but got {value!r}")
 
 
 def check_finite(name: str, value: Any) -> None:

@@ -1,14 +1,21 @@
 """Configs: every shipped file validates; each kind of mistake gives one ConfigError line naming the key."""
-import glob
+from pathlib import Path
 
 import pytest
 
 from jaxdl.config import ConfigError, load_config, parse_set
 
 
-@pytest.mark.parametrize("path", sorted(glob.glob("configs/*.toml")))
+SHIPPED = sorted((Path(__file__).parents[1] / "configs").glob("*.toml"))  # the repository's, whatever the cwd
+
+
+def test_shipped_configs_found():
+    assert {"digits_mlp.toml", "gpt_char.toml", "digits_cnn.toml"} <= {p.name for p in SHIPPED}, SHIPPED
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_configs_validate(path):
-    load_config(path)
+    load_config(str(path))
 
 
 def write(tmp_path, text):

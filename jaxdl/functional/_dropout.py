@@ -1,4 +1,7 @@
-"""Inverted dropout, as torch.nn.functional.dropout / dropout1d / dropout2d, with an explicit PRNG key."""
+"""Inverted dropout, as torch.nn.functional.dropout / dropout1d / dropout2d, with an explicit PRNG key.
+
+``inplace=`` is accepted and has no effect: the result is a new array with torch's values (checks.check_inplace).
+"""
 from __future__ import annotations
 
 import warnings
@@ -6,7 +9,7 @@ import warnings
 import jax.numpy as jnp
 
 from jaxdl.functional._bernoulli import bernoulli
-from jaxdl.checks import check_probability
+from jaxdl.checks import check_inplace, check_probability
 
 MISSING_KEY_MSG = ("{name} needs a PRNG key when training=True and 0 < p < 1: call "
                    "{name}(x, p, training=True, key=jax.random.key(0)), or pass training=False for eval")
@@ -15,8 +18,7 @@ MISSING_KEY_MSG = ("{name} needs a PRNG key when training=True and 0 < p < 1: ca
 def _dropout(name: str, input, p, training: bool, inplace: bool, key, mask_shape):
     """Zero with probability p over a mask of ``mask_shape`` (broadcast against the input), scale by 1/(1−p)."""
     check_probability(name, p)
-    if inplace:
-        raise ValueError(f"{name}: inplace=True is not supported; jaxdl is functional (arrays are immutable)")
+    check_inplace(name, inplace)
     if not training or (isinstance(p, (int, float)) and p == 0.0):
         return input
     if isinstance(p, (int, float)) and p == 1.0:

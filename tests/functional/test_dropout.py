@@ -69,8 +69,6 @@ def test_errors():
     for p in (-0.1, 1.5):
         with pytest.raises(ValueError, match=f"dropout probability has to be between 0 and 1, but got {p}"):
             F.dropout(x, p, key=jax.random.key(0))
-    with pytest.raises(ValueError, match="inplace=True is not supported"):
-        F.dropout(x, 0.5, inplace=True, key=jax.random.key(0))
 
 
 @pytest.mark.parametrize("fn,shape",

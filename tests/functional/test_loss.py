@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import torch
 
 from jaxdl import functional as F
 from tests.helpers import assert_close
@@ -84,7 +85,6 @@ def test_classification_errors():
 
 
 def test_kl_div_mean_warns_with_torchs_wording():
-    torch = pytest.importorskip("torch")
     with pytest.warns(UserWarning) as theirs:
         torch.nn.functional.kl_div(torch.zeros(2, 3), torch.full((2, 3), 0.5))
     with pytest.warns(UserWarning) as ours:
@@ -145,7 +145,6 @@ def test_regression_losses_jit_grad_vmap():
 
 
 def test_integer_inputs_raise_like_torch():
-    torch = pytest.importorskip("torch")
     tF = torch.nn.functional
     xi, yi, ti = np.array([[1, -2, 3], [0, 2, -1]]), np.array([0, 2]), np.array([[1, 0, 1], [0, 1, 1]])
     calls = {  # name -> (argument that is an integer array, jaxdl call, torch call)
@@ -174,7 +173,6 @@ def test_integer_inputs_raise_like_torch():
 
 
 def test_kl_div_batchmean_of_a_0d_input_is_the_sum_like_torch():
-    torch = pytest.importorskip("torch")
     a, b = np.float32(-1.2), np.float32(0.3)
     ref = torch.nn.functional.kl_div(torch.tensor(a), torch.tensor(b), reduction="batchmean")  # no batch dim: no ÷
     assert_close(F.kl_div(jnp.asarray(a), jnp.asarray(b), reduction="batchmean"), ref)
@@ -182,7 +180,6 @@ def test_kl_div_batchmean_of_a_0d_input_is_the_sum_like_torch():
 
 
 def test_traced_out_of_range_targets_give_nan_not_another_class():
-    torch = pytest.importorskip("torch")
     x = jnp.array([[1.0, 2.0, 3.0], [0.5, 0.1, 0.2]])
     with pytest.raises(IndexError, match="Target -1 is out of bounds"):  # e.g. padding labelled -1, ignore_index -100
         torch.nn.functional.cross_entropy(torch.tensor(np.array(x)), torch.tensor([-1, 0]))

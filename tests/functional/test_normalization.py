@@ -3,6 +3,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import torch
 
 from jaxdl import functional as F
 from tests.helpers import assert_close
@@ -55,7 +56,6 @@ def test_layer_norm_errors_and_vmap():
 
 
 def test_half_precision_layer_norm_and_softmax_are_computed_in_float32_like_torch():
-    torch = pytest.importorskip("torch")
     tF = torch.nn.functional
     x = (np.random.default_rng(0).standard_normal((8, 4096)) + 100.0).astype(np.float32)  # a large mean
     w, b = np.random.default_rng(1).standard_normal((2, 4096)).astype(np.float32)
@@ -74,7 +74,6 @@ def test_half_precision_layer_norm_and_softmax_are_computed_in_float32_like_torc
 
 
 def test_layer_norm_half_input_with_float32_weight_keeps_the_input_dtype():
-    torch = pytest.importorskip("torch")
     x = torch.randn(4, 6).bfloat16()
     w, b = torch.randn(6), torch.randn(6)
     ref = torch.nn.functional.layer_norm(x, [6], w, b)  # torch's CPU mixed type: bfloat16 out
