@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl._ints import is_int, is_positive_int
+
 
 def is_concrete(x) -> bool:
     """True when ``x`` holds values we can inspect now (not a tracer inside jit/grad/vmap)."""
@@ -103,11 +105,6 @@ def upcast_half(x):
     return x.astype(jnp.float32), lambda out: out.astype(dtype)
 
 
-def is_int(value) -> bool:
-    """A Python or numpy integer, and not a bool: ``True`` is not a size or a count here."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
 def check_size(owner: str, name: str, value) -> None:
     """A layer size (in_features, out_features, ...): an int ≥ 0, as torch's constructors need.
 
@@ -124,7 +121,7 @@ def check_positive_int(name: str, value: Any) -> None:
     The one rule for every such argument in jaxdl: a bool is refused (``True`` would otherwise pass as 1),
     as are floats (``2.0``) and values < 1: 'batch_size must be an int ≥ 1; got True (bool)'.
     """
-    if not is_int(value) or value < 1:
+    if not is_positive_int(value):
         raise ValueError(f"{name} must be an int ≥ 1; got {_shown(value)}")
 
 

@@ -75,7 +75,7 @@ def test_set_overrides_and_types(tmp_path):
     (["train.lrr=0.5"], ["unknown key train.lrr", "allowed keys"]),
     (["train.lr=0.5"], ["unknown key train.lr"]),                     # the GPT's lr lives in [optim] now
     (["model.hidden=[8]"], ["model.hidden does not apply to gpt"]),
-    (["model.n_heads=0"], ["model.n_heads = 0", "positive int"]),
+    (["model.n_heads=0"], ["model.n_heads = 0", "an int ≥ 1"]),
     (["model.vocab_size=50"], ["model.vocab_size = 50", "comes from the text"]),
     (["data.num_chars='many'"], ["data.num_chars = 'many'", "expected int"]),
     (["train.loss='binary_cross_entropy'"], ["does not apply to model.kind = 'gpt'"]),

@@ -6,6 +6,7 @@ from jax import lax
 import jax.numpy as jnp
 
 from jaxdl import amp
+from jaxdl.checks import check_positive_int
 
 _SPATIAL = {1: "L", 2: "HW"}
 
@@ -48,8 +49,7 @@ def _check_common(name, x, w, n, stride, dilation, groups):
         raise ValueError(f"{name}: non-positive stride is not supported; got stride={stride}")
     if any(d <= 0 for d in dilation):
         raise ValueError(f"{name}: dilation should be greater than zero, but got {list(dilation)}")
-    if not isinstance(groups, int) or groups <= 0:
-        raise ValueError(f"{name}: non-positive groups is not supported; got groups={groups!r}")
+    check_positive_int(f"{name}: groups", groups)
 
 
 def _check_bias(name, bias, channels, w):

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_channel_vectors, check_floating, upcast_half
+from jaxdl.checks import check_channel_vectors, check_floating, check_positive_int, upcast_half
 from jaxdl.functional._normalization import batch_norm, corrected_mean
 
 
@@ -33,7 +33,8 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     input, weight, bias = amp.cast("group_norm", input, weight, bias)
     c = _check_channels("group_norm", input, weight=weight, bias=bias)
     shape = tuple(jnp.shape(input))
-    if num_groups <= 0 or c % num_groups:
+    check_positive_int("group_norm: num_groups", num_groups)
+    if c % num_groups:
         raise ValueError(f"group_norm: Expected number of channels in input to be divisible by num_groups, but got "
                          f"input of shape {list(shape)} and num_groups={num_groups}")
     n = shape[0]

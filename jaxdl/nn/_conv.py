@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
+from jaxdl.checks import check_positive_int
 from jaxdl.functional._conv import ntuple, same_padding
 from jaxdl.nn._module import Module, module, uniform
 
@@ -35,8 +36,7 @@ class _ConvNd(Module):
             object.__setattr__(self, name, ntuple(name, getattr(self, name), self._n, cls))
         if not isinstance(self.padding, str):
             object.__setattr__(self, "padding", ntuple("padding", self.padding, self._n, cls))
-        if self.groups <= 0:
-            raise ValueError(f"{cls}: groups must be a positive integer; got groups={self.groups}")
+        check_positive_int(f"{cls}: groups", self.groups)
         if self.in_channels % self.groups:
             raise ValueError(f"{cls}: in_channels must be divisible by groups; got in_channels={self.in_channels}, "
                              f"groups={self.groups}")

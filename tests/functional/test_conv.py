@@ -33,7 +33,8 @@ from tests.helpers import assert_close
      r"expected stride to be a single integer value or a list of 2 values .* got stride=\(1, 2, 3\)"),
     (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 3, 3)), dilation=0),
      "dilation should be greater than zero"),
-    (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 3, 3)), groups=0), "non-positive groups"),
+    (lambda: F.conv2d(jnp.ones((1, 2, 5, 5)), jnp.ones((4, 2, 3, 3)), groups=0),
+     "conv2d: groups must be an int ≥ 1; got 0"),
     (lambda: F.conv_transpose2d(jnp.ones((1, 2, 5, 5)), jnp.ones((2, 4, 3, 3)), output_padding=1),
      r"output padding must be smaller than either stride or dilation, but got output_padding=\(1, 1\), "
      r"stride=\(1, 1\)"),
