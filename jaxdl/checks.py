@@ -93,6 +93,16 @@ def promote_to_float(x):
     return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.float32)
 
 
+def promote(*arrays):
+    """``arrays`` cast to their common dtype (None passed through), as torch's binary ops promote (float32 with
+    an int gives float32; float16 with float32 gives float32). The cast is explicit, so the op computes the same
+    when a user turns on ``jax_numpy_dtype_promotion="strict"``; the common dtype is JAX's standard lattice."""
+    given = [a for a in arrays if a is not None]
+    with jax.numpy_dtype_promotion("standard"):
+        dtype = jnp.result_type(*given)
+    return tuple(None if a is None else jnp.asarray(a).astype(dtype) for a in arrays)
+
+
 def upcast_half(x):
     """``(x32, restore)``: torch's kernels compute float16/bfloat16 inputs in float32 ("opmath") and round the
     result once, back to the input's dtype (also when the parameters are float32: torch's CPU "mixed type").

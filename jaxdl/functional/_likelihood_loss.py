@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_floating, concrete_values
+from jaxdl.checks import check_floating, concrete_values, promote
 from jaxdl.functional._distance import value_with_gradient_of
 from jaxdl.functional._margin_loss import check_same_shapes
 from jaxdl.functional._reduction import check_reduction, reduce
@@ -29,7 +29,8 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     """
     input, target = amp.cast("poisson_nll_loss", input, target)
     check_reduction("poisson_nll_loss", reduction)
-    check_floating("poisson_nll_loss", jnp.result_type(input, target), "the promoted dtype of input and target")
+    input, target = promote(input, target)  # torch computes in the promoted dtype
+    check_floating("poisson_nll_loss", input, "the promoted dtype of input and target")
     check_same_shapes("poisson_nll_loss", input=input, target=target)
     if log_input:
         loss = jnp.exp(input) - target * input

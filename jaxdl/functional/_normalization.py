@@ -97,10 +97,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     x, restore = upcast_half(input)  # float16/bfloat16: statistics and affine in float32, rounded once (torch)
     out = _normalize(x, axes, float(eps))
     lead = (1,) * (jnp.ndim(input) - k)  # weight/bias (*normalized_shape) -> (1, ..., *normalized_shape)
-    if weight is not None:
-        out = out * jnp.reshape(weight, lead + normalized_shape)
+    if weight is not None:  # a half weight is used in float32 too (torch's opmath)
+        out = out * jnp.reshape(weight, lead + normalized_shape).astype(out.dtype)
     if bias is not None:
-        out = out + jnp.reshape(bias, lead + normalized_shape)
+        out = out + jnp.reshape(bias, lead + normalized_shape).astype(out.dtype)
     return restore(out)  # a float16/bfloat16 input gives its own dtype, even with float32 weight (torch)
 
 
