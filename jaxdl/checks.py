@@ -32,9 +32,9 @@ def concrete_values(x):
 
 
 def check_probability(name: str, p, what: str = "probability") -> None:
-    """torch's wording: 'dropout probability has to be between 0 and 1, but got 1.5'."""
+    """A probability in [0, 1], as torch checks: 'dropout probability must be in [0, 1]; got 1.5'."""
     if is_concrete(p) and not (0.0 <= float(np.asarray(p)) <= 1.0):
-        raise ValueError(f"{name} {what} has to be between 0 and 1, but got {float(np.asarray(p))}")
+        raise ValueError(f"{name} {what} must be in [0, 1]; got {float(np.asarray(p))}")
 
 
 def check_choice(name: str, value, allowed) -> None:

@@ -116,10 +116,11 @@ def tanh(input):
 
 def _softmax_dim(name: str, ndim: int, dim):
     if dim is None:
-        # torch's deprecated implicit choice (torch/nn/functional.py `_get_softmax_dim`).
-        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
-                      "Change the call to include dim=X as an argument.", UserWarning, stacklevel=4)
-        return 0 if ndim in (0, 1, 3) else 1
+        # torch's deprecated implicit choice (torch/nn/functional.py `_get_softmax_dim`), and its warning
+        dim = 0 if ndim in (0, 1, 3) else 1
+        warnings.warn(f"{name}: dim=None takes dim={dim} for a {ndim}-D input by torch's old rule, which torch "
+                      "deprecates; pass dim= explicitly", UserWarning, stacklevel=4)
+        return dim
     return check_dim(name, ndim, dim)
 
 

@@ -59,9 +59,8 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     """
     ndim = jnp.ndim(input)
     if ndim not in (2, 3):
-        raise ValueError(f"dropout1d: Expected 2D or 3D input, but received a {ndim}D input. Note that dropout1d "
-                         "exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel "
-                         "dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+        raise ValueError(f"dropout1d: expected a 3-D (N, C, L) or 2-D (C, L) input (channels with one spatial "
+                         f"axis); got a {ndim}-D input")
     shape = jnp.shape(input) if ndim == 3 else (1,) + tuple(jnp.shape(input))
     mask = _channel_mask_shape(shape)
     return _dropout("dropout1d", input, p, training, inplace, key, mask if ndim == 3 else mask[1:])
@@ -78,17 +77,12 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     """
     ndim = jnp.ndim(input)
     if ndim not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will result in an "
-                      "error in a future release. To retain the behavior and silence this warning, please use "
-                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
-                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
-                      "inputs).", UserWarning, stacklevel=2)
+        warnings.warn(f"dropout2d: expects a 4-D (N, C, H, W) or 3-D input; got a {ndim}-D input, which torch "
+                      "deprecates and will refuse (use dropout for element-wise dropout)", UserWarning, stacklevel=2)
     if ndim == 3:
-        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
-                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
-                      "will change in a future release to interpret the input as one without a batch dimension, i.e. "
-                      "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
-                      "dropout1d instead.", UserWarning, stacklevel=2)
+        warnings.warn("dropout2d: a 3-D input is taken as (N, C, L), one draw per (sample, channel), as torch does "
+                      "today; torch plans to read it as an unbatched (C, H, W), so call dropout1d for this behaviour",
+                      UserWarning, stacklevel=2)
     if ndim < 2:
         raise ValueError(f"dropout2d: expected an input with a channel dimension (N, C, H, W); got shape "
                          f"{jnp.shape(input)}")

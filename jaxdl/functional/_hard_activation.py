@@ -65,7 +65,7 @@ def prelu(input, weight):
     check_floating("prelu", input)
     ndim, numel = jnp.ndim(input), int(jnp.size(weight))
     if jnp.ndim(weight) > 1:
-        raise ValueError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {jnp.ndim(weight)}")
+        raise ValueError(f"prelu: weight must be 0-D or 1-D; got a {jnp.ndim(weight)}-D weight")
     if numel != 1:
         if ndim == 0:
             raise ValueError("prelu: Not allow zero-dim input tensor.")

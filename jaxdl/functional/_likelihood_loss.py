@@ -73,12 +73,12 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     check_same_shapes("gaussian_nll_loss", input=input, target=target)
     if isinstance(var, (int, float)):
         if var < 0:
-            raise ValueError("var has negative entry/entries")
+            raise ValueError(f"gaussian_nll_loss: var must be ≥ 0 everywhere; got {var}")
         var = var * jnp.ones_like(input)
     else:
         values = concrete_values(var)
         if values is not None and np.any(values < 0):
-            raise ValueError("var has negative entry/entries")
+            raise ValueError(f"gaussian_nll_loss: var must be ≥ 0 everywhere; got a minimum of {values.min()}")
     var = _gaussian_var(input, var)
     check_reduction("gaussian_nll_loss", reduction)
     var = value_with_gradient_of(jnp.maximum(var, eps), var)

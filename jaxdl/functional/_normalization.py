@@ -53,7 +53,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training:
         n = int(np.prod([jnp.shape(input)[a] for a in axes]))
         if n <= 1:
-            raise ValueError("Expected more than 1 value per channel when training, "
+            raise ValueError(f"batch_norm: training needs at least 2 values per channel to take a variance; "
                              f"got input size {tuple(jnp.shape(input))}")
         mean = corrected_mean(x, axes).reshape(c)
         var = jnp.mean(jnp.square(x - mean.reshape(bshape)), axis=axes)  # biased, for normalising

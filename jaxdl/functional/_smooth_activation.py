@@ -110,10 +110,10 @@ def glu(input, dim: int = -1):
     check_floating("glu", input)
     ndim = jnp.ndim(input)
     if ndim == 0:
-        raise ValueError("glu does not support scalars because halving size must be even")
+        raise ValueError("glu: needs an input with at least one dimension to halve; got a 0-D input")
     dim = check_dim("glu", ndim, dim)
     size = jnp.shape(input)[dim]
     if size % 2:
-        raise ValueError(f"Halving dimension must be even, but dimension {dim % ndim} is size {size}")
+        raise ValueError(f"glu: dimension {dim % ndim} is halved, so its size must be even; got {size}")
     a, b = jnp.split(input, 2, axis=dim)
     return a * jax.nn.sigmoid(b)
