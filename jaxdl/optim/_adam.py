@@ -1,12 +1,11 @@
 """Adam and AdamW with torch.optim's defaults, coupled/decoupled weight decay and AMSGrad."""
 from __future__ import annotations
 
-import jax
 import optax
 
 from jaxdl import checks as V
 from jaxdl.optim._lr import torch_optimizer
-from jaxdl.optim._transform import scale_by_torch_adam
+from jaxdl.optim._transform import scale_by_torch_adam, standard_promotion
 
 
 def _direction(betas, eps, amsgrad):
@@ -17,19 +16,7 @@ def _direction(betas, eps, amsgrad):
         raise TypeError(f"betas[1] must be a number, got the callable {b2!r} (only β1 may be a schedule)")
     if amsgrad or callable(b1):  # β1 schedule: OneCycleLR's cycled momentum, e.g. betas=(sched.momentum, 0.999)
         return scale_by_torch_adam(b1, b2, eps, amsgrad=amsgrad)
-    return _standard_promotion(optax.scale_by_adam(b1, b2, eps))  # m̂/(√v̂ + eps): torch's formula (eps_root=0)
-
-
-def _standard_promotion(tx: optax.GradientTransformation) -> optax.GradientTransformation:
-    """``tx`` whose update is traced under JAX's standard dtype promotion: optax's bias correction raises the
-    float β to the int32 count (``1 - b ** count``), which ``jax_numpy_dtype_promotion="strict"`` refuses; this
-    keeps jaxdl's adam usable when a user (or jaxdl's tests) turns strict promotion on. Numbers unchanged."""
-
-    def update_fn(updates, state, params=None):
-        with jax.numpy_dtype_promotion("standard"):
-            return tx.update(updates, state, params)
-
-    return optax.GradientTransformation(tx.init, update_fn)
+    return standard_promotion(optax.scale_by_adam(b1, b2, eps))  # m̂/(√v̂ + eps): torch's formula (eps_root=0)
 
 
 def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False, *,
