@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from jaxdl.cli import error
+from jaxdl.cli._errors import error
 from jaxdl.config import ConfigError, load_config
 
 
