@@ -17,9 +17,9 @@ from jaxdl.nn._loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, Cro
                             MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss)
 from jaxdl.nn._module import Module
 from jaxdl.nn._normalization import GroupNorm, LayerNorm
-from jaxdl.nn._shapes import count_parameters, init_shapes
 from jaxdl.nn._pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
                                AvgPool2d, MaxPool1d, MaxPool2d)
+from jaxdl.nn._shapes import count_parameters, init_shapes
 from jaxdl.nn._summary import summary
 
 __all__ = [
