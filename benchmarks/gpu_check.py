@@ -83,7 +83,7 @@ def variants(cfg, sd_torch, sd_jax, device):
 def bench_gpt(log, cfg, batch, steps, rounds, device):
     import torch  # noqa: PLC0415
 
-    from jaxdl.parity._torch_gpt import torch_gpt, torch_state_dict_to_jax  # noqa: PLC0415
+    from jaxdl.parity import torch_gpt, torch_state_dict_to_jax  # noqa: PLC0415
 
     torch.manual_seed(0)
     ref = torch_gpt(cfg)  # torch's default init, for every variant
@@ -125,7 +125,7 @@ def bench_gpt(log, cfg, batch, steps, rounds, device):
 
 def parity_table(log, deadline, dry_run):
     from jaxdl import parity  # noqa: PLC0415
-    from jaxdl.parity._core import ALL_DTYPES, run_case, torch_device  # noqa: PLC0415
+    from jaxdl.parity import ALL_DTYPES, run_case, torch_device  # noqa: PLC0415
 
     import torch  # noqa: PLC0415
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from jaxdl.config import ConfigError
-from jaxdl.config._schema import KINDS
+from jaxdl.config import KINDS, ConfigError
 from jaxdl.experiment._optim import torch_defaults
 
 # (section, key) whose change mid-run is meaningful: the lr and the optimizer's other hyperparameters (they

@@ -13,8 +13,8 @@ import jax.numpy as jnp
 from jax.scipy.special import xlogy
 
 from jaxdl import amp
-from jaxdl.checks import check_floating, check_same_shape
-from jaxdl.functional._reduction import KL_REDUCTIONS, check_reduction, reduce
+from jaxdl.checks import KL_REDUCTIONS, check_floating, check_reduction, check_same_shape
+from jaxdl.functional._reduction import reduce
 
 # torch's wording (torch/nn/functional.py kl_div), missing spaces included.
 KL_MEAN_WARNING = ("reduction: 'mean' divides the total loss by both the batch size and the support size."
@@ -25,7 +25,7 @@ KL_MEAN_WARNING = ("reduction: 'mean' divides the total loss by both the batch s
 def _check_pair(name: str, input, target, weight=None) -> None:
     # torch computes in the promoted dtype: an integer input with a float target is fine, two integers are not
     check_floating(name, jnp.result_type(input, target), "the promoted dtype of input and target")
-    check_same_shape(name, input, target, " (torch would broadcast with a warning; jaxdl refuses)")
+    check_same_shape(name, input=input, target=target, note=" (torch would broadcast with a warning; jaxdl refuses)")
     if weight is not None and tuple(jnp.shape(weight)) != tuple(jnp.shape(input)):
         raise ValueError(f"{name}: Weights and input must have the same size; got weight shape "
                          f"{tuple(jnp.shape(weight))} and input shape {tuple(jnp.shape(input))}")

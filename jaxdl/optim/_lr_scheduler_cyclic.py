@@ -7,7 +7,7 @@ import dataclasses
 import jax.numpy as jnp
 
 from jaxdl import checks as V
-from jaxdl.optim import lr_scheduler as S
+from jaxdl.optim._lr_scheduler_common import as_float
 
 _MODES = ("triangular", "triangular2", "exp_range")
 
@@ -64,7 +64,7 @@ class CyclicLR:
 
     def _scale(self, x):
         if self.scale_fn is not None:
-            return S._float(self.scale_fn(x))
+            return as_float(self.scale_fn(x))
         if self.mode == "triangular":
             return 1.0
         if self.mode == "triangular2":
@@ -73,7 +73,7 @@ class CyclicLR:
 
     def _height(self, count):
         """(scale_factor · scale) at update ``count``: torch's get_lr for last_epoch = count."""
-        t = S._float(count)
+        t = as_float(count)
         total, ratio = self._sizes()
         cycle = jnp.floor(1 + t / total)
         x = 1.0 + t / total - cycle

@@ -15,7 +15,9 @@ from jaxdl.parity import _cases_norm  # noqa: F401,E402
 from jaxdl.parity import _cases_scheduler_more  # noqa: F401,E402
 from jaxdl.parity import _cases_conv  # noqa: F401,E402
 from jaxdl.parity import _cases_amp  # noqa: F401,E402  (last: it adds bf16-mixed to cases registered above)
-from jaxdl.parity._run import main, run  # noqa: E402
+from jaxdl.parity._run import run, select  # noqa: E402
+from jaxdl.parity._torch_gpt import torch_gpt, torch_state_dict_to_jax  # noqa: E402
 
 __all__ = ["ALL_DTYPES", "CASES", "DTYPES", "MIXED", "Case", "Comparison", "Env", "Result", "compare_function",
-           "format_table", "register", "run_case", "torch_device", "run", "main"]
+           "format_table", "register", "run_case", "torch_device", "run", "select",
+           "torch_gpt", "torch_state_dict_to_jax"]

@@ -11,8 +11,7 @@ import numpy as np
 from jaxdl import nn, optim
 from jaxdl.data import DataLoader
 from jaxdl.parity._core import Comparison, register
-from jaxdl.train import TrainState, fit
-from jaxdl.train._epoch import permutation
+from jaxdl.train import TrainState, fit, permutation
 
 EPOCHS, BATCH, N, NV = 3, 8, 44, 12  # 44 % 8 != 0: the last partial batch is dropped each epoch
 
