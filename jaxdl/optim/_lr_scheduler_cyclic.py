@@ -23,7 +23,7 @@ class CyclicLR:
 
     Momentum: torch cycles it by default (cycle_momentum=True) and raises for an optimizer without momentum
     or betas. A jaxdl schedule does not see its optimizer, so to train as torch does pass the momentum on:
-    ``adam(lr=s, betas=(s.momentum, 0.999))``, or ``optax.inject_hyperparams(optim.sgd)(lr=s,
+    ``adam(lr=s, betas=(s.momentum, 0.999))``, or ``optax.inject_hyperparams(optim.sgd, static_args="lr")(lr=s,
     momentum=s.momentum)``; with an optimizer without momentum use cycle_momentum=False, as torch requires.
     One base_lr/max_lr per schedule: for torch's per-group lists build one schedule per group.
     """
