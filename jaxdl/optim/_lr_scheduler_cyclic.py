@@ -41,8 +41,8 @@ class CyclicLR:
     max_momentum: float = 0.9
 
     def __post_init__(self):
-        V.check_lr(self.base_lr)
-        V.check_lr(self.max_lr)
+        V.check_lr(self.base_lr, "base_lr")
+        V.check_lr(self.max_lr, "max_lr")
         if self.mode not in _MODES and self.scale_fn is None:
             raise ValueError("mode is invalid and scale_fn is None")
         if self.scale_fn is not None and not callable(self.scale_fn):

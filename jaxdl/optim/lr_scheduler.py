@@ -255,9 +255,9 @@ class OneCycleLR:
     down to the initial lr first). ``momentum(count)`` gives the cycled momentum / β1 (max → base → max),
     which torch (cycle_momentum=True, the default) writes into the param group before every step. To
     train as torch does, pass it on: ``adam(lr=s, betas=(s.momentum, 0.999))`` (or adamw), and for SGD or
-    RMSprop ``optax.inject_hyperparams(optim.sgd, static_args="lr")(lr=s, momentum=s.momentum)`` (the lr
-    schedule goes to sgd, whose state holds the lr); with a fixed momentum the trajectory differs from torch's.
-    Differs from ``optax.cosine_onecycle_schedule`` (boundaries int(pct·T) and T, no momentum).
+    RMSprop ``optax.inject_hyperparams(optim.sgd)(lr=s, momentum=s.momentum)``; with a fixed momentum the
+    trajectory differs from torch's. Differs from ``optax.cosine_onecycle_schedule`` (boundaries
+    int(pct·T) and T, no momentum).
     Torch raises past total_steps; here counts past it keep the value at total_steps.
     """
 

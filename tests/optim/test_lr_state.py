@@ -139,3 +139,30 @@ def test_a_vmapped_lr_sweep_matches_per_lr_runs_and_compiles_once():
     np.testing.assert_allclose(got_lrs, lrs / 10, rtol=1e-6)
     np.testing.assert_allclose(w, np.stack([train(float(lr), new_lr=float(lr) / 10)[0] for lr in lrs]), rtol=1e-6)
     assert not np.allclose(w, single, rtol=1e-4)
+
+
+def test_one_lr_rule_for_jaxdl_optim_and_the_config(tmp_path):
+    # torch.optim refuses only lr < 0 ("Invalid learning rate"); the config once also refused lr = 0 (and inf)
+    from jaxdl.config import ConfigError, load_config  # noqa: PLC0415
+
+    def config_lr(text):  # TOML spells inf and nan as bare words
+        (tmp_path / "c.toml").write_text(f"[optim]\nname = 'sgd'\nlr = {text}\n")
+        return load_config(str(tmp_path / "c.toml")).optim.lr
+
+    for lr, text in ((0.0, "0.0"), (float("inf"), "inf")):
+        torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+        optim.sgd(lr=lr)
+        assert config_lr(text) == lr
+    tx = build_tx(SGDConfig(name="sgd", lr=0.0))
+    updates, _ = tx.update(jnp.ones(2), tx.init(jnp.ones(2)))
+    np.testing.assert_array_equal(updates, [0.0, 0.0])
+    rule = "is not allowed: expected a number ≥ 0 (torch.optim refuses only lr < 0)"
+    for lr, text in ((-0.1, "-0.1"), (float("nan"), "nan")):
+        with pytest.raises(ValueError, match="Invalid learning rate"):  # torch's SGD alone lets NaN through
+            torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=lr)
+        with pytest.raises(ValueError) as mine:
+            optim.adamw(lr=lr)
+        with pytest.raises(ConfigError) as config:
+            config_lr(text)
+        assert str(mine.value) == f"lr = {lr} {rule}"
+        assert str(config.value) == f"optim.lr = {lr} {rule}"
