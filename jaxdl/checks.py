@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl._lr_rule import LR_ALLOWED, is_valid_lr
+
 
 def is_concrete(x) -> bool:
     """True when ``x`` holds values we can inspect now (not a tracer inside jit/grad/vmap)."""
@@ -169,8 +171,12 @@ def check_nonneg(name: str, value: Any, label: str | None = None) -> None:
         raise ValueError(f"Invalid {label or name + ' value'}: {value}")
 
 
-def check_lr(lr: Any) -> None:
-    check_nonneg("lr", lr, "learning rate")
+def check_lr(lr: Any, name: str = "lr") -> None:
+    """The one lr rule (``jaxdl._lr_rule``, which the config's optim.lr follows too), in the config's words:
+    'lr = -0.1 is not allowed: expected a number ≥ 0 (torch.optim refuses only lr < 0)'."""
+    v = concrete(lr)
+    if v is not None and not is_valid_lr(v):
+        raise ValueError(f"{name} = {lr} is not allowed: expected {LR_ALLOWED}")
 
 
 def check_eps(eps: Any) -> None:

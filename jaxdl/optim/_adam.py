@@ -63,8 +63,7 @@ def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=Fals
       >>> [round(float(u), 4) for u in updates["w"]]
       [-0.15]
     """
-    V.check_lr(lr)
-    V.check_nonneg("weight_decay", weight_decay)
+    V.check_nonneg("weight_decay", weight_decay)  # the lr: torch_optimizer checks it
     direction = [_direction(betas, eps, amsgrad)]
     if not V.is_zero(weight_decay):
         direction.append(optax.add_decayed_weights(weight_decay))  # -lr·(adam + λθ) = torch's two lines

@@ -23,7 +23,7 @@ class CyclicLR:
 
     Momentum: torch cycles it by default (cycle_momentum=True) and raises for an optimizer without momentum
     or betas. A jaxdl schedule does not see its optimizer, so to train as torch does pass the momentum on:
-    ``adam(lr=s, betas=(s.momentum, 0.999))``, or ``optax.inject_hyperparams(optim.sgd)(lr=s,
+    ``adam(lr=s, betas=(s.momentum, 0.999))``, or ``optax.inject_hyperparams(optim.sgd, static_args="lr")(lr=s,
     momentum=s.momentum)``; with an optimizer without momentum use cycle_momentum=False, as torch requires.
     One base_lr/max_lr per schedule: for torch's per-group lists build one schedule per group.
     """
@@ -41,8 +41,8 @@ class CyclicLR:
     max_momentum: float = 0.9
 
     def __post_init__(self):
-        V.check_lr(self.base_lr)
-        V.check_lr(self.max_lr)
+        V.check_lr(self.base_lr, "base_lr")
+        V.check_lr(self.max_lr, "max_lr")
         if self.mode not in _MODES and self.scale_fn is None:
             raise ValueError("mode is invalid and scale_fn is None")
         if self.scale_fn is not None and not callable(self.scale_fn):

@@ -33,7 +33,9 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
     ..., key=jax.random.key(s), mode="scan")`` without early stopping, for any optax transform:
     ``optax.adam``, ``optax.inject_hyperparams(...)``, or a schedule of the swept value
     (``lambda lr: optim.sgd(lr=StepLR(lr, 10))``). ``make_tx`` must accept traced floats (no Python
-    ``if`` on them). To continue copy c, rebuild its transform with ``make_tx(**configs[c])`` minus "seed".
+    ``if`` on them). A jaxdl.optim optimizer stores its copy's lr in its state at init (``optim.get_lr(
+    states.opt_state)`` lists them; ``optim.set_lr`` changes them). To continue copy c, rebuild its transform
+    with ``make_tx(**configs[c])`` minus "seed".
 
     Args:
       hparams: {name: array of shape (k,)}, all of the same length k. seeds: ints.
@@ -65,7 +67,7 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
     eval_epoch = _epoch.make_eval_epoch(eval_step, batch_size)
 
     def one_copy(key, h, x, y, vx, vy):
-        tx = make_tx(**h)  # this copy's transform: its update closes over its own (traced) values
+        tx = make_tx(**h)  # this copy's transform, from its own (traced) values (a jaxdl lr: into its state)
         state = TrainState.create(model, tx, key, dtype)
         train_step = make_train_step(model, tx, loss_fn, accuracy=accuracy, precision=precision)
         train_epoch = _epoch.make_train_epoch(train_step, batch_size)
