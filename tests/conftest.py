@@ -5,6 +5,11 @@ import pytest
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
 
+def pytest_addoption(parser):
+    parser.addoption("--parity-all", action="store_true",
+                     help="run every parity sweep case (CI runs a fixed stratified part: jaxdl.parity.in_ci)")
+
+
 @pytest.fixture
 def key():
     return jax.random.key(0)

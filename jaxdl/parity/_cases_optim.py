@@ -13,7 +13,6 @@ import optax
 
 from jaxdl import optim
 from jaxdl.optim import lr_scheduler as sched
-from jaxdl.parity import _cases_lr_scheduler  # noqa: F401  (registers the schedule and clipping cases)
 from jaxdl.parity._core import Comparison, register, to_numpy
 
 STEPS, N_BATCHES = 100, 4

@@ -74,6 +74,7 @@ def _fit_vs_torch(mode, loader=False):
     return case
 
 
-register("train.fit scan vs torch loop", "train")(_fit_vs_torch("scan"))
-register("train.fit loop vs torch loop", "train")(_fit_vs_torch("loop"))
-register("train.fit DataLoader (last batch kept) vs torch loop", "train")(_fit_vs_torch("loop", loader=True))
+register("train.fit scan vs torch loop", "train", mixed=True)(_fit_vs_torch("scan"))
+register("train.fit loop vs torch loop", "train", mixed=True)(_fit_vs_torch("loop"))
+register("train.fit DataLoader (last batch kept) vs torch loop", "train", mixed=True)(
+    _fit_vs_torch("loop", loader=True))
