@@ -85,8 +85,8 @@ class OneCycleLR:
     down to the initial lr first). ``momentum(count)`` gives the cycled momentum / β1 (max → base → max),
     which torch (cycle_momentum=True, the default) writes into the param group before every step. To
     train as torch does, pass it on: ``adam(lr=s, betas=(s.momentum, 0.999))`` (or adamw), and for SGD or
-    RMSprop ``optax.inject_hyperparams(optim.sgd)(lr=s, momentum=s.momentum)``; with a fixed momentum the
-    trajectory differs from torch's. Differs from ``optax.cosine_onecycle_schedule`` (boundaries
+    RMSprop ``optax.inject_hyperparams(optim.sgd, static_args="lr")(lr=s, momentum=s.momentum)``; with a
+    fixed momentum the trajectory differs from torch's. Differs from ``optax.cosine_onecycle_schedule`` (boundaries
     int(pct·T) and T, no momentum).
     Torch raises past total_steps; here counts past it keep the value at total_steps.
     """
@@ -105,7 +105,7 @@ class OneCycleLR:
     three_phase: bool = False
 
     def __post_init__(self):
-        V.check_lr(self.max_lr)
+        V.check_lr(self.max_lr, "max_lr")
         if self.total_steps is not None:
             V.check_positive_int("total_steps", self.total_steps)
         elif self.epochs is not None and self.steps_per_epoch is not None:
