@@ -50,7 +50,8 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
     DataLoader with ``drop_last=False`` trains its smaller last batch as one more step (compiled once more).
 
     ``state`` starts training from a given TrainState (e.g. one restored with ``load_checkpoint``, its lr
-    changed with ``jaxdl.optim.set_lr``) instead of a new one from ``key``; pass exactly one of them. With
+    changed with ``jaxdl.optim.set_lr``) instead of a new one from ``key`` (``dtype`` is then the state's; its
+    buffers are donated to the first step: copy what you keep); pass exactly one of them. With
     ``resume=True`` and a checkpoint in ``out_dir``, ``state`` must be at the checkpoint's step: the run's
     history, best epoch and epoch count continue from the checkpoint, its arrays from ``state``.
 
