@@ -16,32 +16,32 @@ from jaxdl.train import _sharding, _validate
 
 def loaders(train_data, val_data, batch_size, data_key, mode: str) -> tuple[DataLoader, DataLoader | None]:
     """(train, val) DataLoaders for fit: given ones checked, arrays wrapped (see the module docstring)."""
-    train = as_loader("train_data", train_data, batch_size, data_key, mode)
-    val = None if val_data is None else as_loader("val_data", val_data, train.batch_size, None, mode)
+    train = as_loader("train_data", train_data, batch_size, mode, shuffle_key=data_key)
+    val = None if val_data is None else as_loader("val_data", val_data, train.batch_size, mode)
     return train, val
 
 
-def as_loader(name: str, data, batch_size, data_key, mode: str) -> DataLoader:
-    """``data`` as a checked DataLoader of (x, y): arrays wrapped (shuffled from ``data_key`` when given,
-    dropping the last partial batch then); a DataLoader as given, its batch_size agreeing with ``batch_size``."""
+def as_loader(name: str, data, batch_size, mode: str, shuffle_key=None) -> DataLoader:
+    """``data`` as a checked DataLoader of (x, y): arrays wrapped (shuffled from ``shuffle_key`` and dropping the
+    last partial batch when given: training); a training DataLoader's batch_size must agree with ``batch_size``."""
     if isinstance(data, DataLoader):
-        loader = data
-        if len(loader.dataset) != 2:
+        if len(data.dataset) != 2:
             raise ValueError(f"{name}: the DataLoader must serve (x, y) pairs; its dataset holds "
-                             f"{len(loader.dataset)} arrays")
-        if data_key is not None and batch_size is not None and batch_size != loader.batch_size:
+                             f"{len(data.dataset)} arrays")
+        if shuffle_key is not None and batch_size is not None and batch_size != data.batch_size:
             raise ValueError(f"batch_size={batch_size} disagrees with the DataLoader's batch_size="
-                             f"{loader.batch_size}; pass batch_size=None (or the same value)")
-        if mode == "scan" and loader.num_replicas > 1:
+                             f"{data.batch_size}; pass batch_size=None (or the same value)")
+        if mode == "scan" and data.num_replicas > 1:
             raise ValueError(f"{name}: mode='scan' keeps the whole data set on the device(s), but this DataLoader "
-                             f"reads only rank {loader.rank}'s rows of {loader.num_replicas}: use mode='loop'")
+                             f"reads only rank {data.rank}'s rows of {data.num_replicas}: use mode='loop'")
+        loader = data
     else:
         x, y = _validate.check_data(name, data)
         if batch_size is None:
             raise ValueError(f"batch_size is required when {name} is arrays (a DataLoader brings its own)")
         check_positive_int("batch_size", batch_size)
-        shuffled = data_key is not None
-        loader = DataLoader((x, y), batch_size, shuffled, key=data_key, drop_last=shuffled)
+        training = shuffle_key is not None
+        loader = DataLoader((x, y), batch_size, training, key=shuffle_key, drop_last=training)
     check_batches(name, loader.num_examples, loader.batch_size, loader.drop_last)
     return loader
 
