@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from jaxdl.config import Config, ConfigError
+from jaxdl.experiment._batch import check_batch_size
 from jaxdl.experiment._run_dir import prepare_run_dir
 
 OUTPUTS = ("runs.csv", "compare.png", "table.txt")
@@ -43,6 +44,7 @@ def run_compare(cfg: Config, out_dir: str, progress: bool = True, *, overwrite: 
 
     c, t = cfg.compare, cfg.train
     train, val, _ = build_data(cfg)
+    check_batch_size(cfg, len(train[0]), "examples", f"data.kind = {cfg.data.kind!r}")
     model = build_model(cfg, train[0].shape[1])
     lrs = np.logspace(np.log10(c.lr_min), np.log10(c.lr_max), c.num_lrs)
     for i, v in enumerate(c.variants):  # a refused hyperparameter fails now, not after the first sweeps
@@ -54,7 +56,7 @@ def run_compare(cfg: Config, out_dir: str, progress: bool = True, *, overwrite: 
         bar.set_postfix_str(f"{name}: {len(lrs)} lrs × {len(c.seeds)} seeds in one vmapped program")
         t0 = time.perf_counter()
         res = sweep(model, lambda lr, v=v: build_tx(v.optim, lr), {"lr": lrs}, c.seeds, train, val,
-                    loss_fn=loss_fn(cfg), epochs=t.epochs, batch_size=min(t.batch_size, len(train[0])),
+                    loss_fn=loss_fn(cfg), epochs=t.epochs, batch_size=t.batch_size,
                     precision=t.precision)
         wall = time.perf_counter() - t0
         hist = np.array([[[h[k] if h[k] is not None else np.nan for k in ("train_loss", "val_loss", "val_acc")]

@@ -11,6 +11,8 @@ from jax import lax
 
 from jaxdl import amp
 from jaxdl import functional as F
+from jaxdl.checks import check_positive_int
+from jaxdl.data import check_batches
 from jaxdl.train import _epoch, _validate
 from jaxdl.train._state import TrainState
 from jaxdl.train._step import make_eval_step, make_train_step
@@ -43,7 +45,9 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
     """
     x, y = _validate.check_data("train_data", train_data)
     val = None if val_data is None else _validate.check_data("val_data", val_data)
-    _validate.check_run(epochs=epochs, batch_size=batch_size, n_train=len(x), mode="scan")
+    check_positive_int("epochs", epochs)
+    check_positive_int("batch_size", batch_size)
+    check_batches("train_data", len(x), batch_size, drop_last=True)  # fit's rule for arrays
     _validate.check_precision(precision, dtype)
     values = {name: np.asarray(v, dtype=np.float64) for name, v in hparams.items()}
     lengths = {name: v.shape for name, v in values.items()}
@@ -73,7 +77,7 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
         train_epoch = _epoch.make_train_epoch(train_step, batch_size)
 
         def epoch_body(state, epoch):
-            state, metrics = train_epoch(state, x, y, epoch)
+            state, metrics = train_epoch(state, x, y, epoch, state.data_key())
             return state, (metrics, eval_epoch(state, vx, vy) if vx is not None else {})
 
         return lax.scan(epoch_body, state, jnp.arange(1, epochs + 1, dtype=jnp.int32))
