@@ -62,7 +62,7 @@ def state_dict_numpy(cfg=CFG, seed=0):
     """torch's default init of the reference GPT as float32 numpy arrays, the start for every variant."""
     import torch  # noqa: PLC0415
 
-    from jaxdl.parity._torch_gpt import torch_gpt  # noqa: PLC0415
+    from jaxdl.parity import torch_gpt  # noqa: PLC0415
 
     torch.manual_seed(seed)
     return {k: np.array(v.detach().numpy(), copy=True) for k, v in torch_gpt(cfg).state_dict().items()}
@@ -74,7 +74,7 @@ def torch_gpt_variant(sd, compile=False, *, cfg=CFG, lr=LR, sdpa=False, **torch_
     with cross-entropy over (B·T, V); ``torch_kwargs`` (device, autocast) go to TorchVariant."""
     import torch  # noqa: PLC0415
 
-    from jaxdl.parity._torch_gpt import torch_gpt  # noqa: PLC0415
+    from jaxdl.parity import torch_gpt  # noqa: PLC0415
 
     loss = lambda logits, y: torch.nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten())  # noqa: E731
     return TorchVariant(torch_gpt(cfg, sdpa=sdpa), loss, sd, lr, compile=compile, **torch_kwargs)

@@ -83,7 +83,7 @@ def variants(cfg, sd_torch, sd_jax, device):
 def bench_gpt(log, cfg, batch, steps, rounds, device):
     import torch  # noqa: PLC0415
 
-    from jaxdl.parity._torch_gpt import torch_gpt, torch_state_dict_to_jax  # noqa: PLC0415
+    from jaxdl.parity import torch_gpt, torch_state_dict_to_jax  # noqa: PLC0415
 
     torch.manual_seed(0)
     ref = torch_gpt(cfg)  # torch's default init, for every variant
@@ -125,23 +125,25 @@ def bench_gpt(log, cfg, batch, steps, rounds, device):
 
 def parity_table(log, deadline, dry_run):
     from jaxdl import parity  # noqa: PLC0415
-    from jaxdl.parity._core import ALL_DTYPES, run_case, torch_device  # noqa: PLC0415
 
     import torch  # noqa: PLC0415
 
     cases = [c for c in parity.CASES if not dry_run or any(c.name.startswith(p) for p in PARITY_SMOKE)]
     # float32 first (the parity the card promises on a GPU), then bf16-mixed, then float64: the budget cuts the last
     jobs = [(c, d) for d in ("float32", "bf16-mixed", "float64") for c in cases if d in c.dtypes]
-    assert {d for c in cases for d in c.dtypes} <= set(ALL_DTYPES)
-    device = torch_device(torch)
+    assert {d for c in cases for d in c.dtypes} <= set(parity.ALL_DTYPES)
+    device = parity.torch_device(torch)
     log(f"\n## jaxdl parity on JAX {jax.default_backend()} ({jax.devices()[0].device_kind}), torch "
         f"{torch.__version__} on {device}; float32 matmuls pinned to full precision ('highest', TF32 off)")
+    rule = parity.TOLERANCES["float32"]
+    log(f"float32 and bf16-mixed rows judged by torch's own rounding on this device: jaxdl's error against torch "
+        f"in float64 at most {rule['factor']:g}x torch's own (the 'torch' columns) + {rule['ulps']:g} float32 ulps")
     results, skipped = [], []
     for case, dtype in jobs:
         if time.perf_counter() > deadline:
             skipped.append(f"{case.name} [{dtype}]")
             continue
-        results.append(run_case(case, dtype, torch, device))
+        results.append(parity.run_case(case, dtype, torch, device))
     log(parity.format_table(results))
     if skipped:
         log(f"not run (--budget reached): {len(skipped)} of {len(jobs)}: " + "; ".join(skipped))

@@ -1,7 +1,7 @@
 """The optimizer comparison from Python: what `jaxdl compare configs/compare_optimizers.toml` runs."""
 import sys
 
-from jaxdl.compare import format_table, run_compare
+from jaxdl.experiment.compare import format_table, run_compare
 from jaxdl.config import load_config
 
 

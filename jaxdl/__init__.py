@@ -2,6 +2,25 @@
 
 ``jaxdl.functional``, ``jaxdl.nn``, ``jaxdl.optim`` and ``jaxdl.amp`` load on first use (``import jaxdl``
 does not import JAX), so the ``jaxdl`` command reports a config or argument error before JAX starts.
+
+Layers, ground floor first. A module imports from its own unit and from lower floors only; the units of one
+floor do not import each other; no module imports another package's private module or name
+(tests/test_layering.py reads this table and checks every import in jaxdl/, those inside functions too):
+
+    0  _typing _precision _lr_rule
+    1  checks
+    2  amp data config
+    3  functional optim
+    4  nn
+    5  interop train generate
+    6  experiment parity
+    7  cli
+    8  __main__
+
+(_lr_rule: the lr rule without JAX, for checks and config; checks: argument checks; amp: lower-precision
+policy; data: datasets and DataLoader; config: TOML schema, no JAX; optim: Optax transforms; interop: torch
+state_dicts and checkpoints of other codebases; train: fit, checkpoints, sweeps; experiment: the recipes behind
+``jaxdl train`` / ``jaxdl compare``; parity: jaxdl against torch; cli: the ``jaxdl`` command's argparse mains.)
 """
 import importlib
 

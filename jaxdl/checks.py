@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl._ints import is_int, is_positive_int
+from jaxdl._lr_rule import LR_ALLOWED, is_valid_lr
 
 
 def is_concrete(x) -> bool:
@@ -69,11 +70,38 @@ def check_dim(name: str, ndim: int, dim: int) -> int:
     return dim % n
 
 
-def check_same_shape(name: str, input, target, note: str = "") -> None:
-    """target's shape equals input's, as torch's elementwise losses (jaxdl never broadcasts them)."""
-    if tuple(jnp.shape(target)) != tuple(jnp.shape(input)):
-        raise ValueError(f"{name}: target shape {tuple(jnp.shape(target))} must equal input shape "
-                         f"{tuple(jnp.shape(input))}{note}")
+def check_same_shape(name: str, /, *, note: str = "", **arrays) -> None:
+    """The named arrays have one shape, as torch's elementwise and pairwise losses need (jaxdl never broadcasts
+    them): ``check_same_shape("mse_loss", input=x, target=y)`` raises 'mse_loss: input, target must have the
+    same shape; got input (4, 1), target (4,)' followed by ``note``."""
+    shapes = {k: tuple(jnp.shape(v)) for k, v in arrays.items()}
+    if len(set(shapes.values())) > 1:
+        raise ValueError(f"{name}: {', '.join(shapes)} must have the same shape; got "
+                         + ", ".join(f"{k} {s}" for k, s in shapes.items()) + note)
+
+
+REDUCTIONS = ("none", "mean", "sum")  # torch's reduction= values (torch/nn/_reduction.py, get_enum)
+KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")  # kl_div's
+
+
+def check_reduction(name: str, reduction, allowed=REDUCTIONS) -> None:
+    """Raise ValueError naming the bad value and the allowed ones (torch: '... is not a valid value for reduction')."""
+    if not isinstance(reduction, str) or reduction not in allowed:
+        raise ValueError(f"{name}: {reduction!r} is not a valid value for reduction; "
+                         f"expected one of {', '.join(repr(a) for a in allowed)}")
+
+
+def ntuple(name: str, value, n: int, what: str = "") -> tuple:
+    """An int or an n-sequence of ints as an n-tuple (torch's ``_pair``/``_single``), else a one-line ValueError."""
+    if isinstance(value, int):
+        return (value,) * n
+    out = tuple(value)
+    if len(out) == 1:
+        out = out * n
+    if len(out) != n or not all(isinstance(v, int) for v in out):
+        raise ValueError(f"{what or name}: expected {name} to be a single integer value or a list of {n} values to "
+                         f"match the {n}d dimensions, but got {name}={value!r}")
+    return out
 
 
 def check_channel_vectors(name: str, input, **vectors) -> int:
@@ -180,8 +208,12 @@ def check_nonneg(name: str, value: Any, label: str | None = None) -> None:
         raise ValueError(f"Invalid {label or name + ' value'}: {value}")
 
 
-def check_lr(lr: Any) -> None:
-    check_nonneg("lr", lr, "learning rate")
+def check_lr(lr: Any, name: str = "lr") -> None:
+    """The one lr rule (``jaxdl._lr_rule``, which the config's optim.lr follows too), in the config's words:
+    'lr = -0.1 is not allowed: expected a number ≥ 0 (torch.optim refuses only lr < 0)'."""
+    v = concrete(lr)
+    if v is not None and not is_valid_lr(v):
+        raise ValueError(f"{name} = {lr} is not allowed: expected {LR_ALLOWED}")
 
 
 def check_eps(eps: Any) -> None:

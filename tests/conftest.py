@@ -50,6 +50,11 @@ def _standard_promotion_where_marked(request):
         yield
 
 
+def pytest_addoption(parser):
+    parser.addoption("--parity-all", action="store_true",
+                     help="run every parity sweep case (CI runs a fixed stratified part: jaxdl.parity.in_ci)")
+
+
 @pytest.fixture
 def key():
     return jax.random.key(0)

@@ -1,17 +1,11 @@
-"""One tolerance table and one tree assertion for every test."""
+"""One tree assertion for every test, with the project's one tolerance table (jaxdl.parity)."""
 import jax
 import numpy as np
 
-TOL = {
-    np.dtype("float32"): {"rtol": 1e-5, "atol": 1e-5},
-    np.dtype("float64"): {"rtol": 1e-10, "atol": 1e-12},
-}
+from jaxdl.interop import to_numpy
+from jaxdl.parity import ELEMENTWISE_FLOAT32, TOLERANCES
 
-
-def to_numpy(x):
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
+TOL = {np.dtype("float32"): ELEMENTWISE_FLOAT32, np.dtype("float64"): TOLERANCES["float64"]}
 
 
 def assert_close(actual, expected, dtype=None, **overrides):

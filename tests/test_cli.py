@@ -314,6 +314,56 @@ def test_resume_applies_changeable_settings_and_refuses_the_rest(tmp_path, capsy
         assert [json.loads(line)["epoch"] for line in f] == [1, 2]
 
 
+def test_resume_with_a_new_lr_uses_and_logs_it_from_its_first_step(tmp_path, capsys):
+    """issue 23: after `--resume --set optim.lr=0.0003` the first step of epoch 2 logs (and uses) 0.0003, and the
+    parameters equal a hand-written loop that sets the lr with jaxdl.optim.set_lr after epoch 1."""
+    import jax
+    import numpy as np
+
+    from jaxdl import optim
+    from jaxdl.config import load_config
+    from jaxdl.data import DataLoader
+    from jaxdl.experiment import build_data, build_model, loss_fn
+    from jaxdl.train import TrainState, load_checkpoint, make_train_step
+
+    out = str(tmp_path / "run")
+    digits = ["train", "configs/digits_mlp.toml", "--no-progress", "--out", out]
+    assert main(digits + ["--set", "train.epochs=1"]) == 0
+    assert main(digits + ["--set", "train.epochs=2", "--resume", "--set", "optim.lr=0.0003"]) == 0
+    assert "optim.lr 0.001 -> 0.0003 from epoch 2" in capsys.readouterr().out
+    with open(os.path.join(out, "metrics.jsonl")) as f:
+        lines = [json.loads(line) for line in f]
+    np.testing.assert_allclose(lines[0]["step_lr"], 1e-3, rtol=1e-6)
+    np.testing.assert_allclose(lines[1]["step_lr"], 3e-4, rtol=1e-6)  # its first step included
+
+    cfg = load_config("configs/digits_mlp.toml")
+    train, _, _ = build_data(cfg)
+    model = build_model(cfg, train[0].shape[1])
+    tx = optim.adamw(lr=1e-3, weight_decay=1e-2)  # the config's optimizer, with a float lr
+    state = TrainState.create(model, tx, jax.random.key(cfg.train.seed))
+    step = jax.jit(make_train_step(model, tx, loss_fn(cfg)))
+    loader = DataLoader(train, cfg.train.batch_size, shuffle=True, key=state.data_key(), drop_last=True)
+    for epoch in (1, 2):
+        if epoch == 2:
+            state = state.replace(opt_state=optim.set_lr(state.opt_state, 3e-4))
+        for xb, yb in loader.batches(epoch):
+            state, _ = step(state, xb, yb)
+    resumed, _ = load_checkpoint(os.path.join(out, "checkpoint.msgpack"), state)
+    assert int(resumed.step) == int(state.step)
+    for a, b in zip(jax.tree.leaves(resumed.params), jax.tree.leaves(state.params)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("args", [
+    ["train", "configs/digits_mlp.toml"], ["compare", "configs/compare_optimizers.toml"]])
+def test_a_batch_larger_than_the_training_set_is_one_line_exit_2(args, tmp_path, capsys):
+    # fit drops each epoch's partial batch (torch's drop_last=True): no batch would remain, as for the GPT
+    assert main(args + ["--no-progress", "--out", str(tmp_path / "run"), "--set", "train.batch_size=100000"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("jaxdl: error: train.batch_size = 100000 is larger than the ") and err.count("\n") == 1, err
+    assert "training examples of data.kind = 'digits'" in err and "no batch remains" in err, err
+
+
 def test_resume_of_a_checkpoint_from_before_a_new_key():
     # a config saved before train.precision existed resumes as if it had spelled out the default
     import copy

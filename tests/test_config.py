@@ -29,7 +29,7 @@ def write(tmp_path, text):
     ("[bogus]\n", [], ["unknown section [bogus]"]),
     ("[optim]\nlr = 'fast'\n", [], ["optim.lr = 'fast'", "expected float, got str"]),
     ("[train]\nepochs = 2.5\n", [], ["train.epochs = 2.5", "expected int"]),
-    ("", ["optim.lr=-0.1"], ["optim.lr = -0.1", "> 0"]),
+    ("", ["optim.lr=-0.1"], ["optim.lr = -0.1 is not allowed", "a number ≥ 0"]),
     ("", ["model.dropout=1.5"], ["model.dropout = 1.5", "[0, 1)"]),
     ("", ["optim.name='lbfgs'"], ["optim.name = 'lbfgs'", "one of"]),
     ("", ["data.kind='npz'", "data.path='/no/such/file.npz'"], ["data.path", "not found"]),

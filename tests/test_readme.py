@@ -56,7 +56,7 @@ def test_tour_code_trains_one_step():
 
 
 def _runs():
-    from jaxdl.compare import read_runs
+    from jaxdl.experiment.compare import read_runs
 
     return read_runs(ROOT / "docs" / "compare_runs.csv")
 
@@ -66,7 +66,7 @@ def _claim(name):
 
 
 def test_readme_comparison_table_comes_from_the_committed_runs():
-    from jaxdl.compare import format_table
+    from jaxdl.experiment.compare import format_table
 
     text = (ROOT / "README.md").read_text()
     table = re.search(r"<!-- compare-table -->\n```\n(.*?)\n```", text, re.S).group(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from jaxdl.cli import error
+from jaxdl.cli._errors import error
 from jaxdl.config import ConfigError, load_config
 
 
@@ -101,7 +101,7 @@ def run_params(argv) -> int:
         from jaxdl.nn import GPT, count_parameters, summary  # noqa: PLC0415
 
         if cfg.model.kind == "gpt":
-            from jaxdl.experiment._gpt import build_gpt, build_vocab  # noqa: PLC0415
+            from jaxdl.experiment import build_gpt, build_vocab  # noqa: PLC0415
 
             vocab_size = build_vocab(cfg).size if cfg.data is not None else None
             model = build_gpt(cfg, vocab_size)

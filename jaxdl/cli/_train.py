@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from jaxdl.cli import error, os_error
+from jaxdl.cli._errors import error, os_error
 from jaxdl.config import ConfigError, load_config
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import math
 
 from jaxdl._ints import is_positive_int
+from jaxdl._lr_rule import LR_ALLOWED, is_valid_lr
 from jaxdl._precision import PRECISIONS
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
@@ -220,7 +221,7 @@ RULES = {
     ("data", "val_fraction"): (lambda v: 0 < v < 1, "a fraction in (0, 1)"),
     ("data", "test_fraction"): (lambda v: 0 <= v < 1, "a fraction in [0, 1)"),
     ("data", "num_chars"): (lambda v: v >= 2, "an int ≥ 2"),
-    ("optim", "lr"): _finite_pos,
+    ("optim", "lr"): (is_valid_lr, LR_ALLOWED),  # jaxdl.optim's rule (checks.check_lr), torch's: lr = 0 is allowed
     ("optim", "momentum"): (lambda v: 0 <= v < 1, "a number in [0, 1)"),
     ("optim", "dampening"): (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     ("optim", "weight_decay"): _finite_nonneg,
@@ -233,8 +234,8 @@ RULES = {
     ("train", "mode"): (lambda v: v in ("scan", "loop"), "'scan' or 'loop'"),
     ("train", "precision"): (lambda v: v in PRECISIONS, f"one of {PRECISIONS}"),
     ("train", "patience"): (lambda v: v >= 0, "an int ≥ 0 (0: off)"),
-    ("compare", "lr_min"): _finite_pos,
-    ("compare", "lr_max"): _finite_pos,
+    ("compare", "lr_min"): (_finite_pos[0], "a finite number > 0 (the lr grid is log-spaced)"),
+    ("compare", "lr_max"): (_finite_pos[0], "a finite number > 0 (the lr grid is log-spaced)"),
     ("compare", "num_lrs"): _pos_int,
     ("compare", "seeds"): (lambda v: len(v) > 0 and all(isinstance(s, int) and not isinstance(s, bool) for s in v),
                            "a non-empty list of ints"),

@@ -28,10 +28,11 @@ from jaxdl.checks import check_positive_int, is_typed_key
 class DataLoader:
     """Mini-batches of a tuple of arrays (or ``.npy`` paths, memory-mapped), with torch's batch rules.
 
-    ``len(loader)`` = ⌈N / batch_size⌉, or ⌊N / batch_size⌋ with ``drop_last``; the last batch is smaller
-    unless ``drop_last``. With ``shuffle``, epoch ``e`` visits rows in the order
-    ``jax.random.permutation(jax.random.fold_in(key, e), N)``: the same on every process and every run
-    (``fit``'s scan mode uses this permutation with ``key = fold_in(state.key, 1)``).
+    ``len(loader)`` = ``num_batches(N, batch_size, drop_last)``: ⌈N / batch_size⌉, or ⌊N / batch_size⌋ with
+    ``drop_last``; the last batch is smaller unless ``drop_last`` (a batch_size larger than N gives one batch of
+    N rows, or none with ``drop_last``, as torch). With ``shuffle``, epoch ``e`` visits rows in the order
+    ``epoch_permutation(key, e, N)``: the same on every process and every run (``fit``'s scan mode calls the
+    same function on the device, with ``key = state.data_key()`` for arrays).
 
     Multi-host: ``batch_size`` is the global batch; rank ``r`` of ``R = num_replicas`` yields rows
     ``[r·B/R, (r+1)·B/R)`` of each global batch and reads only those rows, so concatenating the ranks'
@@ -94,8 +95,7 @@ class DataLoader:
 
     def __len__(self) -> int:
         """Number of batches per epoch, as torch's ``BatchSampler.__len__``."""
-        n, b = self.num_examples, self.batch_size
-        return n // b if self.drop_last else -(-n // b)
+        return num_batches(self.num_examples, self.batch_size, self.drop_last)
 
     def batches(self, epoch: int = 0) -> Iterator[tuple[np.ndarray, ...]]:
         """Epoch ``epoch``'s batches: tuples of numpy arrays (this rank's rows), a pure function of epoch."""
@@ -115,15 +115,43 @@ class DataLoader:
         return self.batches(0)
 
     def permutation(self, epoch: int) -> np.ndarray | None:
-        """Epoch ``epoch``'s row order, ``jax.random.permutation(fold_in(key, epoch), N)``; None unshuffled."""
+        """Epoch ``epoch``'s row order, ``epoch_permutation(key, epoch, N)``; None unshuffled."""
         if not self.shuffle:
             return None
-        return np.asarray(jax.random.permutation(jax.random.fold_in(self.key, epoch), self.num_examples))
+        return np.asarray(epoch_permutation(self.key, epoch, self.num_examples))
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{a.dtype}{list(a.shape)}" for a in self.dataset)
         return (f"DataLoader(({shapes}), batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"drop_last={self.drop_last}, num_replicas={self.num_replicas}, rank={self.rank})")
+
+
+def epoch_permutation(key, epoch, n: int):
+    """Epoch ``epoch``'s shuffled row order: ``jax.random.permutation(jax.random.fold_in(key, epoch), n)``.
+
+    The one shuffle formula: DataLoader.permutation calls it on the host, fit's scan mode inside its jitted
+    epoch (``epoch`` may be traced). torch draws ``torch.randperm(n, generator=...)`` from a stateful
+    generator instead; here the order is a pure function of (key, epoch).
+    """
+    return jax.random.permutation(jax.random.fold_in(key, epoch), n)
+
+
+def num_batches(n: int, batch_size: int, drop_last: bool) -> int:
+    """Batches per epoch over ``n`` rows, torch's ``BatchSampler.__len__``: ⌊n / b⌋ with drop_last, else ⌈n / b⌉.
+
+    So a ``batch_size`` larger than ``n`` gives one smaller batch of ``n`` rows, or none with ``drop_last``.
+    """
+    return n // batch_size if drop_last else -(-n // batch_size)
+
+
+def check_batches(name: str, n: int, batch_size: int, drop_last: bool) -> None:
+    """The one batch-count rule of a training epoch: ValueError in one line when ``num_batches`` is 0."""
+    if n == 0:
+        raise ValueError(f"{name} yields no batch: it holds no examples")
+    if num_batches(n, batch_size, drop_last) == 0:
+        raise ValueError(f"{name} yields no batch: batch_size={batch_size} is larger than its {n} examples and "
+                         f"drop_last=True drops that partial batch; use batch_size <= {n}, or drop_last=False "
+                         "for one smaller batch (torch's DataLoader)")
 
 
 def _rows(array: np.ndarray, lo: int, hi: int, order: np.ndarray | None) -> np.ndarray:

@@ -3,10 +3,13 @@
 ``run_train(cfg, ...)`` trains as the config says (``_mlp`` for ``model.kind = "mlp"`` and, with ``_cnn``'s
 network, "cnn"; ``_gpt`` for "gpt");
 ``_optim.build_tx`` is the one place an [optim] table becomes an optimizer; ``_run_dir`` guards the output
-folder (never overwritten by accident) and ``_resume`` says what a resume changes.
+folder (never overwritten by accident) and ``_resume`` says what a resume changes. ``compare`` is the recipe
+behind ``jaxdl compare`` (the lr × seed sweeps, runs.csv, the figure and the table).
 """
+from jaxdl.experiment._gpt import build_gpt, build_vocab
 from jaxdl.experiment._mlp import accuracy, build_data, build_model, check_fits, loss_fn
 from jaxdl.experiment._optim import build_tx
 from jaxdl.experiment._run import run_train
 
-__all__ = ["accuracy", "build_data", "build_model", "build_tx", "check_fits", "loss_fn", "run_train"]
+__all__ = ["accuracy", "build_data", "build_gpt", "build_model", "build_tx", "build_vocab", "check_fits", "loss_fn",
+           "run_train"]

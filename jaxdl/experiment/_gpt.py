@@ -7,6 +7,7 @@ metadata, so ``jaxdl sample CHECKPOINT`` needs nothing else. The loss is nn.lm_l
 from __future__ import annotations
 
 from jaxdl.config import Config, ConfigError
+from jaxdl.experiment._batch import check_batch_size
 
 
 def build_vocab(cfg: Config):
@@ -20,15 +21,13 @@ def build_text_data(cfg: Config):
     """(vocab, (x_train, y_train), (x_val, y_val)) next-character windows of the [data] text."""
     from jaxdl.data import char_lm_data, stdlib_corpus  # noqa: PLC0415
 
-    d, t = cfg.data, cfg.train
+    d = cfg.data
     try:
         vocab, train, val = char_lm_data(stdlib_corpus(d.num_chars), cfg.model.context_length, d.val_fraction)
     except ValueError as err:  # a text too short for one window of context_length + 1 characters
         raise ConfigError(f"data.num_chars = {d.num_chars} with data.val_fraction = {d.val_fraction} is too little "
                           f"text for model.context_length = {cfg.model.context_length} ({err})") from None
-    if len(train[0]) < t.batch_size:
-        raise ConfigError(f"train.batch_size = {t.batch_size} is larger than the {len(train[0])} training windows "
-                          f"of data.num_chars = {d.num_chars}: use a smaller batch or more text")
+    check_batch_size(cfg, len(train[0]), "windows", f"data.num_chars = {d.num_chars}")
     return vocab, train, val
 
 
@@ -45,10 +44,9 @@ def build_gpt(cfg: Config, vocab_size: int | None = None):
         raise ConfigError(f"[model] kind = 'gpt': {str(err).removeprefix('GPT: ')}") from None
 
 
-def run_gpt(cfg: Config, fit_kwargs: dict) -> dict:
-    """Train the GPT; returns history, val_acc, test_acc (None), unigram_entropy, and vocab (a CharVocab)."""
-    import jax  # noqa: PLC0415
-
+def run_gpt(cfg: Config, fit_kwargs: dict, start) -> dict:
+    """Train the GPT from ``start`` (a ``_resume.Start``); returns history, val_acc, test_acc (None),
+    unigram_entropy, and vocab (a CharVocab)."""
     from jaxdl.data import unigram_entropy  # noqa: PLC0415
     from jaxdl.experiment._optim import build_tx  # noqa: PLC0415
     from jaxdl.nn import lm_loss  # noqa: PLC0415
@@ -58,8 +56,9 @@ def run_gpt(cfg: Config, fit_kwargs: dict) -> dict:
     model = build_gpt(cfg, vocab.size)
     t = cfg.train
     metadata = {**fit_kwargs.pop("metadata", {}), "model": model.config(), "vocab": vocab.chars}
-    result = fit(model, build_tx(cfg.optim), train, val, loss_fn=lm_loss, epochs=t.epochs, batch_size=t.batch_size,
-                 key=jax.random.key(t.seed), mode=t.mode, patience=t.patience or None, metadata=metadata,
+    tx = build_tx(cfg.optim)
+    result = fit(model, tx, train, val, loss_fn=lm_loss, epochs=t.epochs, batch_size=t.batch_size,
+                 mode=t.mode, patience=t.patience or None, metadata=metadata, **start.fit_kwargs(model, tx),
                  precision=t.precision,
                  **fit_kwargs)
     state_epoch = result.best_epoch if t.patience else result.history[-1]["epoch"]  # fit returns that epoch's state

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from jaxdl.config import Config, ConfigError, NpzData
+from jaxdl.experiment._batch import check_batch_size
 
 NPZ_KEYS = ("x_train", "y_train", "x_val", "y_val")
 
@@ -123,19 +124,18 @@ def accuracy(model, state, x, y) -> float:
     return float(np.mean(pred == np.asarray(y).reshape(len(y), -1)[:, 0].astype(np.int32)))
 
 
-def run_mlp(cfg: Config, fit_kwargs: dict) -> dict:
-    """Train the MLP; ``fit_kwargs`` are fit's run arguments (out_dir, resume, progress, metadata)."""
-    import jax  # noqa: PLC0415
-
+def run_mlp(cfg: Config, fit_kwargs: dict, start) -> dict:
+    """Train the MLP from ``start`` (a ``_resume.Start``: a new state, or a resumed one with the config's lr);
+    ``fit_kwargs`` are fit's run arguments (out_dir, resume, progress, metadata)."""
     from jaxdl.experiment._optim import build_tx  # noqa: PLC0415
     from jaxdl.train import fit  # noqa: PLC0415
 
     train, val, test = build_data(cfg)
+    check_batch_size(cfg, len(train[0]), "examples", f"data.kind = {cfg.data.kind!r}")
     model = build_model(cfg, train[0].shape[1])
-    t = cfg.train
-    result = fit(model, build_tx(cfg.optim), train, val, loss_fn=loss_fn(cfg), epochs=t.epochs,
-                 batch_size=min(t.batch_size, len(train[0])), key=jax.random.key(t.seed), mode=t.mode,
-                 precision=t.precision,
-                 patience=t.patience or None, accuracy=t.loss == "cross_entropy", **fit_kwargs)
+    tx, t = build_tx(cfg.optim), cfg.train
+    result = fit(model, tx, train, val, loss_fn=loss_fn(cfg), epochs=t.epochs, batch_size=t.batch_size, mode=t.mode,
+                 precision=t.precision, patience=t.patience or None, accuracy=t.loss == "cross_entropy",
+                 **start.fit_kwargs(model, tx), **fit_kwargs)
     test_acc = accuracy(model, result.state, *test) if len(test[0]) else None
     return {"history": result.history, "val_acc": accuracy(model, result.state, *val), "test_acc": test_acc}

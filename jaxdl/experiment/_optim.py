@@ -17,21 +17,17 @@ def torch_defaults(name: str) -> dict:
 def build_tx(optim: OptimConfig, lr=None, *, where: str = "optim"):
     """``jaxdl.optim.<optim.name>(**set hyperparameters)``: what is not set takes torch's default there.
 
-    ``lr`` (a float, or an array for a vmapped sweep) replaces ``optim.lr`` (compare's grid sets it). The lr
-    (torch's default when not set) is passed as a 0-d array, so each update uses this lr rather than one
-    saved in a resumed optimizer state (jaxdl.optim.with_lr's rule for arrays): ``--resume --set optim.lr=``
-    takes effect.
+    ``lr`` (a float, or a traced value in compare's vmapped grid) replaces ``optim.lr``. It is passed as
+    given: the optimizer's state holds it (``optim.get_lr``), so ``optim.set_lr`` and ReduceLROnPlateau
+    change it, and a resumed run continues with the lr saved in its state unless it is set again with
+    ``optim.set_lr(state, new_lr)`` (what a resume with a changed ``optim.lr`` does).
     A hyperparameter the optimizer refuses (e.g. nesterov without momentum) is a ConfigError naming ``where``.
     """
-    import jax.numpy as jnp  # noqa: PLC0415
-
     from jaxdl import optim as jaxdl_optim  # noqa: PLC0415
 
     make = getattr(jaxdl_optim, optim.name)
     kwargs = optim.kwargs()
     kwargs["lr"] = lr if lr is not None else kwargs.get("lr", torch_defaults(optim.name)["lr"])
-    if isinstance(kwargs["lr"], float):
-        kwargs["lr"] = jnp.asarray(kwargs["lr"], jnp.float32)
     try:
         return make(**kwargs)
     except (ValueError, TypeError) as err:

@@ -1,4 +1,5 @@
-"""What ``--resume`` may change: mid-run settings are applied (one printed line each), the rest refused.
+"""What ``--resume`` may change: mid-run settings are applied (one printed line each), the rest refused; and
+where fit starts (``Start``): a new state from the seed, or the checkpoint's state with the config's new lr.
 
 A checkpoint written by ``jaxdl train`` keeps the config it was trained with in its metadata ("config").
 """
@@ -6,8 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from jaxdl.config import ConfigError
-from jaxdl.config._schema import KINDS
+from jaxdl.config import KINDS, ConfigError
 from jaxdl.experiment._optim import torch_defaults
 
 # (section, key) whose change mid-run is meaningful: the lr and the optimizer's other hyperparameters (they
@@ -63,3 +63,38 @@ def resume_changes(saved: dict, now: dict, epoch: int) -> list[str]:
                           f"settings that cannot change mid-run: {'; '.join(refused)}. Resume with the old values, "
                           "or start a new run (--overwrite or another --out)")
     return [f"{item} from epoch {epoch}" for item in changed]
+
+
+def changed_lr(saved: dict, now: dict) -> float | None:
+    """The lr ``now`` sets when it differs from ``saved``'s (torch's default standing for an unset one), else None."""
+    old, new = _effective(saved["optim"]), _effective(now["optim"])
+    return None if old.get("lr") == new.get("lr") else float(new["lr"])
+
+
+@dataclasses.dataclass(frozen=True)
+class Start:
+    """Where a recipe's fit starts: a new TrainState from ``seed``, or (``checkpoint`` set: a resume) the state
+    that checkpoint holds, its optimizer's lr set to ``lr`` when the config changed it.
+
+    torch's ``optimizer.load_state_dict(ckpt); for g in optimizer.param_groups: g["lr"] = new_lr``: the resumed
+    run's first step uses (and metrics.jsonl logs) the new lr.
+    """
+
+    seed: int
+    checkpoint: str | None = None
+    lr: float | None = None
+
+    def fit_kwargs(self, model, tx) -> dict:
+        """``{"key": ...}`` for a new run, ``{"state": ...}`` for a resumed one: fit's start arguments."""
+        import jax  # noqa: PLC0415
+
+        from jaxdl.optim import set_lr  # noqa: PLC0415
+        from jaxdl.train import TrainState, load_checkpoint  # noqa: PLC0415
+
+        key = jax.random.key(self.seed)
+        if self.checkpoint is None:
+            return {"key": key}
+        state, _ = load_checkpoint(self.checkpoint, TrainState.create(model, tx, key))
+        if self.lr is not None:
+            state = state.replace(opt_state=set_lr(state.opt_state, self.lr))
+        return {"state": state}

@@ -25,31 +25,37 @@ def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, pro
     if out_dir is None and (resume or overwrite):
         raise ConfigError(f"--{'resume' if resume else 'overwrite'} needs an output folder: pass --out DIR "
                           "(or set train.out_dir)")
+    from jaxdl.experiment._resume import Start  # noqa: PLC0415
+
+    start = Start(cfg.train.seed)
     if out_dir is not None:
         prepare_run_dir(out_dir, resume=resume, overwrite=overwrite)
         if resume:
-            _check_resume(cfg, os.path.join(out_dir, RUN_FILES[0]), log)
+            start = _check_resume(cfg, os.path.join(out_dir, RUN_FILES[0]), log)
     fit_kwargs = {"out_dir": out_dir, "resume": resume, "progress": progress, "metadata": {"config": cfg.to_dict()}}
     if cfg.model.kind == "gpt":
         from jaxdl.experiment._gpt import run_gpt  # noqa: PLC0415
 
-        return run_gpt(cfg, fit_kwargs)
+        return run_gpt(cfg, fit_kwargs, start)
     from jaxdl.experiment._mlp import run_mlp  # noqa: PLC0415
 
-    return run_mlp(cfg, fit_kwargs)
+    return run_mlp(cfg, fit_kwargs, start)
 
 
-def _check_resume(cfg: Config, checkpoint: str, log) -> None:
-    """Compare this config with the one saved in ``checkpoint`` (when there is one) and log what changes."""
+def _check_resume(cfg: Config, checkpoint: str, log):
+    """Compare this config with the one saved in ``checkpoint`` (when there is one), log what changes, and
+    return where fit starts (``_resume.Start``): that checkpoint's state, with the config's lr if it changed."""
+    from jaxdl.experiment._resume import Start, changed_lr, resume_changes  # noqa: PLC0415
+
     if not os.path.exists(checkpoint):
-        return  # nothing to resume yet: fit starts at epoch 1
-    from jaxdl.experiment._resume import resume_changes  # noqa: PLC0415
+        return Start(cfg.train.seed)  # nothing to resume yet: fit starts at epoch 1
     from jaxdl.train import read_checkpoint  # noqa: PLC0415
 
     ckpt = read_checkpoint(checkpoint)
     saved = ckpt.metadata.get("config")
-    if saved is None:
-        return  # a checkpoint from before configs were saved: fit's structure check is all there is
+    if saved is None:  # a checkpoint from before configs were saved: fit's structure check is all there is
+        return Start(cfg.train.seed, checkpoint)
     now = json.loads(json.dumps(cfg.to_dict()))  # as the checkpoint holds it (lists, not tuples)
     for line in resume_changes(saved, now, ckpt.extra.get("epoch", 0) + 1):
         log(line)
+    return Start(cfg.train.seed, checkpoint, changed_lr(saved, now))

@@ -1,7 +1,11 @@
-"""`import jaxdl.functional as F`: torch.nn.functional's names, arguments and formulas as pure JAX functions."""
+"""`import jaxdl.functional as F`: torch.nn.functional's names, arguments and formulas as pure JAX functions.
+
+Two more are jaxdl's own, the formulas jaxdl.nn shares with them: ``attention`` (the one softmax(Q Kᵀ) V behind
+scaled_dot_product_attention, nn.MultiheadAttention and nn.GPT) and ``same_padding`` (padding='same').
+"""
 from jaxdl.functional._activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, tanh
-from jaxdl.functional._attention import scaled_dot_product_attention
-from jaxdl.functional._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from jaxdl.functional._attention import attention, scaled_dot_product_attention
+from jaxdl.functional._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, same_padding
 from jaxdl.functional._distance import cosine_similarity, normalize, pairwise_distance
 from jaxdl.functional._dropout import dropout, dropout1d, dropout2d
 from jaxdl.functional._group_norm import group_norm, instance_norm
@@ -33,4 +37,6 @@ __all__ = [
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "pad",
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "adaptive_max_pool1d", "adaptive_max_pool2d",
+    # jaxdl's own: the formulas jaxdl.nn shares with the functions above
+    "attention", "same_padding",
 ]

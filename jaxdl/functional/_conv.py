@@ -6,22 +6,9 @@ from jax import lax
 import jax.numpy as jnp
 
 from jaxdl import amp
-from jaxdl.checks import check_positive_int
+from jaxdl.checks import check_positive_int, ntuple
 
 _SPATIAL = {1: "L", 2: "HW"}
-
-
-def ntuple(name: str, value, n: int, what: str = "") -> tuple:
-    """An int or an n-sequence of ints as an n-tuple (torch's ``_pair``/``_single``), else a one-line ValueError."""
-    if isinstance(value, int):
-        return (value,) * n
-    out = tuple(value)
-    if len(out) == 1:
-        out = out * n
-    if len(out) != n or not all(isinstance(v, int) for v in out):
-        raise ValueError(f"{what or name}: expected {name} to be a single integer value or a list of {n} values to "
-                         f"match the {n}d dimensions, but got {name}={value!r}")
-    return out
 
 
 def same_padding(kernel_size, dilation) -> tuple:

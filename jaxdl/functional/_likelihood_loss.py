@@ -11,10 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_floating, concrete_values, promote
+from jaxdl.checks import check_floating, check_reduction, check_same_shape, concrete_values, promote
 from jaxdl.functional._distance import value_with_gradient_of
-from jaxdl.functional._margin_loss import check_same_shapes
-from jaxdl.functional._reduction import check_reduction, reduce
+from jaxdl.functional._reduction import reduce
 
 
 def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, eps: float = 1e-8,
@@ -31,7 +30,7 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     check_reduction("poisson_nll_loss", reduction)
     input, target = promote(input, target)  # torch computes in the promoted dtype
     check_floating("poisson_nll_loss", input, "the promoted dtype of input and target")
-    check_same_shapes("poisson_nll_loss", input=input, target=target)
+    check_same_shape("poisson_nll_loss", input=input, target=target)
     if log_input:
         loss = jnp.exp(input) - target * input
     else:
@@ -70,7 +69,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
       1.3465735912322998
     """
     check_floating("gaussian_nll_loss", input)
-    check_same_shapes("gaussian_nll_loss", input=input, target=target)
+    check_same_shape("gaussian_nll_loss", input=input, target=target)
     if isinstance(var, (int, float)):
         if var < 0:
             raise ValueError(f"gaussian_nll_loss: var must be ≥ 0 everywhere; got {var}")

@@ -10,8 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_floating, check_same_shape, is_concrete
-from jaxdl.functional._reduction import check_reduction, reduce
+from jaxdl.checks import check_floating, check_reduction, check_same_shape, is_concrete
+from jaxdl.functional._reduction import reduce
 
 # torch's `constexpr float EPSILON = 1e-12` of Loss.cpp (binary_cross_entropy_backward, cosine_embedding_loss):
 # a float32 1e-12, which differs from the float64 1e-12 by 4e-9 relative, visible in float64 results.
@@ -205,7 +205,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
     """
     input, target, weight = amp.cast("binary_cross_entropy", input, target, weight)
     check_reduction("binary_cross_entropy", reduction)
-    check_same_shape("binary_cross_entropy", input, target)
+    check_same_shape("binary_cross_entropy", input=input, target=target)
     check_floating("binary_cross_entropy", input)
     check_floating("binary_cross_entropy", target, "target")
     for what, v in (("input", input), ("target", target)):
@@ -236,7 +236,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     """
     input, target, weight, pos_weight = amp.cast("binary_cross_entropy_with_logits", input, target, weight, pos_weight)
     check_reduction("binary_cross_entropy_with_logits", reduction)
-    check_same_shape("binary_cross_entropy_with_logits", input, target)
+    check_same_shape("binary_cross_entropy_with_logits", input=input, target=target)
     check_floating("binary_cross_entropy_with_logits", input)
     check_floating("binary_cross_entropy_with_logits", target, "target")
     shape = jnp.shape(input)

@@ -12,18 +12,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_floating, is_concrete
+from jaxdl.checks import check_floating, check_reduction, check_same_shape, is_concrete
 from jaxdl.functional._distance import clamp_min, pairwise_distance
 from jaxdl.functional._loss import LOSS_CPP_EPSILON
-from jaxdl.functional._reduction import check_reduction, reduce
+from jaxdl.functional._reduction import reduce
 
-
-
-def check_same_shapes(name: str, **arrays) -> None:
-    shapes = {k: tuple(jnp.shape(v)) for k, v in arrays.items()}
-    if len(set(shapes.values())) > 1:
-        raise ValueError(f"{name}: {', '.join(shapes)} must have the same shape; got "
-                         + ", ".join(f"{k} {s}" for k, s in shapes.items()))
 
 
 def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "mean"):
@@ -40,7 +33,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "m
     input, target = amp.cast("hinge_embedding_loss", input, target)
     check_reduction("hinge_embedding_loss", reduction)
     check_floating("hinge_embedding_loss", input)
-    check_same_shapes("hinge_embedding_loss", input=input, target=target)
+    check_same_shape("hinge_embedding_loss", input=input, target=target)
     zeros = jnp.zeros_like(input)
     loss = jnp.where(target != 1, clamp_min(margin - input, 0.0), zeros) + jnp.where(target != -1, input, zeros)
     return reduce(loss, reduction)
@@ -55,7 +48,7 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0.0, reduction: 
     input1, input2, target = amp.cast("margin_ranking_loss", input1, input2, target)
     check_reduction("margin_ranking_loss", reduction)
     check_floating("margin_ranking_loss", input1)
-    check_same_shapes("margin_ranking_loss", input1=input1, input2=input2, target=target)
+    check_same_shape("margin_ranking_loss", input1=input1, input2=input2, target=target)
     return reduce(clamp_min(-target * (input1 - input2) + margin, 0.0), reduction)
 
 
@@ -112,7 +105,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, reduction
     input1, input2, target = amp.cast("cosine_embedding_loss", input1, input2, target)
     check_reduction("cosine_embedding_loss", reduction)
     check_floating("cosine_embedding_loss", input1)
-    check_same_shapes("cosine_embedding_loss", input1=input1, input2=input2)
+    check_same_shape("cosine_embedding_loss", input1=input1, input2=input2)
     tdim = jnp.ndim(target)
     if tdim not in (0, 1):
         raise ValueError("cosine_embedding_loss: 0D or 1D target tensor expected, multi-target not supported")
@@ -140,7 +133,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     check_reduction("triplet_margin_loss", reduction)
     if margin <= 0:
         raise ValueError(f"triplet_margin_loss: margin must be > 0; got {margin}")
-    check_same_shapes("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
+    check_same_shape("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:

@@ -18,8 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from jaxdl.checks import check_floating
-from jaxdl.functional._conv import ntuple
+from jaxdl.checks import check_floating, ntuple
 
 
 def _output_size(L, k, p, s, d, ceil_mode):

@@ -1,21 +1,11 @@
-"""The one place that knows torch's ``reduction=`` values: 'none' | 'mean' | 'sum' (| 'batchmean').
+"""The one place that applies torch's ``reduction=``: 'none' | 'mean' | 'sum' (| 'batchmean'); the values and
+their check are jaxdl.checks' REDUCTIONS, KL_REDUCTIONS and check_reduction.
 
-torch: ``torch/nn/_reduction.py`` (``get_enum``) and ``apply_loss_reduction`` in ATen's Loss.cpp.
+torch: ``apply_loss_reduction`` in ATen's Loss.cpp.
 """
 from __future__ import annotations
 
 import jax.numpy as jnp
-
-REDUCTIONS = ("none", "mean", "sum")
-KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
-
-
-def check_reduction(name: str, reduction, allowed=REDUCTIONS) -> None:
-    """Raise ValueError naming the bad value and the allowed ones (torch: '... is not a valid value for reduction')."""
-    if not isinstance(reduction, str) or reduction not in allowed:
-        raise ValueError(f"{name}: {reduction!r} is not a valid value for reduction; "
-                         f"expected one of {', '.join(repr(a) for a in allowed)}")
-
 
 def reduce(loss, reduction: str, *, denominator=None):
     """Apply ``reduction`` to an unreduced loss.

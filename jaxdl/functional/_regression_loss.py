@@ -13,8 +13,8 @@ import jax.numpy as jnp
 from jax.scipy.special import xlogy
 
 from jaxdl import amp
-from jaxdl.checks import check_floating, check_same_shape, promote
-from jaxdl.functional._reduction import KL_REDUCTIONS, check_reduction, reduce
+from jaxdl.checks import KL_REDUCTIONS, check_floating, check_reduction, check_same_shape, promote
+from jaxdl.functional._reduction import reduce
 
 # torch warns on reduction='mean' too (torch/nn/functional.py kl_div); the same advice, in our words
 KL_MEAN_WARNING = ("kl_div: reduction='mean' averages over every element (batch × support), which is not the "
@@ -27,7 +27,7 @@ def _check_pair(name: str, input, target, weight=None):
     is fine, two integers are not."""
     input, target = promote(input, target)
     check_floating(name, input, "the promoted dtype of input and target")
-    check_same_shape(name, input, target, " (torch would broadcast with a warning; jaxdl refuses)")
+    check_same_shape(name, input=input, target=target, note=" (torch would broadcast with a warning; jaxdl refuses)")
     if weight is not None and tuple(jnp.shape(weight)) != tuple(jnp.shape(input)):
         raise ValueError(f"{name}: Weights and input must have the same size; got weight shape "
                          f"{tuple(jnp.shape(weight))} and input shape {tuple(jnp.shape(input))}")

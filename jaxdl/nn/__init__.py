@@ -9,7 +9,7 @@ from jaxdl.nn._container import ModuleDict, ModuleList, Sequential, init_childre
 from jaxdl.nn._conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from jaxdl.nn._dropout import Dropout, Dropout1d, Dropout2d
 from jaxdl.nn._embedding import Embedding
-from jaxdl.nn._gpt import GPT, count_parameters, lm_loss
+from jaxdl.nn._gpt import GPT, lm_loss
 from jaxdl.nn._instancenorm import InstanceNorm2d
 from jaxdl.nn._linear import Flatten, Identity, Linear, Unflatten
 from jaxdl.nn._loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
@@ -19,12 +19,13 @@ from jaxdl.nn._module import Module
 from jaxdl.nn._normalization import GroupNorm, LayerNorm
 from jaxdl.nn._pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
                                AvgPool2d, MaxPool1d, MaxPool2d)
+from jaxdl.nn._shapes import count_parameters, init_shapes
 from jaxdl.nn._summary import summary
 
 __all__ = [
     # the protocol, composition, initialisers and summary
     "Module", "Sequential", "ModuleList", "ModuleDict", "named_children", "init_children", "bind", "Bound",
-    "init", "summary",
+    "init", "init_shapes", "count_parameters", "summary",
     # layers
     "Linear", "Identity", "Flatten", "Unflatten", "Embedding",
     "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
@@ -32,7 +33,7 @@ __all__ = [
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
     "Dropout", "Dropout1d", "Dropout2d",
-    "MultiheadAttention", "GPT", "count_parameters", "lm_loss",
+    "MultiheadAttention", "GPT", "lm_loss",
     # activations
     "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
     "ELU", "SELU", "CELU", "Softplus", "Softsign", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid",

@@ -7,7 +7,6 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
-from jaxdl.functional._attention import attention
 from jaxdl.checks import check_positive_int, check_probability
 from jaxdl.nn._module import Module, module, uniform
 
@@ -99,8 +98,8 @@ class MultiheadAttention(Module):
             kpm = _float_mask(key_padding_mask, q.dtype)[:, None, None, :]  # (N, 1, 1, S)
             mask = kpm if mask is None else mask + kpm
         # torch's need_weights path uses a plain softmax (NaN rows); its SDPA path the safe one (zero rows).
-        out, weights = attention(qh, kh, vh, mask, scale=1.0 / math.sqrt(E // H), layout="bthd", safe=not need_weights,
-                                 dropout_p=self.dropout if training else 0.0, dropout_key=key)
+        out, weights = F.attention(qh, kh, vh, mask, scale=1.0 / math.sqrt(E // H), layout="bthd",
+                                   safe=not need_weights, dropout_p=self.dropout if training else 0.0, dropout_key=key)
         out = out.reshape(N, L, E)
         out = F.linear(out, params["out_proj"]["weight"], params["out_proj"].get("bias"))
         out = out[0] if unbatched else (out if self.batch_first else jnp.swapaxes(out, 0, 1))

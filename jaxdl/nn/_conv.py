@@ -8,8 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
-from jaxdl.checks import check_positive_int
-from jaxdl.functional._conv import ntuple, same_padding
+from jaxdl.checks import check_positive_int, ntuple
 from jaxdl.nn._module import Module, module, uniform
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -80,7 +79,7 @@ class _Conv(_ConvNd):
         """padding_mode != 'zeros': torch pads with F.pad(mode) first, then convolves with padding 0."""
         if self.padding == "valid":
             return x, 0
-        pairs = (same_padding(self.kernel_size, self.dilation) if self.padding == "same"
+        pairs = (F.same_padding(self.kernel_size, self.dilation) if self.padding == "same"
                  else tuple((p, p) for p in self.padding))
         flat = tuple(v for pair in reversed(pairs) for v in pair)  # torch's _reversed_padding_repeated_twice
         return F.pad(x, flat, mode=self.padding_mode), 0

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import jax
 import jax.numpy as jnp
@@ -157,13 +156,6 @@ class GPT(Module):
         x = self.block.norm(params["final_norm"], x)
         head = params["tok_emb"]["weight"] if self.tie_weights else params["out_head"]["weight"]
         return F.linear(x, head).reshape(B, T, self.vocab_size), new_cache  # (B, T, V)
-
-
-def count_parameters(model: Module, dtype=jnp.float32) -> int:
-    """Number of scalar parameters of ``model`` (shared tensors counted once, as torch's model.parameters()),
-    found with jax.eval_shape so nothing is allocated."""
-    shapes, _ = jax.eval_shape(lambda k: model.init(k, dtype), jax.random.key(0))
-    return sum(math.prod(leaf.shape) for leaf in jax.tree_util.tree_leaves(shapes))
 
 
 def lm_loss(logits, target, ignore_index: int = -100):

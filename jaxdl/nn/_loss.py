@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import functional as F
-from jaxdl.functional._reduction import KL_REDUCTIONS, REDUCTIONS, check_reduction
+from jaxdl.checks import KL_REDUCTIONS, REDUCTIONS, check_reduction
 
 _spec = dataclasses.dataclass(frozen=True)
 

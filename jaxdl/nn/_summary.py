@@ -7,8 +7,8 @@ from collections.abc import Mapping
 import jax
 import jax.numpy as jnp
 
-from jaxdl.interop import _template
 from jaxdl.nn._container import ModuleDict, ModuleList, Sequential, named_children
+from jaxdl.nn._shapes import init_shapes
 
 _NONE = "--"
 
@@ -95,7 +95,7 @@ def summary(model, input_shape=None, *, input_dtype=jnp.float32) -> str:
       Total params: 21 (84 B)
       Buffers: 0
     """
-    params, state = _template(model)
+    params, state = init_shapes(model)
     x = None if input_shape is None else jax.ShapeDtypeStruct(tuple(input_shape), input_dtype)
     rows = []
     _rows("", model, params, state, x, 0, rows)

@@ -13,7 +13,6 @@ import jax.numpy as jnp
 
 from jaxdl import functional as F
 from jaxdl.checks import promote
-from jaxdl.functional._attention import attention
 from jaxdl.nn._linear import Linear
 from jaxdl.nn._module import Module, module, split_keys
 from jaxdl.nn._normalization import LayerNorm
@@ -68,8 +67,8 @@ class CausalSelfAttention(Module):
             C = k.shape[1]
             mask = (jnp.arange(C)[None, :] <= pos + jnp.arange(T)[:, None])[None, None]  # (1, 1, T, C)
         # with a causal mask every row keeps its diagonal, so torch's "safe" softmax is the plain one here
-        ctx, _ = attention(q, k, v, mask, scale=1.0 / math.sqrt(E // H), layout="bthd", safe=False,
-                           dropout_p=self.drop_rate if training else 0.0, dropout_key=key)
+        ctx, _ = F.attention(q, k, v, mask, scale=1.0 / math.sqrt(E // H), layout="bthd", safe=False,
+                             dropout_p=self.drop_rate if training else 0.0, dropout_key=key)
         return _linear(p["out_proj"], ctx.reshape(B * T, E)), cache
 
 

@@ -1,15 +1,16 @@
 """``jaxdl.optim``: torch.optim's optimizers, clipping, schedules and param groups as Optax transforms.
 
-Every optimizer returns an ``optax.GradientTransformation`` whose state holds the current lr
-(``get_lr(state)``, as torch's ``optimizer.param_groups[0]['lr']``; ``set_lr`` to change it).
+Every optimizer returns an ``optax.GradientTransformation`` whose state holds the lr every update uses, as
+torch's ``optimizer.param_groups[0]['lr']``, whatever type the lr was given as (float, numpy scalar, 0-d
+array, tracer): ``get_lr(state)`` reads it, ``set_lr`` and ``ReduceLROnPlateau`` change it, a schedule
+rewrites it after each update (as a torch scheduler).
 
-Sweeping learning rates with vmap (the lr is state, so one optimizer serves every sweep member):
+Sweeping learning rates with vmap, one compile for every lr: build the optimizer inside the vmapped function,
+``jax.vmap(lambda lr: train(optim.adam(lr=lr)))(lrs)`` (its init stores each traced lr; a schedule with a
+traced base lr, ``StepLR(lr, 10)``, works too), or give one optimizer's states their lrs,
 ``states = jax.vmap(lambda lr: optim.set_lr(tx.init(params), lr))(jnp.array([1e-3, 3e-3, 1e-2]))`` with
-``tx = optim.adam(lr=1e-3)`` (any Python float), then ``jax.vmap`` the train step over ``states`` (for a
-constant lr; a schedule rewrites the lr each update). A traced lr also works, built inside the vmapped
-function: ``jax.vmap(lambda lr: train(optim.adam(lr=lr)))(lrs)`` (then the lr is fixed: ``set_lr`` and
-ReduceLROnPlateau do not apply), and so does a schedule with a traced base lr, ``StepLR(lr, 10)``.
-``optax.inject_hyperparams(optim.adam)(lr=...)`` works too; ``get_lr`` then reads its ``hyperparams['lr']``.
+``tx = optim.adam(lr=1e-3)``, then ``jax.vmap`` the train step over ``states``.
+``inject_hyperparams(optim.adam)(lr=...)`` follows an injected lr at init only: use ``static_args="lr"``, ``set_lr``.
 """
 from jaxdl.optim import lr_scheduler
 from jaxdl.optim._accumulate import accumulate_gradients

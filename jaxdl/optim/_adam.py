@@ -5,7 +5,7 @@ import optax
 
 from jaxdl import checks as V
 from jaxdl.optim._lr import torch_optimizer
-from jaxdl.optim._transform import scale_by_torch_adam, standard_promotion
+from jaxdl.optim._transform import scale_by_torch_adam
 
 
 def _direction(betas, eps, amsgrad):
@@ -14,9 +14,8 @@ def _direction(betas, eps, amsgrad):
     b1, b2 = betas
     if callable(b2):
         raise TypeError(f"betas[1] must be a number, got the callable {b2!r} (only β1 may be a schedule)")
-    if amsgrad or callable(b1):  # β1 schedule: OneCycleLR's cycled momentum, e.g. betas=(sched.momentum, 0.999)
-        return scale_by_torch_adam(b1, b2, eps, amsgrad=amsgrad)
-    return standard_promotion(optax.scale_by_adam(b1, b2, eps))  # m̂/(√v̂ + eps): torch's formula (eps_root=0)
+    # not optax.scale_by_adam: its 1 - β2ᵗ rounds β2 to float32 first (1 - 0.999 loses 4 digits), torch's does not
+    return scale_by_torch_adam(b1, b2, eps, amsgrad=amsgrad)
 
 
 def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False, *,
@@ -63,8 +62,7 @@ def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=Fals
       >>> [round(float(u), 4) for u in updates["w"]]
       [-0.15]
     """
-    V.check_lr(lr)
-    V.check_nonneg("weight_decay", weight_decay)
+    V.check_nonneg("weight_decay", weight_decay)  # the lr: torch_optimizer checks it
     direction = [_direction(betas, eps, amsgrad)]
     if not V.is_zero(weight_decay):
         direction.append(optax.add_decayed_weights(weight_decay))  # -lr·(adam + λθ) = torch's two lines

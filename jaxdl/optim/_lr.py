@@ -3,7 +3,9 @@
 Every jaxdl optimizer is ``with_lr(direction, lr)``: the chain computes a direction ``d`` that does not
 depend on the lr (true of every torch optimizer here, including AdamW's decoupled decay and Adagrad's
 ``lr_decay``), and the update is ``-lr * d``. The state holds the lr of the *next* step, as torch's
-param group does after ``scheduler.step()``: ``lr(0)`` after init, ``lr(k)`` after k updates.
+param group does after ``scheduler.step()``: ``lr(0)`` after init, ``lr(k)`` after k updates. That state
+lr is the one lr every update uses, whatever type the lr was given as: ``set_lr`` and ReduceLROnPlateau
+change it; a schedule rewrites it after each update, as a torch scheduler rewrites ``group['lr']``.
 """
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from jaxdl import checks as V
@@ -31,10 +32,12 @@ def _lr_value(lr, count):
 
 
 def with_lr(direction: optax.GradientTransformation, lr) -> optax.GradientTransformation:
-    """``update = -lr * direction(g)``, lr a float, a 0-d (possibly traced) array, or a schedule of the count.
+    """``update = -state.lr * direction(g)``; ``lr`` gives the state's lr: a number or 0-d (possibly traced)
+    array is its value at init, a schedule of the count is evaluated at init and after each update.
 
-    A float (or numpy scalar) is the initial lr, then the state's (``set_lr``); a schedule is re-evaluated
-    at each count; an array is used as given (so ``optax.inject_hyperparams`` can change it).
+    torch: ``p.add_(d, alpha=-group['lr'])`` with ``group['lr']`` the only lr (``set_lr`` writes it). The
+    transform is built from ``lr`` only at init: an ``optax.inject_hyperparams`` that rebuilds it with a new
+    lr changes nothing (pass the lr with ``static_args="lr"`` and change it with ``set_lr``).
     """
 
     def init_fn(params):
@@ -42,15 +45,10 @@ def with_lr(direction: optax.GradientTransformation, lr) -> optax.GradientTransf
         return LrState(count, _lr_value(lr, count), direction.init(params))
 
     def update_fn(updates, state, params=None):
-        # A Python-number lr is only the initial value: the state's lr is used, so set_lr and
-        # ReduceLROnPlateau persist. An array lr is used as given: optax.inject_hyperparams rebuilds the
-        # optimizer each update with its current hyperparams['lr'].
-        # numpy scalars (np.float32(1e-3), np.logspace(...)[i]) are numbers too, not inject_hyperparams arrays.
-        now = state.lr if callable(lr) or isinstance(lr, (int, float, np.number)) else _lr_value(lr, state.count)
         d, inner = direction.update(updates, state.inner, params)
-        updates = jax.tree.map(lambda x: (-now).astype(x.dtype) * x, d)
+        updates = jax.tree.map(lambda x: (-state.lr).astype(x.dtype) * x, d)
         count = optax.safe_increment(state.count)
-        new_lr = _lr_value(lr, count) if callable(lr) else now
+        new_lr = _lr_value(lr, count).astype(state.lr.dtype) if callable(lr) else state.lr
         return updates, LrState(count, new_lr, inner)
 
     return optax.GradientTransformation(init_fn, update_fn)
@@ -69,36 +67,51 @@ def torch_optimizer(lr, *direction, weight_decay=0.0, maximize=False) -> optax.G
     return with_lr(optax.chain(*parts) if parts else optax.identity(), lr)
 
 
+def _holds_lr_state(tree) -> bool:
+    return any(isinstance(s, LrState) for s in jax.tree.leaves(tree, is_leaf=lambda x: isinstance(x, LrState)))
+
+
 def _is_lr_state(x) -> bool:
-    # optax.inject_hyperparams returns an InjectStatefulHyperparamsState (optax >= 0.2.3) or the older
-    # InjectHyperparamsState: both carry a ``hyperparams`` dict.
-    return isinstance(x, LrState) or isinstance(getattr(x, "hyperparams", None), dict)
+    """An LrState, or an optax.inject_hyperparams state around an optimizer that holds no LrState (optax.sgd).
+
+    Both InjectStatefulHyperparamsState (optax >= 0.2.3) and the older InjectHyperparamsState carry a
+    ``hyperparams`` dict; around a jaxdl optimizer the inner LrState is the lr its updates use.
+    """
+    if isinstance(x, LrState):
+        return True
+    return isinstance(getattr(x, "hyperparams", None), dict) and not _holds_lr_state(getattr(x, "inner_state", ()))
 
 
-def _lr_of(s) -> jax.Array:
-    if isinstance(s, LrState):
-        return s.lr
+def _lr_key(s) -> str:
     for name in ("lr", "learning_rate"):
         if name in s.hyperparams:
-            return s.hyperparams[name]
+            return name
     raise ValueError(f"inject_hyperparams state has no 'lr' or 'learning_rate': {sorted(s.hyperparams)}")
 
 
-def get_lrs(opt_state) -> list[jax.Array]:
-    """Every group's current lr, in the state's tree order (torch: ``[g['lr'] for g in param_groups]``)."""
+def _lr_of(s) -> jax.Array:
+    return s.lr if isinstance(s, LrState) else s.hyperparams[_lr_key(s)]
+
+
+def _lr_holders(opt_state) -> list:
     found = [s for s in jax.tree.leaves(opt_state, is_leaf=_is_lr_state) if _is_lr_state(s)]
     if not found:
         raise ValueError("no learning rate in this optimizer state: expected a jaxdl.optim optimizer's state "
                          "(LrState) or optax.inject_hyperparams' state")
-    return [_lr_of(s) for s in found]
+    return found
+
+
+def get_lrs(opt_state) -> list[jax.Array]:
+    """Every group's current lr, in the state's tree order (torch: ``[g['lr'] for g in param_groups]``)."""
+    return [_lr_of(s) for s in _lr_holders(opt_state)]
 
 
 def get_lr(opt_state, group: int = 0) -> jax.Array:
     """The lr the next update uses, as torch's ``optimizer.param_groups[group]['lr']``.
 
-    For ``optax.inject_hyperparams(...)(lr=schedule)`` it is the lr the *last* update used (optax stores
-    ``schedule(count - 1)`` after an update; torch's group shows ``schedule(count)``): jaxdl's own
-    optimizers given a schedule report the next one, as torch.
+    For ``optax.inject_hyperparams(optax_optimizer)(learning_rate=schedule)`` it is the lr the *last* update
+    used (optax stores ``schedule(count - 1)`` after an update; torch's group shows ``schedule(count)``):
+    jaxdl's own optimizers given a schedule report the next one, as torch, also inside inject_hyperparams.
 
     Args:
       opt_state: the state of a jaxdl.optim optimizer (possibly inside chain/multi_transform/MultiSteps).
@@ -124,21 +137,26 @@ def lr_used(before, after):
 
 
 def set_lr(opt_state, lr):
-    """A copy of ``opt_state`` whose LrState lr(s) are ``lr``: a scalar for all groups, or one per group.
+    """A copy of ``opt_state`` whose lr(s) are ``lr``: a scalar for all groups, or one per group (``get_lrs``'s order).
 
-    Torch counterpart: ``for g, v in zip(optimizer.param_groups, lr): g['lr'] = v``. With a schedule as
-    lr the next update overwrites it from the schedule, as a torch scheduler would.
+    Torch counterpart: ``for g, v in zip(optimizer.param_groups, lr): g['lr'] = v``. Every later update uses
+    it; with a schedule as lr the next update overwrites it from the schedule, as a torch scheduler would.
+    Writes each LrState's lr, or the ``hyperparams['lr']`` (or ``'learning_rate'``) of an
+    optax.inject_hyperparams state around an optax optimizer. A state without an lr is a ValueError.
     """
-    n = len([s for s in jax.tree.leaves(opt_state, is_leaf=_is_lr_state) if isinstance(s, LrState)])
+    n = len(_lr_holders(opt_state))
     lr = jnp.asarray(lr)
     if lr.ndim > 1 or (lr.ndim == 1 and lr.shape[0] != n):
         raise ValueError(f"set_lr expects a scalar or one lr per group ({n},), got shape {lr.shape}")
     values = iter(range(n))
 
     def replace(s):
-        if not isinstance(s, LrState):
+        if not _is_lr_state(s):
             return s
         v = lr if lr.ndim == 0 else lr[next(values)]
-        return s._replace(lr=v.astype(s.lr.dtype))
+        if isinstance(s, LrState):
+            return s._replace(lr=v.astype(s.lr.dtype))
+        key = _lr_key(s)
+        return s._replace(hyperparams={**s.hyperparams, key: v.astype(jnp.result_type(s.hyperparams[key]))})
 
     return jax.tree.map(replace, opt_state, is_leaf=_is_lr_state)

@@ -1,5 +1,5 @@
-"""MultiplicativeLR and ChainedScheduler, as ``torch.optim.lr_scheduler``'s, re-exported by
-jaxdl.optim.lr_scheduler."""
+"""Schedules of schedules and products, as ``torch.optim.lr_scheduler``'s: SequentialLR, MultiplicativeLR and
+ChainedScheduler. Re-exported by jaxdl.optim.lr_scheduler."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,7 +7,47 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from jaxdl.optim import lr_scheduler as S
+from jaxdl import checks as V
+from jaxdl.optim._lr_scheduler_common import as_float, check_common, epoch_index, frozen
+from jaxdl.optim._lr_scheduler_decay import (ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR,
+                                             StepLR)
+
+
+@frozen
+class SequentialLR:
+    """Schedule i from milestone i-1 on, restarted at 0 there, as ``SequentialLR``.
+
+    Milestones count scheduler steps (epochs when steps_per_epoch > 1); each sub-schedule receives the
+    update count since its own start, so give sub-schedules the same steps_per_epoch.
+    """
+
+    schedulers: tuple
+    milestones: tuple
+    steps_per_epoch: int = 1
+
+    def __post_init__(self):
+        object.__setattr__(self, "schedulers", tuple(self.schedulers))
+        object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
+        V.check_positive_int("steps_per_epoch", self.steps_per_epoch)
+        if not self.schedulers:
+            raise ValueError("SequentialLR expects at least one scheduler, but got no scheduler.")
+        if len(self.milestones) != len(self.schedulers) - 1:
+            raise ValueError("Sequential Schedulers expects number of schedulers provided to be one more than "
+                             f"the number of milestone points, but got number of schedulers {len(self.schedulers)} "
+                             f"and the number of milestones to be equal to {len(self.milestones)}")
+        for i, s in enumerate(self.schedulers):
+            if not callable(s):
+                raise TypeError(f"SequentialLR scheduler {i} must be a schedule (callable of the count), got {s!r}")
+        if list(self.milestones) != sorted(self.milestones):
+            raise ValueError(f"SequentialLR milestones must be increasing, got {self.milestones}")
+
+    def __call__(self, count):
+        count = jnp.asarray(count)
+        t = count // self.steps_per_epoch
+        starts = (0,) + self.milestones
+        values = [as_float(s(count - m * self.steps_per_epoch)) for s, m in zip(self.schedulers, starts)]
+        conds = [t >= m for m in starts]
+        return jnp.select(conds[::-1], values[::-1])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,22 +64,22 @@ class MultiplicativeLR:
     steps_per_epoch: int = 1
 
     def __post_init__(self):
-        S._check_common(self.lr, self.steps_per_epoch)
+        check_common(self.lr, self.steps_per_epoch)
         if not callable(self.lr_lambda):
             raise TypeError(f"lr_lambda should be a function, but got {type(self.lr_lambda).__name__}")
 
     def _factor(self, t):
         return jax.lax.fori_loop(1, t + 1, lambda k, acc: acc * jnp.asarray(self.lr_lambda(k), acc.dtype),
-                                 S._float(1.0))
+                                 as_float(1.0))
 
     def __call__(self, count):
-        t = S._epoch_index(count, self.steps_per_epoch)
+        t = epoch_index(count, self.steps_per_epoch)
         return self.lr * jnp.vectorize(self._factor)(t)  # elementwise in count, as every schedule
 
 
 # Torch chains schedulers through their recursive ("chainable") forms, each multiplying the group's current
 # lr by its own step ratio; for these that is lr · Π_i (schedule_i(t) / lr), computed here in closed form.
-_MULTIPLICATIVE = (S.StepLR, S.MultiStepLR, S.ConstantLR, S.LinearLR, S.ExponentialLR, S.PolynomialLR,
+_MULTIPLICATIVE = (StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR,
                    MultiplicativeLR)
 
 

@@ -7,7 +7,7 @@ import dataclasses
 import jax.numpy as jnp
 
 from jaxdl import checks as V
-from jaxdl.optim import lr_scheduler as S
+from jaxdl.optim._lr_scheduler_common import as_float
 
 _MODES = ("triangular", "triangular2", "exp_range")
 
@@ -23,7 +23,7 @@ class CyclicLR:
 
     Momentum: torch cycles it by default (cycle_momentum=True) and raises for an optimizer without momentum
     or betas. A jaxdl schedule does not see its optimizer, so to train as torch does pass the momentum on:
-    ``adam(lr=s, betas=(s.momentum, 0.999))``, or ``optax.inject_hyperparams(optim.sgd)(lr=s,
+    ``adam(lr=s, betas=(s.momentum, 0.999))``, or ``optax.inject_hyperparams(optim.sgd, static_args="lr")(lr=s,
     momentum=s.momentum)``; with an optimizer without momentum use cycle_momentum=False, as torch requires.
     One base_lr/max_lr per schedule: for torch's per-group lists build one schedule per group.
     """
@@ -41,8 +41,8 @@ class CyclicLR:
     max_momentum: float = 0.9
 
     def __post_init__(self):
-        V.check_lr(self.base_lr)
-        V.check_lr(self.max_lr)
+        V.check_lr(self.base_lr, "base_lr")
+        V.check_lr(self.max_lr, "max_lr")
         if self.mode not in _MODES and self.scale_fn is None:
             raise ValueError("mode is invalid and scale_fn is None")
         if self.scale_fn is not None and not callable(self.scale_fn):
@@ -64,7 +64,7 @@ class CyclicLR:
 
     def _scale(self, x):
         if self.scale_fn is not None:
-            return S._float(self.scale_fn(x))
+            return as_float(self.scale_fn(x))
         if self.mode == "triangular":
             return 1.0
         if self.mode == "triangular2":
@@ -73,7 +73,7 @@ class CyclicLR:
 
     def _height(self, count):
         """(scale_factor · scale) at update ``count``: torch's get_lr for last_epoch = count."""
-        t = S._float(count)
+        t = as_float(count)
         total, ratio = self._sizes()
         cycle = jnp.floor(1 + t / total)
         x = 1.0 + t / total - cycle

@@ -85,9 +85,10 @@ def scale_by_torch_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8, a
     """
 
     def init_fn(params):
-        zeros = optax.tree.zeros_like(params)
-        vmax = zeros if amsgrad else jax.tree.map(lambda p: jnp.zeros([], p.dtype), params)
-        return TorchAdamState(jnp.zeros([], jnp.int32), zeros, zeros, vmax)
+        # three separate buffers: a donated state must not hold one buffer twice
+        vmax = optax.tree.zeros_like(params) if amsgrad else jax.tree.map(lambda p: jnp.zeros([], p.dtype), params)
+        return TorchAdamState(jnp.zeros([], jnp.int32), optax.tree.zeros_like(params), optax.tree.zeros_like(params),
+                              vmax)
 
     def update_fn(updates, state, params=None):
         del params

@@ -28,7 +28,7 @@ _CONV2D_GRID = [(1, 0, 1, 1), (2, 1, 1, 1), ((2, 1), (1, 2), 1, 1), (1, 2, 2, 1)
                 (2, 1, 2, 2), (3, (0, 1), 1, 2), (1, "valid", 1, 1), (1, "same", 1, 2), (1, "same", (2, 3), 1)]
 
 
-@register("F.conv2d", "conv")
+@register("F.conv2d", "conv", mixed=True)
 def _conv2d(env):
     tF = env.torch.nn.functional
     x, w1, w2, b = env.randn(2, 4, 9, 8), env.randn(6, 4, 3, 3), env.randn(6, 2, 3, 3), env.randn(6)
@@ -42,7 +42,7 @@ def _conv2d(env):
                             diff_argnums=(0, 1, 2, 3))
 
 
-@register("F.conv2d same/even kernel", "conv")
+@register("F.conv2d same/even kernel", "conv", mixed=True)
 def _conv2d_same(env):
     """'same' with even kernels: torch pads the extra row/column at the bottom/right; unbatched input too."""
     tF = env.torch.nn.functional
@@ -58,7 +58,7 @@ def _conv2d_same(env):
                             diff_argnums=(0, 1, 2, 3))
 
 
-@register("F.conv1d", "conv")
+@register("F.conv1d", "conv", mixed=True)
 def _conv1d(env):
     tF = env.torch.nn.functional
     x, w1, w3, w2, b = env.randn(3, 6, 11), env.randn(4, 6, 3), env.randn(6, 2, 4), env.randn(3, 6, 2), env.randn(6)
@@ -78,7 +78,7 @@ _CONVT_GRID = [(1, 0, 0, 1, 1), (2, 1, 1, 1, 1), ((2, 3), (1, 0), (1, 2), 1, 1),
                (3, 3, 2, 1, 1), (2, (0, 2), (1, 1), 2, (2, 1))]
 
 
-@register("F.conv_transpose2d", "conv")
+@register("F.conv_transpose2d", "conv", mixed=True)
 def _conv_transpose2d(env):
     tF = env.torch.nn.functional
     x, w1, w2, b = env.randn(2, 4, 5, 6), env.randn(4, 3, 3, 3), env.randn(4, 2, 3, 2), env.randn(4)
@@ -91,7 +91,7 @@ def _conv_transpose2d(env):
                             [x, w1, w2, b], diff_argnums=(0, 1, 2, 3))
 
 
-@register("F.conv_transpose1d", "conv")
+@register("F.conv_transpose1d", "conv", mixed=True)
 def _conv_transpose1d(env):
     tF = env.torch.nn.functional
     x, w, b = env.randn(2, 4, 7), env.randn(4, 3, 4), env.randn(6)
@@ -216,7 +216,7 @@ _PADS = [((1, 2), "constant"), ((2, -1, 0, 3), "constant"), ((1, 1, 1, 1, 1, 1, 
          ((-1, 2, 2, -1), "circular"), ((1, 2, 0, 1, 1, 1), "circular")]
 
 
-@register("F.pad", "conv")
+@register("F.pad", "conv", mixed=True)
 def _pad(env):
     tF = env.torch.nn.functional
 
@@ -231,7 +231,7 @@ def _pad(env):
     return compare_function(env, lambda a: run(F.pad, a), lambda a: run(tF.pad, a), [env.randn(2, 3, 4, 5, 5)])
 
 
-@register("nn.Conv1d/Conv2d", "conv")
+@register("nn.Conv1d/Conv2d", "conv", mixed=True)
 def _conv_modules(env):
     with _quiet_same():
         return _conv_module_comparisons(env)
@@ -253,7 +253,7 @@ def _conv_module_comparisons(env):
     return comps
 
 
-@register("nn.ConvTranspose2d", "conv")
+@register("nn.ConvTranspose2d", "conv", mixed=True)
 def _conv_transpose_module(env):
     tnn = env.torch.nn
     return [_stateless(env, nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
@@ -311,7 +311,7 @@ def _pool_modules(env):
                             grad_output=lambda out: (out[0], [v for v, _ in out[1]]))
 
 
-@register("nn.Conv2d CNN", "conv")
+@register("nn.Conv2d CNN", "conv", mixed=True)
 def _cnn(env):
     """The digits CNN without BatchNorm (Conv → ReLU → MaxPool ×2 → Flatten → Linear), torch's weights."""
     tnn = env.torch.nn

@@ -67,7 +67,7 @@ def _softmax_inputs(env):
     return x
 
 
-@register("F.softmax", "functional")
+@register("F.softmax", "functional", mixed=True)
 def _softmax(env):
     tF = env.torch.nn.functional
     x = _softmax_inputs(env)
@@ -76,7 +76,7 @@ def _softmax(env):
                             diff_argnums=(0, 1))
 
 
-@register("F.log_softmax", "functional")
+@register("F.log_softmax", "functional", mixed=True)
 def _log_softmax(env):
     tF = env.torch.nn.functional
     x = _softmax_inputs(env)
@@ -85,7 +85,7 @@ def _log_softmax(env):
                             diff_argnums=(0, 1))
 
 
-@register("F.linear", "functional")
+@register("F.linear", "functional", mixed=True)
 def _linear(env):
     tF = env.torch.nn.functional
     w, b = env.randn(5, 4), env.randn(5)
@@ -127,7 +127,7 @@ def _dropout(env):
                             lambda a: tuple(tF.dropout(a, p, t) for p, t in settings), [x])
 
 
-@register("F.batch_norm", "functional")
+@register("F.batch_norm", "functional", mixed=True)
 def _batch_norm(env):
     def torch_bn(x, rm, rv, w, b, training, momentum):
         rm, rv = rm.clone(), rv.clone()  # torch updates the running stats in place
@@ -150,7 +150,7 @@ def _batch_norm(env):
     return comps
 
 
-@register("F.layer_norm", "functional")
+@register("F.layer_norm", "functional", mixed=True)
 def _layer_norm(env):
     tF = env.torch.nn.functional
     x = env.randn(2, 3, 4, scale=2.0)
@@ -220,7 +220,7 @@ def _glu(env):
                             lambda a: (tF.glu(a), tF.glu(a, 0), tF.glu(a, 1)), [x])
 
 
-@register("F.prelu", "functional")
+@register("F.prelu", "functional", mixed=True)
 def _prelu(env):
     tF = env.torch.nn.functional
     x4, x1 = _nonfinite(env, 2, 3, 2, 2), _nonfinite(env, 14)

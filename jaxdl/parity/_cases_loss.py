@@ -26,7 +26,7 @@ def _over(fn, configs, env=None):
     return lambda *a: tuple(fn(*a, **kw) for kw in configs)
 
 
-@register("F.cross_entropy", "functional")
+@register("F.cross_entropy", "functional", mixed=True)
 def _cross_entropy(env):
     tF = env.torch.nn.functional
     x2 = env.randn(6, 4, scale=2.0)
@@ -102,7 +102,7 @@ def _regression(env, jax_fn, torch_fn, configs):
     return compare_function(env, _over(jax_fn, configs), _over(torch_fn, configs, env), [x, y], diff_argnums=(0, 1))
 
 
-@register("F.mse_loss", "functional")
+@register("F.mse_loss", "functional", mixed=True)
 def _mse_loss(env):
     w = env.uniform(4, 6, low=0.1, high=2.0)
     return _regression(env, F.mse_loss, env.torch.nn.functional.mse_loss, [{}, {"weight": w}])

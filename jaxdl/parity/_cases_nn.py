@@ -96,7 +96,7 @@ def _training_steps(env, jm, tm, xs, x_eval, *, randomize_buffers=False):
     return comparisons
 
 
-@register("nn.Linear", "nn")
+@register("nn.Linear", "nn", mixed=True)
 def _linear(env):
     tnn = env.torch.nn
     return [_stateless(env, nn.Linear(5, 3), tnn.Linear(5, 3), env.randn(4, 5)),
@@ -141,7 +141,7 @@ def _dropout(env):
             _stateless(env, nn.Dropout(1.0), tnn.Dropout(1.0), x, training=True)]
 
 
-@register("nn.LayerNorm", "nn")
+@register("nn.LayerNorm", "nn", mixed=True)
 def _layer_norm(env):
     tnn = env.torch.nn
 
@@ -197,7 +197,7 @@ def _lecture_mlp(nn_):
                           nn_.Linear(8, 8), nn_.BatchNorm1d(8), nn_.ReLU(), nn_.Dropout(0.0), nn_.Linear(8, 3))
 
 
-@register("nn.Sequential lecture MLP (train steps, eval)", "nn")
+@register("nn.Sequential lecture MLP (train steps, eval)", "nn", mixed=True)
 def _mlp(env):
     xs = [env.randn(6, 5) for _ in range(3)]
     return _training_steps(env, _lecture_mlp(nn), _lecture_mlp(env.torch.nn), xs, env.randn(4, 5))

@@ -27,7 +27,7 @@ def _activations(env):
     return [alone, _stateless(env, nn.Sequential(*[j for j, _ in chain]), tnn.Sequential(*[t for _, t in chain]), x)]
 
 
-@register("nn.PReLU", "nn")
+@register("nn.PReLU", "nn", mixed=True)
 def _prelu(env):
     tnn = env.torch.nn
     x = env.randn(3, 4, 5)

@@ -12,7 +12,7 @@ def _probs(env, *shape):
     return (e / e.sum(axis=-1, keepdims=True)).astype(env.np_dtype)
 
 
-@register("nn loss modules", "nn")
+@register("nn loss modules", "nn", mixed=True)
 def _loss_modules(env):
     tnn = env.torch.nn
     w3, w4 = env.uniform(3, low=0.5, high=2.0), env.uniform(4, low=0.5, high=2.0)

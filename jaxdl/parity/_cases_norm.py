@@ -45,7 +45,7 @@ def _batch_norm_empty(env):
     return comps
 
 
-@register("F.group_norm", "functional")
+@register("F.group_norm", "functional", mixed=True)
 def _group_norm(env):
     tF = env.torch.nn.functional
     x = env.randn(2, 6, 3, 4, scale=2.0) + 0.5
@@ -122,7 +122,8 @@ for _label, _make, _shape in (
         ("InstanceNorm2d[unbatched,track]", lambda m: m.InstanceNorm2d(3, track_running_stats=True), (3, 4, 5)),
         ("conv-style block", lambda m: m.Sequential(m.BatchNorm2d(3), m.ReLU(), m.GroupNorm(1, 3), m.Dropout2d(0.0)),
          (2, 3, 4, 4))):
-    register(f"nn.{_label} (train steps, eval)", "nn")(_steps_case(_make, _shape))
+    register(f"nn.{_label} (train steps, eval)", "nn", mixed=_label == "conv-style block")(
+        _steps_case(_make, _shape))
 
 
 @register("nn.BatchNorm2d/GroupNorm eval", "nn")

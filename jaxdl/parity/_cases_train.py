@@ -11,8 +11,7 @@ import numpy as np
 from jaxdl import nn, optim
 from jaxdl.data import DataLoader
 from jaxdl.parity._core import Comparison, register
-from jaxdl.train import TrainState, fit
-from jaxdl.train._epoch import permutation
+from jaxdl.train import TrainState, fit, permutation
 
 EPOCHS, BATCH, N, NV = 3, 8, 44, 12  # 44 % 8 != 0: the last partial batch is dropped each epoch
 
@@ -75,6 +74,7 @@ def _fit_vs_torch(mode, loader=False):
     return case
 
 
-register("train.fit scan vs torch loop", "train")(_fit_vs_torch("scan"))
-register("train.fit loop vs torch loop", "train")(_fit_vs_torch("loop"))
-register("train.fit DataLoader (last batch kept) vs torch loop", "train")(_fit_vs_torch("loop", loader=True))
+register("train.fit scan vs torch loop", "train", mixed=True)(_fit_vs_torch("scan"))
+register("train.fit loop vs torch loop", "train", mixed=True)(_fit_vs_torch("loop"))
+register("train.fit DataLoader (last batch kept) vs torch loop", "train", mixed=True)(
+    _fit_vs_torch("loop", loader=True))

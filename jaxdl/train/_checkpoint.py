@@ -18,6 +18,7 @@ import numpy as np
 from flax import serialization
 
 from jaxdl.checks import is_typed_key
+from jaxdl.nn import init_shapes
 
 CORRUPT_MSG = ("checkpoint {path} is truncated or corrupt ({err}); it was not loaded. Delete it or restore a copy, "
                "or start over (fit's resume=False; jaxdl train without --resume)")
@@ -143,7 +144,7 @@ def load_checkpoint(path, target):
 def load_checkpoint_model(path, model, *, contents: Checkpoint | None = None):
     """``(params, model_state)`` of ``model`` from a fit checkpoint, when there is no optimizer to rebuild a state.
 
-    The structure and shapes come from ``model.init`` traced with ``jax.eval_shape`` (nothing is computed);
+    The structure and shapes come from ``nn.init_shapes(model)`` (``jax.eval_shape``: nothing is computed);
     the arrays keep the dtypes they were saved in. Raises CheckpointError as ``load_checkpoint``. E.g. sampling
     from a trained GPT: ``model = GPT.from_config(read_checkpoint_metadata(p)["model"])``, then
     ``params, _ = load_checkpoint_model(p, model)``. ``contents``: the file as ``read_checkpoint(path)`` already
@@ -154,7 +155,7 @@ def load_checkpoint_model(path, model, *, contents: Checkpoint | None = None):
     if missing:
         raise CheckpointError(f"checkpoint {path} holds no {missing[0]!r}: it is not a fit checkpoint "
                               f"(top-level keys {sorted(ckpt.state)})")
-    template = dict(zip(("params", "model_state"), jax.eval_shape(model.init, jax.random.key(0))))
+    template = dict(zip(("params", "model_state"), init_shapes(model)))
     restored = _restore(path, template, {name: ckpt.state[name] for name in template}, cast=False)
     return restored["params"], restored["model_state"]
 

@@ -1,9 +1,11 @@
-"""One epoch of training or evaluation, fused with lax.scan (device-resident data) or as a host loop over a DataLoader.
+"""One epoch of training or evaluation over a DataLoader: fused with lax.scan over its arrays on the device, or
+as a host loop over its batches.
 
-Partial batches: training drops the last ``n % batch_size`` examples of each shuffled epoch (torch's
-``DataLoader(shuffle=True, drop_last=True)``), so every step has the same shape and nothing recompiles; a
-different subset is dropped every epoch. Evaluation covers every example: full batches plus one smaller
-final batch, and the loss is the example-weighted mean. Both modes do exactly this.
+Both follow the loader's rules (torch's ``DataLoader``): with ``shuffle`` epoch ``e`` visits rows in the order
+``jaxdl.data.epoch_permutation(loader.key, e, N)`` (the scan computes it on the device, the loop on the host);
+with ``drop_last`` the last ``N % batch_size`` examples of that order are dropped (every step the same shape: no
+recompile; fit's arrays train so), else they make one smaller last step. Evaluation is example-weighted: the
+loss sum over the examples evaluated, divided by their number.
 """
 from __future__ import annotations
 
@@ -11,32 +13,42 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jaxdl.data import epoch_permutation
 from jaxdl.train import _sharding
 
 
 def permutation(state, epoch, n: int):
-    """The epoch's shuffle: ``jax.random.permutation(state.shuffle_key(epoch), n)``."""
-    return jax.random.permutation(state.shuffle_key(epoch), n)
+    """fit's shuffle of arrays: ``epoch_permutation(state.data_key(), epoch, n)``."""
+    return epoch_permutation(state.data_key(), epoch, n)
 
 
-def make_train_epoch(train_step, batch_size: int, mesh=None):
-    """Pure ``(state, x, y, epoch) -> (state, metrics stacked per step)``: ``train_step`` scanned over the batches."""
+def make_train_epoch(train_step, batch_size: int, mesh=None, *, shuffle: bool = True, drop_last: bool = True):
+    """Pure ``(state, x, y, epoch, data_key) -> (state, metrics stacked per step)``: ``train_step`` scanned over
+    the epoch's batches, in ``epoch_permutation(data_key, epoch, N)`` order with ``shuffle`` (data_key unused
+    without), the partial last batch dropped with ``drop_last`` or trained as one more, smaller step."""
 
-    def train_epoch(state, x, y, epoch):
+    def train_epoch(state, x, y, epoch, data_key):
         n = x.shape[0]
         steps = n // batch_size
-        idx = permutation(state, epoch, n)[: steps * batch_size].reshape(steps, batch_size)
+        order = epoch_permutation(data_key, epoch, n) if shuffle else jnp.arange(n)
+        idx = order[: steps * batch_size].reshape(steps, batch_size)
         xb, yb = x[idx], y[idx]  # (steps, B, ...)
         if mesh is not None:
             xb = lax.with_sharding_constraint(xb, _sharding.batch_sharded(mesh, leading=1))
             yb = lax.with_sharding_constraint(yb, _sharding.batch_sharded(mesh, leading=1))
-        return lax.scan(lambda s, b: train_step(s, *b), state, (xb, yb))
+        state, metrics = lax.scan(lambda s, b: train_step(s, *b), state, (xb, yb))
+        if drop_last or n % batch_size == 0:
+            return state, metrics
+        rest = order[steps * batch_size:]
+        state, last = train_step(state, *_on_mesh((x[rest], y[rest]), mesh))
+        return state, jax.tree.map(lambda a, b: jnp.concatenate([a, b[None]]), metrics, last)
 
     return train_epoch
 
 
-def make_eval_epoch(eval_step, batch_size: int):
-    """Pure ``(state, x, y) -> totals`` over all examples in order: full batches mapped, then the remainder."""
+def make_eval_epoch(eval_step, batch_size: int, *, drop_last: bool = False):
+    """Pure ``(state, x, y) -> totals`` over the examples in order: full batches mapped, then the remainder
+    (left out with ``drop_last``)."""
 
     def eval_epoch(state, x, y):
         n = x.shape[0]
@@ -47,12 +59,18 @@ def make_eval_epoch(eval_step, batch_size: int):
             yb = y[: full * batch_size].reshape(full, batch_size, *y.shape[1:])
             m = lax.map(lambda b: eval_step(state, *b), (xb, yb))
             totals = weighted(m, batch_size, sum_axis=True)
-        if n % batch_size:
+        if n % batch_size and not drop_last:
             rest = weighted(eval_step(state, x[full * batch_size:], y[full * batch_size:]), n % batch_size)
             totals = rest if totals is None else jax.tree.map(jnp.add, totals, rest)
         return totals
 
     return eval_epoch
+
+
+def _on_mesh(batch, mesh):
+    if mesh is None:
+        return batch
+    return tuple(lax.with_sharding_constraint(a, _sharding.batch_sharded(mesh)) for a in batch)
 
 
 def weighted(metrics, batch: int, sum_axis: bool = False):

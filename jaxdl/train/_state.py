@@ -2,12 +2,24 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 from flax import serialization
+
+
+class KeyStreams(NamedTuple):
+    """The run key's random streams, each ``fold_in(state.key, <number>)``; the numbers are fixed (changing one
+    changes every run's results and a resumed run's replay). The parameters' init key is not among them: it is
+    the first half of ``jax.random.split(key)``, the run key (``state.key``) the second."""
+
+    dropout: int = 0   # fold_in(fold_in(key, dropout), step): the step's dropout masks
+    data: int = 1      # fold_in(key, data): the shuffle's key; epoch e's order is epoch_permutation(it, e, N)
+
+
+STREAMS = KeyStreams()
 
 
 @jax.tree_util.register_dataclass
@@ -18,8 +30,9 @@ class TrainState:
     The torch counterpart is the (model.state_dict(), optimizer.state_dict(), global step, RNG state) you
     would save by hand. The model and the optimizer are not in the state: the steps close over them
     (``make_train_step(model, tx, loss_fn)``), so every leaf can be jitted, vmapped, scanned, sharded and
-    saved. Randomness comes only from ``key``: dropout uses ``fold_in(key_dropout, step)`` and shuffling
-    ``fold_in(key_shuffle, epoch)``, so a resumed run replays the uninterrupted one exactly.
+    saved. Randomness comes only from ``key``, through the named STREAMS: dropout uses
+    ``fold_in(fold_in(key, STREAMS.dropout), step)`` and shuffling ``fold_in(fold_in(key, STREAMS.data), epoch)``,
+    so a resumed run replays the uninterrupted one exactly.
     """
 
     params: Any
@@ -35,7 +48,7 @@ class TrainState:
         Args:
           model: a jaxdl.nn module (``init(key, dtype)``/``apply``).
           tx: an ``optax.GradientTransformation`` (e.g. ``jaxdl.optim.adam(lr=1e-3)``).
-          key: a PRNG key; split into the init key and the run's key.
+          key: a PRNG key; ``init_key, run_key = jax.random.split(key)``: params from init_key, state.key = run_key.
           dtype: parameter dtype.
         """
         if not isinstance(tx, optax.GradientTransformation):
@@ -51,16 +64,16 @@ class TrainState:
         return dataclasses.replace(self, **changes)
 
     def dropout_key(self):
-        """The key for this step's dropout masks: fold_in(fold_in(key, 0), step)."""
-        return jax.random.fold_in(jax.random.fold_in(self.key, 0), self.step)
+        """The key for this step's dropout masks: fold_in(fold_in(key, STREAMS.dropout), step)."""
+        return jax.random.fold_in(jax.random.fold_in(self.key, STREAMS.dropout), self.step)
 
     def data_key(self):
-        """The shuffle's key, fold_in(key, 1): ``DataLoader(..., shuffle=True, key=state.data_key())`` replays
-        fit's order."""
-        return jax.random.fold_in(self.key, 1)
+        """The shuffle's key, fold_in(key, STREAMS.data): fit wraps arrays in
+        ``DataLoader(..., shuffle=True, key=state.data_key(), drop_last=True)``; passing that loader replays fit."""
+        return jax.random.fold_in(self.key, STREAMS.data)
 
     def shuffle_key(self, epoch):
-        """The key for epoch ``epoch``'s permutation: fold_in(data_key(), epoch), as DataLoader.permutation."""
+        """The key for epoch ``epoch``'s permutation: fold_in(data_key(), epoch), as jaxdl.data.epoch_permutation."""
         return jax.random.fold_in(self.data_key(), epoch)
 
 

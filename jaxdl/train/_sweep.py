@@ -11,6 +11,8 @@ from jax import lax
 
 from jaxdl import amp
 from jaxdl import functional as F
+from jaxdl.checks import check_positive_int
+from jaxdl.data import check_batches
 from jaxdl.train import _epoch, _validate
 from jaxdl.train._state import TrainState
 from jaxdl.train._step import make_eval_step, make_train_step
@@ -33,7 +35,9 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
     ..., key=jax.random.key(s), mode="scan")`` without early stopping, for any optax transform:
     ``optax.adam``, ``optax.inject_hyperparams(...)``, or a schedule of the swept value
     (``lambda lr: optim.sgd(lr=StepLR(lr, 10))``). ``make_tx`` must accept traced floats (no Python
-    ``if`` on them). To continue copy c, rebuild its transform with ``make_tx(**configs[c])`` minus "seed".
+    ``if`` on them). A jaxdl.optim optimizer stores its copy's lr in its state at init (``optim.get_lr(
+    states.opt_state)`` lists them; ``optim.set_lr`` changes them). To continue copy c, rebuild its transform
+    with ``make_tx(**configs[c])`` minus "seed".
 
     Args:
       hparams: {name: array of shape (k,)}, all of the same length k. seeds: ints.
@@ -41,7 +45,9 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
     """
     x, y = _validate.check_data("train_data", train_data)
     val = None if val_data is None else _validate.check_data("val_data", val_data)
-    _validate.check_run(epochs=epochs, batch_size=batch_size, n_train=len(x), mode="scan")
+    check_positive_int("epochs", epochs)
+    check_positive_int("batch_size", batch_size)
+    check_batches("train_data", len(x), batch_size, drop_last=True)  # fit's rule for arrays
     _validate.check_precision(precision, dtype)
     values = {name: np.asarray(v, dtype=np.float64) for name, v in hparams.items()}
     lengths = {name: v.shape for name, v in values.items()}
@@ -65,13 +71,13 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
     eval_epoch = _epoch.make_eval_epoch(eval_step, batch_size)
 
     def one_copy(key, h, x, y, vx, vy):
-        tx = make_tx(**h)  # this copy's transform: its update closes over its own (traced) values
+        tx = make_tx(**h)  # this copy's transform, from its own (traced) values (a jaxdl lr: into its state)
         state = TrainState.create(model, tx, key, dtype)
         train_step = make_train_step(model, tx, loss_fn, accuracy=accuracy, precision=precision)
         train_epoch = _epoch.make_train_epoch(train_step, batch_size)
 
         def epoch_body(state, epoch):
-            state, metrics = train_epoch(state, x, y, epoch)
+            state, metrics = train_epoch(state, x, y, epoch, state.data_key())
             return state, (metrics, eval_epoch(state, vx, vy) if vx is not None else {})
 
         return lax.scan(epoch_body, state, jnp.arange(1, epochs + 1, dtype=jnp.int32))

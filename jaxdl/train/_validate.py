@@ -5,6 +5,9 @@ import jax
 import numpy as np
 
 from jaxdl import amp
+from jaxdl.checks import check_positive_int
+from jaxdl.train._checkpoint import json_text
+from jaxdl.train._state import TrainState
 from jaxdl.train._step import IGNORE_INDEX
 
 MODES = ("scan", "loop")
@@ -33,17 +36,34 @@ def check_precision(precision, dtype) -> None:
                          f"{np.dtype(dtype).name}")
 
 
-def check_run(*, epochs, batch_size, n_train, mode, drop_last=True):
-    """``drop_last``: whether the training batches drop a partial one (arrays always; a DataLoader as it says)."""
+def check_mode(mode) -> None:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int; got {epochs!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
-    if drop_last and batch_size > n_train:
-        raise ValueError(f"batch_size={batch_size} is larger than the training set ({n_train} examples); "
-                         f"with drop_last no step would run. Use batch_size <= {n_train}")
+
+
+def check_fit(*, epochs, mode, patience, has_val, key, state, resume, out_dir, tensorboard, callbacks,
+              metadata) -> tuple:
+    """fit's arguments other than the data, checked before anything is built; returns the callbacks as a tuple."""
+    check_positive_int("epochs", epochs)
+    check_mode(mode)
+    if patience is not None:
+        check_positive_int("patience", patience)
+        if not has_val:
+            raise ValueError(f"patience={patience!r} needs val_data (it watches the validation loss)")
+    if (key is None) == (state is None):
+        raise ValueError("fit starts from key= (a new TrainState) or from state= (e.g. one restored from a "
+                         "checkpoint): pass exactly one" + ("; got both" if key is not None else ""))
+    if state is not None and not isinstance(state, TrainState):
+        raise TypeError(f"state must be a jaxdl.train.TrainState; got {type(state).__name__}")
+    if resume and out_dir is None:
+        raise ValueError("resume=True needs out_dir (where checkpoint.msgpack lives)")
+    if tensorboard and out_dir is None:
+        raise ValueError("tensorboard=True needs out_dir (the events go to out_dir/tensorboard)")
+    callbacks = tuple(callbacks)
+    if not all(callable(c) for c in callbacks):
+        raise TypeError(f"callbacks must be callables callback(record, state); got {callbacks!r}")
+    json_text("metadata", metadata)  # a bad metadata dict fails now, not at the first checkpoint
+    return callbacks
 
 
 def check_model_fits(model, state, loss_fn, x, y, batch_size: int) -> None:

@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import DataLoader as TorchLoader
 from torch.utils.data import TensorDataset
 
-from jaxdl.data import DataLoader
+from jaxdl.data import DataLoader, check_batches, epoch_permutation, num_batches
 
 
 def _data(n):
@@ -31,6 +31,30 @@ def test_unshuffled_batches_equal_torch(n, batch_size, drop_last):
     for (xb, yb), (tx, ty) in zip(got, want):
         np.testing.assert_array_equal(xb, tx.numpy(), strict=True)
         np.testing.assert_array_equal(yb, ty.numpy(), strict=True)
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+@pytest.mark.parametrize("n,batch_size", [(1, 1), (7, 3), (10, 5), (5, 8), (12, 13), (64, 100000)])
+def test_num_batches_is_torchs_batch_sampler_and_no_batch_is_refused(n, batch_size, drop_last):
+    # torch/utils/data/sampler.py BatchSampler.__len__: one smaller batch for batch_size > n unless drop_last
+    sampler = torch.utils.data.BatchSampler(range(n), batch_size, drop_last)
+    assert num_batches(n, batch_size, drop_last) == len(sampler) == len(list(sampler))
+    if len(sampler):
+        check_batches("train_data", n, batch_size, drop_last)
+    else:
+        with pytest.raises(ValueError) as err:
+            check_batches("train_data", n, batch_size, drop_last)
+        assert str(err.value).startswith(f"train_data yields no batch: batch_size={batch_size} is larger than its "
+                                         f"{n} examples") and "\n" not in str(err.value)
+
+
+def test_epoch_permutation_is_the_documented_formula_and_the_loaders_order():
+    key = jax.random.key(3)
+    want = np.asarray(jax.random.permutation(jax.random.fold_in(key, 2), 11))
+    np.testing.assert_array_equal(np.asarray(epoch_permutation(key, 2, 11)), want)
+    np.testing.assert_array_equal(jax.jit(epoch_permutation, static_argnums=2)(key, 2, 11), want)  # traceable
+    x, y = _data(11)
+    np.testing.assert_array_equal(_labels(DataLoader((x, y), 4, shuffle=True, key=key), 2), want)
 
 
 @pytest.mark.parametrize("drop_last", [False, True])

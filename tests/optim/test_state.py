@@ -26,10 +26,11 @@ def test_get_lr_is_next_steps_lr_like_torch_param_groups():
     np.testing.assert_allclose(seen, [0.1, 0.1, 0.05, 0.05, 0.025], rtol=1e-6)
 
 
-@pytest.mark.parametrize("lr", [0.1, np.float32(0.1), np.logspace(-1, 0, 2)[0]],
-                         ids=["float", "np.float32", "np.float64"])
+@pytest.mark.parametrize("lr", [0.1, np.float32(0.1), np.logspace(-1, 0, 2)[0], jnp.asarray(0.1)],
+                         ids=["float", "np.float32", "np.float64", "jax array"])
 def test_set_lr_changes_the_step_and_persists_for_constant_lr(lr):
-    # A numpy-scalar lr is a number like a float: before the fix np.float32 ignored set_lr (update -0.1).
+    # Whatever type the lr is given as, the state holds it: before, an array lr was used as given and
+    # ignored set_lr (update -0.1), and so did np.float32 before that.
     tx = optim.sgd(lr=lr)
     params = {"w": jnp.zeros(2)}
     state = optim.set_lr(tx.init(params), 0.5)
@@ -93,16 +94,41 @@ def test_vmap_sweep_over_learning_rates_matches_separate_runs():
     np.testing.assert_allclose(jax.jit(jax.vmap(steps))(states), single, rtol=1e-6)
 
 
-def test_inject_hyperparams_wraps_optimizers():
+def test_inject_hyperparams_around_a_jaxdl_optimizer_injects_all_but_the_lr():
+    """The state's lr is the lr: inject_hyperparams' lr is the init value only; set_lr changes it; other
+    hyperparameters are injected; static_args="lr" hands a schedule to jaxdl's own state."""
     params = {"w": jnp.array([1.0, 2.0])}
     g = {"w": jnp.array([0.5, -1.0])}
+    # torch RMSprop, first step: buf = g / (sqrt((1-α)g²) + eps) = 10·sign(g) (α = 0.99), update = -lr·buf
     tx = optax.inject_hyperparams(optim.rmsprop)(lr=0.1, momentum=0.9)
     state = tx.init(params)
-    state.hyperparams["lr"] = jnp.asarray(0.05)
-    updates, state = jax.jit(tx.update)(g, state, params)
-    expected, _ = optim.rmsprop(lr=0.05, momentum=0.9).update(g, optim.rmsprop(lr=0.05, momentum=0.9).init(params))
-    np.testing.assert_allclose(updates["w"], expected["w"], rtol=1e-6)
-    assert float(optim.get_lr(state)) == pytest.approx(0.05)
+    state.hyperparams["lr"] = jnp.asarray(0.05)  # not followed: the inner LrState holds 0.1
+    updates, after = jax.jit(tx.update)(g, state, params)
+    np.testing.assert_allclose(updates["w"], [-1.0, 1.0], rtol=1e-5)
+    assert float(optim.get_lr(state)) == pytest.approx(0.1) and float(optim.lr_used(state, after)) == pytest.approx(0.1)
+    updates, after = jax.jit(tx.update)(g, optim.set_lr(state, 0.05), params)
+    np.testing.assert_allclose(updates["w"], [-0.5, 0.5], rtol=1e-5)
+    assert float(optim.get_lr(after)) == pytest.approx(0.05)
+    # momentum is still injected: second step buf = μ·10·sign(g) + g/avg₂, avg₂ = sqrt(0.99·0.01g² + 0.01g²)
+    second = {}
+    for mu in (0.9, 0.0):
+        s = optim.set_lr(state, 0.05)
+        s.hyperparams["momentum"] = jnp.asarray(mu)
+        _, s = tx.update(g, s, params)
+        second[mu] = tx.update(g, s, params)[0]["w"]
+    avg2 = np.sqrt(0.99 * 0.01 + 0.01) * np.abs([0.5, -1.0])
+    for mu in (0.9, 0.0):
+        np.testing.assert_allclose(second[mu], -0.05 * (mu * 10 + np.abs([0.5, -1.0]) / avg2) * np.sign([0.5, -1.0]),
+                                   rtol=1e-5)
+    # static_args="lr": the schedule goes to jaxdl's optimizer, whose state reports the next lr as torch
+    tx = optax.inject_hyperparams(optim.sgd, static_args="lr")(lr=S.StepLR(0.1, step_size=1, gamma=0.5), momentum=0.0)
+    state = tx.init(params)
+    seen = []
+    for _ in range(3):
+        updates, state = tx.update(g, state, params)
+        seen.append(float(updates["w"][0]))
+    np.testing.assert_allclose(seen, [-0.05, -0.025, -0.0125], rtol=1e-6)
+    assert float(optim.get_lr(state)) == pytest.approx(0.0125)
 
 
 def test_get_lr_reads_optax_inject_hyperparams_state():
@@ -110,6 +136,12 @@ def test_get_lr_reads_optax_inject_hyperparams_state():
     state = optax.inject_hyperparams(optax.sgd)(learning_rate=0.25).init({"w": jnp.zeros(2)})
     assert float(optim.get_lr(state)) == 0.25
     assert [float(lr) for lr in optim.get_lrs(state)] == [0.25]
+    # set_lr writes its hyperparams['learning_rate'], which optax.sgd uses: update -0.5·g
+    updates, state = optax.inject_hyperparams(optax.sgd)(learning_rate=0.25).update(
+        {"w": jnp.ones(2)}, optim.set_lr(state, 0.5))
+    np.testing.assert_allclose(updates["w"], [-0.5, -0.5])
+    with pytest.raises(ValueError, match="no learning rate in this optimizer state"):
+        optim.set_lr(optax.sgd(0.1).init({"w": jnp.zeros(2)}), 0.5)  # was a silent no-op
 
 
 def test_lr_dtype_follows_x64(x64):

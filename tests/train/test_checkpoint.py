@@ -2,6 +2,7 @@
 import json
 import os
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,8 +10,10 @@ import optax
 import pytest
 from flax import serialization
 
+from jaxdl import functional as F
+from jaxdl.data import DataLoader
 from jaxdl.train import (CheckpointError, NonFiniteLossError, TrainState, fit, load_checkpoint,
-                         load_checkpoint_model, read_checkpoint_metadata, save_checkpoint)
+                         load_checkpoint_model, make_train_step, read_checkpoint_metadata, save_checkpoint)
 from tests.train._common import blobs, mlp
 
 X, Y = blobs(n=64)
@@ -41,6 +44,38 @@ def test_resume_after_epoch_k_equals_the_uninterrupted_run(key, tmp_path):
     lines = [json.loads(s) for s in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in lines] == [1, 2, 3, 4] and [r["step"] for r in lines] == [4, 8, 12, 16]
     np.testing.assert_allclose([r["step_loss"] for r in lines], [r["step_loss"] for r in full.history], rtol=1e-6)
+
+
+def test_fit_from_a_given_state(key, tmp_path):
+    from jaxdl import optim
+
+    # state= TrainState.create(model, tx, key) is the run key= starts: bit for bit
+    tx = optim.adam(lr=1e-2)
+    by_key = fit(mlp(), tx, (X, Y), (VX, VY), epochs=2, key=key, **KW)
+    by_state = fit(mlp(), tx, (X, Y), (VX, VY), epochs=2, state=TrainState.create(mlp(), tx, key), **KW)
+    _bits_equal(by_key.state, by_state.state)
+    # resume from a restored state with its lr changed: epochs 3-4 use the new lr from their first step, the
+    # parameters equal those of a run whose lr is set by hand after epoch 2 (the first run continued from state=)
+    fit(mlp(), tx, (X, Y), (VX, VY), epochs=2, key=key, out_dir=tmp_path, **KW)
+    restored, _ = load_checkpoint(tmp_path / "checkpoint.msgpack", TrainState.create(mlp(), tx, key))
+    restored = restored.replace(opt_state=optim.set_lr(restored.opt_state, 3e-3))
+    resumed = fit(mlp(), tx, (X, Y), (VX, VY), epochs=4, state=restored, out_dir=tmp_path, resume=True, **KW)
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3, 4]
+    np.testing.assert_allclose(resumed.history[2]["step_lr"] + resumed.history[3]["step_lr"], 3e-3, rtol=1e-6)
+    assert resumed.history[1]["step_lr"] == pytest.approx([1e-2] * 4)
+    state = by_state.state.replace(opt_state=optim.set_lr(by_state.state.opt_state, 3e-3))
+    step = jax.jit(make_train_step(mlp(), tx, F.cross_entropy))
+    loader = DataLoader((X, Y), 16, shuffle=True, key=state.data_key(), drop_last=True)
+    for epoch in (3, 4):
+        for xb, yb in loader.batches(epoch):
+            state, _ = step(state, xb, yb)
+    assert int(state.step) == int(resumed.state.step) == 16
+    chex.assert_trees_all_close(resumed.state.params, state.params, rtol=1e-5, atol=1e-7)
+    # a state that is not the checkpoint's, and key= with state=, are refused
+    with pytest.raises(ValueError, match="state is at step 0, but .* is at step 16"):
+        fit(mlp(), tx, (X, Y), epochs=5, state=TrainState.create(mlp(), tx, key), out_dir=tmp_path, resume=True, **KW)
+    with pytest.raises(ValueError, match="pass exactly one; got both"):
+        fit(mlp(), tx, (X, Y), epochs=1, key=key, state=restored, **KW)
 
 
 def test_save_load_roundtrip_and_corrupt_files(key, tmp_path):

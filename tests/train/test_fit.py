@@ -73,7 +73,13 @@ def test_regression_and_token_targets(key):
 @pytest.mark.parametrize("kwargs, data, match", [
     ({}, (X, Y[:-1]), "different lengths: 100 examples vs 99 labels"),
     ({}, (X, Y + 1), r"labels must lie in \[0, 3\).*\[1, 3\]"),
-    ({"batch_size": 101}, (X, Y), "batch_size=101 is larger than the training set"),
+    ({"batch_size": 101}, (X, Y), "train_data yields no batch: batch_size=101 is larger than its 100 examples"),
+    ({"batch_size": None}, (X, Y), "batch_size is required when train_data is arrays"),
+    ({"batch_size": True}, (X, Y), "positive integer batch_size, but got True"),
+    ({"epochs": True}, (X, Y), "positive integer epochs, but got True"),
+    ({"epochs": 0}, (X, Y), "positive integer epochs, but got 0"),
+    ({"patience": True}, (X, Y), "positive integer patience, but got True"),
+    ({"key": None}, (X, Y), "pass exactly one"),
     ({"loss_fn": F.mse_loss}, (X, X[:, :2]), "does not fit loss_fn mse_loss"),
     ({}, (X[:, :5], Y), r"does not accept inputs of shape \(16, 5\)"),
     ({"mode": "fused"}, (X, Y), "mode must be one of"),
@@ -159,8 +165,26 @@ def test_a_dataloader_over_memory_mapped_files_replays_the_arrays_run(key, tmp_p
     small = fit(mlp(), optax.adam(1e-2), DataLoader((X[:5], Y[:5]), 16), (VX, VY), mode="loop", **kw)
     assert [len(h["step_loss"]) for h in small.history] == [1, 1] and int(small.state.step) == 2
     assert all(np.isfinite(h["val_loss"]) for h in small.history)
-    with pytest.raises(ValueError, match="the DataLoader yields no batch"):  # drop_last=True: nothing to train on
+    with pytest.raises(ValueError, match="train_data yields no batch"):  # drop_last=True: nothing to train on
         fit(mlp(), optax.adam(1e-2), DataLoader((X[:5], Y[:5]), 16, drop_last=True), mode="loop", **kw)
+
+
+@pytest.mark.standard_promotion("optax.adam")
+@pytest.mark.parametrize("n, shuffle, drop_last", [(100, True, False), (100, False, True), (100, True, True),
+                                                  (5, True, False)])
+def test_scan_mode_trains_a_dataloader_as_loop_mode_does(key, n, shuffle, drop_last):
+    # scan reads the loader's arrays in its epoch_permutation order: the same steps as loop's host batches,
+    # including torch's smaller last batch (drop_last=False) and a batch_size larger than the data (one batch)
+    train = DataLoader((X[:n], Y[:n]), 16, shuffle, key=jax.random.key(7) if shuffle else None, drop_last=drop_last)
+    val = DataLoader((VX, VY), 16, drop_last=drop_last)
+    runs = [fit(mlp(), optax.adam(1e-2), train, val, epochs=2, key=key, mode=mode, progress=False)
+            for mode in ("loop", "scan")]
+    assert_close(runs[0].state.params, runs[1].state.params)
+    assert int(runs[0].state.step) == int(runs[1].state.step) == 2 * len(train)
+    assert len(runs[1].history[0]["step_loss"]) == (n // 16 if drop_last else -(-n // 16))
+    for a, b in zip(runs[0].history, runs[1].history):
+        np.testing.assert_allclose([a["val_loss"], *a["step_loss"]], [b["val_loss"], *b["step_loss"]], rtol=1e-5)
+        assert a["val_acc"] == b["val_acc"]
 
 
 @pytest.mark.standard_promotion("optax.adam")
@@ -174,7 +198,8 @@ def test_val_loss_averages_the_examples_a_drop_last_loader_evaluates(key):
 
 
 @pytest.mark.parametrize("loader_kw, kwargs, match", [
-    ({}, {"mode": "scan"}, "DataLoader, but mode='scan' keeps the whole data set"),
+    ({"num_replicas": 2, "rank": 1, "drop_last": True}, {"mode": "scan"}, "mode='scan' keeps the whole data set"),
+    ({"drop_last": True}, {"val_data": DataLoader((VX[:5], VY[:5]), 16, drop_last=True)}, "val_data yields no batch"),
     ({}, {"batch_size": 8}, "batch_size=8 disagrees with the DataLoader's batch_size=16"),
     ({"num_replicas": 2, "rank": 1, "drop_last": True}, {}, "needs a mesh that spans the processes"),
     ({"num_replicas": 2, "rank": 1, "drop_last": True}, {"mesh": "mesh"}, r"num_replicas=2 processes, but 1 run"),

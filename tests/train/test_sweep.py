@@ -74,7 +74,13 @@ def _python_branch(lr):
 @pytest.mark.parametrize("make, hparams, match", [
     (_python_branch, {"lr": np.array([1e-2, 3e-2])}, "must accept traced floats"),
     (make_tx, {"learning_rate": np.array([1e-2]), "b1": np.array([0.9, 0.8])}, "1-D arrays of one length"),
+    (make_tx, {"learning_rate": np.array([1e-2]), "b1": np.array([0.9]), "batch_size": len(X) + 1},
+     f"train_data yields no batch: batch_size={len(X) + 1} is larger than its {len(X)} examples"),
+    (make_tx, {"learning_rate": np.array([1e-2]), "b1": np.array([0.9]), "epochs": True},
+     "positive integer epochs, but got True"),
 ])
 def test_bad_sweeps_raise(make, hparams, match):
+    run = {"epochs", "batch_size"}  # sweep's own arguments in the case, the rest are hyperparameters
+    kw = {"epochs": 1, "batch_size": 16, **{k: v for k, v in hparams.items() if k in run}}
     with pytest.raises(ValueError, match=match):
-        sweep(mlp(), make, hparams, [0], (X, Y), epochs=1, batch_size=16)
+        sweep(mlp(), make, {k: v for k, v in hparams.items() if k not in run}, [0], (X, Y), **kw)

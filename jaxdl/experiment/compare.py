@@ -1,16 +1,15 @@
-"""``jaxdl compare``: one learning-rate × seed sweep per optimizer variant (jaxdl.train.sweep), then a figure, a
-CSV and a table."""
+"""The recipe behind ``jaxdl compare``: one learning-rate × seed sweep per optimizer variant (jaxdl.train.sweep),
+then a figure, a CSV and a table (its command line is jaxdl.cli's ``_compare``)."""
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import time
 
 import numpy as np
 
-from jaxdl.cli import error, os_error
-from jaxdl.config import Config, ConfigError, load_config
+from jaxdl.config import Config, ConfigError
+from jaxdl.experiment._batch import check_batch_size
 from jaxdl.experiment._run_dir import prepare_run_dir
 
 OUTPUTS = ("runs.csv", "compare.png", "table.txt")
@@ -45,6 +44,7 @@ def run_compare(cfg: Config, out_dir: str, progress: bool = True, *, overwrite: 
 
     c, t = cfg.compare, cfg.train
     train, val, _ = build_data(cfg)
+    check_batch_size(cfg, len(train[0]), "examples", f"data.kind = {cfg.data.kind!r}")
     model = build_model(cfg, train[0].shape[1])
     lrs = np.logspace(np.log10(c.lr_min), np.log10(c.lr_max), c.num_lrs)
     for i, v in enumerate(c.variants):  # a refused hyperparameter fails now, not after the first sweeps
@@ -56,7 +56,7 @@ def run_compare(cfg: Config, out_dir: str, progress: bool = True, *, overwrite: 
         bar.set_postfix_str(f"{name}: {len(lrs)} lrs × {len(c.seeds)} seeds in one vmapped program")
         t0 = time.perf_counter()
         res = sweep(model, lambda lr, v=v: build_tx(v.optim, lr), {"lr": lrs}, c.seeds, train, val,
-                    loss_fn=loss_fn(cfg), epochs=t.epochs, batch_size=min(t.batch_size, len(train[0])),
+                    loss_fn=loss_fn(cfg), epochs=t.epochs, batch_size=t.batch_size,
                     precision=t.precision)
         wall = time.perf_counter() - t0
         hist = np.array([[[h[k] if h[k] is not None else np.nan for k in ("train_loss", "val_loss", "val_acc")]
@@ -157,28 +157,3 @@ def format_table(rows) -> str:
         lines.append(f"{r['optimizer']:<18} {r['best_lr']:>9.3g} {r['val_acc_mean']:>13.4f} ± {r['val_acc_std']:.4f} "
                      f"{r['val_loss']:>9.4f}" + (f" {r['wall_s']:>7.1f}" if wall else ""))
     return "\n".join(lines)
-
-
-def main(argv) -> int:
-    """``jaxdl compare CONFIG [--set k=v ...] [--out DIR]``."""
-    p = argparse.ArgumentParser(prog="jaxdl compare",
-                                description="compare optimizers over a learning-rate grid and seeds (vmapped sweeps)")
-    p.add_argument("config", help="a TOML file, e.g. configs/compare_optimizers.toml")
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override a config value (Python literal), e.g. --set train.epochs=5; repeatable")
-    p.add_argument("--out", default="runs/compare", help="output folder for compare.png and runs.csv "
-                   "(default runs/compare; a folder holding a comparison is refused without --overwrite)")
-    p.add_argument("--overwrite", action="store_true", help="replace the comparison the output folder holds")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    args = p.parse_args(argv)
-    try:
-        cfg = load_config(args.config, args.set)
-        rows = run_compare(cfg, args.out, not args.no_progress, overwrite=args.overwrite)
-    except ConfigError as err:  # from load_config, the folder check, or build_data's checks against the data
-        return error(str(err))
-    except OSError as err:  # no space left, a folder removed under the run
-        return os_error(err)
-    print(format_table(rows))
-    print(f"figure: {os.path.join(args.out, 'compare.png')}  runs: {os.path.join(args.out, 'runs.csv')}  "
-          f"table: {os.path.join(args.out, 'table.txt')}")
-    return 0

@@ -12,7 +12,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from jaxdl.interop import _match, _to_numpy, flatten
+from jaxdl.interop._state_dict import flatten, match_state_dict, to_numpy
+from jaxdl.nn import GPT
 
 SOURCES = ("rasbt", "nanogpt", "huggingface")
 _QKV = ("att.W_query", "att.W_key", "att.W_value")
@@ -80,7 +81,7 @@ def _rename(source: str, state_dict: Mapping[str, Any], problems: list[str]) -> 
         else:
             problems.append(f"unexpected key {name!r} for source {source!r}")
             continue
-        array = _to_numpy(value)
+        array = to_numpy(value)
         array = array.T if transposed and array.ndim == 2 else array
         names = [d.replace("{i}", m.group(1)) if m.groups() else d for d in dst]
         if len(names) == 3:
@@ -125,8 +126,6 @@ def load_gpt(state_dict: Mapping[str, Any], *, source: str, n_heads: int, **conf
     weights is an error. Every problem (unknown or missing names, shapes, contradictions) is listed in one
     ValueError. dtypes follow load_state_dict's policy.
     """
-    from jaxdl.nn import GPT  # noqa: PLC0415  (jaxdl.nn does not import interop; this keeps it so)
-
     _check_source("load_gpt", source)
     problems: list[str] = []
     flat = _rename(source, state_dict, problems)
@@ -150,7 +149,7 @@ def load_gpt(state_dict: Mapping[str, Any], *, source: str, n_heads: int, **conf
     except (ValueError, TypeError) as err:
         problems.append(str(err))
     if model is not None:
-        params, state, _, more = _match(model, flat, strict=True)
+        params, state, _, more = match_state_dict(model, flat, strict=True)
         problems += more
     if problems:
         raise ValueError(f"load_gpt(source={source!r}): {len(problems)} problem(s):\n  " + "\n  ".join(problems))

@@ -16,9 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["flatten", "unflatten", "load_state_dict", "state_dict", "IncompatibleKeys", "save_safetensors",
-           "load_safetensors", "load_gpt", "export_gpt"]
-
+from jaxdl.nn import init_shapes
 
 def flatten(tree: Mapping, sep: str = ".") -> dict[str, Any]:
     """Nested dict -> flat dict keyed by ``sep``-joined paths, in insertion (depth-first) order.
@@ -57,7 +55,8 @@ def unflatten(flat: Mapping[str, Any], sep: str = ".") -> dict:
     return out
 
 
-def _to_numpy(value) -> np.ndarray:
+def to_numpy(value) -> np.ndarray:
+    """A torch tensor (read without importing torch; bfloat16 through float32) or an array -> a numpy copy."""
     if hasattr(value, "detach"):  # a torch tensor, read without importing torch
         value = value.detach().cpu()
         if str(value.dtype) == "torch.bfloat16":  # torch's .numpy() has no bfloat16; float32 holds it exactly
@@ -81,30 +80,6 @@ def _convert(name: str, value: np.ndarray, expected, problems: list[str]):
     else:
         return jnp.asarray(value, dtype=value.dtype if want_float else jax.dtypes.canonicalize_dtype(jnp.int64))
     return None
-
-
-def _template(module, key=None):
-    """``module.init``'s (params, state) as ShapeDtypeStructs, in init's own key order (torch's order).
-
-    jax.eval_shape alone would return dicts with sorted keys ("10" before "2"), so the order is read
-    from the traced init's Python dicts instead.
-    """
-    trees = []
-
-    def init(k):
-        out = module.init(k)
-        trees.append(tuple(_shapes(t) for t in out))
-        return out
-
-    jax.eval_shape(init, jax.random.key(0) if key is None else key)
-    return trees[0]
-
-
-def _shapes(tree):
-    """Leaves -> ShapeDtypeStruct, keeping dict order (jax.tree_util.tree_map would sort the keys)."""
-    if isinstance(tree, Mapping):
-        return {k: _shapes(v) for k, v in tree.items()}
-    return jax.ShapeDtypeStruct(jnp.shape(tree), jnp.result_type(tree))
 
 
 class IncompatibleKeys(NamedTuple):
@@ -134,17 +109,17 @@ def load_state_dict(module, state_dict: Mapping[str, Any], *, strict: bool = Tru
     if not isinstance(state_dict, Mapping):
         raise TypeError(f"load_state_dict: state_dict must be a mapping of name -> array; "
                         f"got {type(state_dict).__name__}")
-    params, state, incompatible, problems = _match(module, state_dict, strict=strict, key=key)
+    params, state, incompatible, problems = match_state_dict(module, state_dict, strict=strict, key=key)
     if problems:
         raise ValueError(f"load_state_dict({type(module).__name__}): {len(problems)} problem(s):\n  "
                          + "\n  ".join(problems))
     return (params, state) if strict else (params, state, incompatible)
 
 
-def _match(module, state_dict: Mapping[str, Any], *, strict: bool, key=None):
+def match_state_dict(module, state_dict: Mapping[str, Any], *, strict: bool, key=None):
     """``(params, state, IncompatibleKeys, problems)``: the work of load_state_dict, problems returned (params
     and state are None when there are any)."""
-    tmpl_params, tmpl_state = _template(module, key)
+    tmpl_params, tmpl_state = init_shapes(module, key=key)
     exp_params, exp_state = flatten(tmpl_params), flatten(tmpl_state)
     expected = {**exp_params, **exp_state}
     missing = [k for k in expected if k not in state_dict]
@@ -153,7 +128,7 @@ def _match(module, state_dict: Mapping[str, Any], *, strict: bool, key=None):
     for name, exp in expected.items():
         if name not in state_dict:
             continue
-        value = _to_numpy(state_dict[name])
+        value = to_numpy(state_dict[name])
         if tuple(value.shape) != tuple(exp.shape):
             problems.append(f"{name}: expected shape {tuple(exp.shape)}, got {tuple(value.shape)}")
             continue
@@ -195,7 +170,7 @@ def state_dict(params: Mapping, state: Mapping | None = None, *, module=None) ->
     state = {} if state is None else state
     out: dict[str, np.ndarray] = {}
     if module is not None:
-        tmpl_params, tmpl_state = _template(module)
+        tmpl_params, tmpl_state = init_shapes(module)
         names = [*flatten(tmpl_params), *flatten(tmpl_state)]
         given = {**flatten(params), **flatten(state)}
         if set(names) != set(given):
@@ -216,32 +191,3 @@ def state_dict(params: Mapping, state: Mapping | None = None, *, module=None) ->
 
     visit(params, state, "")
     return out
-
-
-# --- weight files -----------------------------------------------------------------------------------------
-def _safetensors_numpy():
-    try:
-        import safetensors.numpy  # noqa: PLC0415  (optional: pip install 'jaxdl[safetensors]')
-    except ImportError as err:
-        raise ImportError("save_safetensors/load_safetensors need the safetensors package: "
-                          "pip install 'jaxdl[safetensors]' (or pip install safetensors)") from err
-    return safetensors.numpy
-
-
-def save_safetensors(path, params: Mapping, state: Mapping | None = None, *, module=None) -> None:
-    """Write ``state_dict(params, state, module=module)`` to a .safetensors file (safetensors.numpy.save_file).
-
-    torch reads it back with ``model.load_state_dict(safetensors.torch.load_file(path), strict=True)``.
-    bfloat16 entries are written as BF16. Needs the optional ``safetensors`` package (imported here, lazily).
-    """
-    _safetensors_numpy().save_file(state_dict(params, state, module=module), str(path))  # C-ordered copies
-
-
-def load_safetensors(path, module=None, *, strict: bool = True, key=None):
-    """A .safetensors file -> ``load_state_dict(module, entries, strict=strict, key=key)``; with module=None
-    the flat {name: numpy array} itself (e.g. for load_gpt)."""
-    entries = _safetensors_numpy().load_file(str(path))
-    return entries if module is None else load_state_dict(module, entries, strict=strict, key=key)
-
-
-from jaxdl._gpt_interop import export_gpt, load_gpt  # noqa: E402  (it builds on the functions above)
