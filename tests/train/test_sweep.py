@@ -77,7 +77,7 @@ def _python_branch(lr):
     (make_tx, {"learning_rate": np.array([1e-2]), "b1": np.array([0.9]), "batch_size": len(X) + 1},
      f"train_data yields no batch: batch_size={len(X) + 1} is larger than its {len(X)} examples"),
     (make_tx, {"learning_rate": np.array([1e-2]), "b1": np.array([0.9]), "epochs": True},
-     "positive integer epochs, but got True"),
+     r"epochs must be an int ≥ 1; got True \(bool\)"),
 ])
 def test_bad_sweeps_raise(make, hparams, match):
     run = {"epochs", "batch_size"}  # sweep's own arguments in the case, the rest are hyperparameters
