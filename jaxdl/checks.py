@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl._ints import is_int, is_positive_int
 from jaxdl._lr_rule import LR_ALLOWED, is_valid_lr
 
 
@@ -32,9 +33,9 @@ def concrete_values(x):
 
 
 def check_probability(name: str, p, what: str = "probability") -> None:
-    """torch's wording: 'dropout probability has to be between 0 and 1, but got 1.5'."""
+    """A probability in [0, 1], as torch checks: 'dropout probability must be in [0, 1]; got 1.5'."""
     if is_concrete(p) and not (0.0 <= float(np.asarray(p)) <= 1.0):
-        raise ValueError(f"{name} {what} has to be between 0 and 1, but got {float(np.asarray(p))}")
+        raise ValueError(f"{name} {what} must be in [0, 1]; got {float(np.asarray(p))}")
 
 
 def check_choice(name: str, value, allowed) -> None:
@@ -120,6 +121,16 @@ def promote_to_float(x):
     return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.float32)
 
 
+def promote(*arrays):
+    """``arrays`` cast to their common dtype (None passed through), as torch's binary ops promote (float32 with
+    an int gives float32; float16 with float32 gives float32). The cast is explicit, so the op computes the same
+    when a user turns on ``jax_numpy_dtype_promotion="strict"``; the common dtype is JAX's standard lattice."""
+    given = [a for a in arrays if a is not None]
+    with jax.numpy_dtype_promotion("standard"):
+        dtype = jnp.result_type(*given)
+    return tuple(None if a is None else jnp.asarray(a).astype(dtype) for a in arrays)
+
+
 def upcast_half(x):
     """``(x32, restore)``: torch's kernels compute float16/bfloat16 inputs in float32 ("opmath") and round the
     result once, back to the input's dtype (also when the parameters are float32: torch's CPU "mixed type").
@@ -133,13 +144,39 @@ def upcast_half(x):
 
 
 def check_size(owner: str, name: str, value) -> None:
-    """A layer size (in_features, out_features, ...): a Python int ≥ 0, as torch's constructors need.
+    """A layer size (in_features, out_features, ...): an int ≥ 0, as torch's constructors need.
 
     torch fails later, inside ``torch.empty`` ("Trying to create tensor with negative dimension -1"); JAX
     would fail in MLIR. This names the argument instead: 'Linear: in_features must be an int ≥ 0; got -1'.
     """
-    if not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{owner}: {name} must be an int ≥ 0; got {value!r}")
+    if not is_int(value) or value < 0:
+        raise ValueError(f"{owner}: {name} must be an int ≥ 0; got {_shown(value)}")
+
+
+def check_positive_int(name: str, value: Any) -> None:
+    """A count that must be at least 1 (batch_size, epochs, groups, num_heads, step_size, ...): an int ≥ 1.
+
+    The one rule for every such argument in jaxdl: a bool is refused (``True`` would otherwise pass as 1),
+    as are floats (``2.0``) and values < 1: 'batch_size must be an int ≥ 1; got True (bool)'.
+    """
+    if not is_positive_int(value):
+        raise ValueError(f"{name} must be an int ≥ 1; got {_shown(value)}")
+
+
+def _shown(value) -> str:
+    """``repr(value)``, with its type when that is not a plain int (``True (bool)``, ``2.0 (float)``)."""
+    return repr(value) if type(value) is int else f"{value!r} ({type(value).__name__})"
+
+
+def check_inplace(name: str, inplace) -> None:
+    """torch's ``inplace=`` flag, one rule for every F op and nn module that takes it: True or False, no effect.
+
+    JAX arrays are immutable, so the op always returns a new array; its values are those torch's in-place op
+    writes (``y = F.relu(x, inplace=True)`` and ``nn.ReLU(inplace=True)`` port unchanged), and ``x`` is left
+    as it was (torch code that reads ``x`` after an in-place op must read the result instead).
+    """
+    if not isinstance(inplace, (bool, np.bool_)):
+        raise TypeError(f"{name}: inplace must be True or False; got {inplace!r} ({type(inplace).__name__})")
 
 
 # --- optimizer and schedule hyperparameters (torch.optim's messages) -------------------------------------------
@@ -191,11 +228,6 @@ def check_betas(betas: Any) -> None:
         v = concrete(b)
         if v is not None and not 0.0 <= v < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {b}")
-
-
-def check_positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"Expected positive integer {name}, but got {value!r}")
 
 
 def check_finite(name: str, value: Any) -> None:

@@ -10,6 +10,8 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from jaxdl.checks import check_positive_int
+
 
 def top_k_logits(logits, top_k: int | None):
     """Keep the top_k largest logits per row and set the rest to −inf (ties with the k-th value are kept),
@@ -119,8 +121,7 @@ def generate(model, params, idx, max_new_tokens: int, *, key, temperature: float
     if idx.ndim != 2 or idx.shape[1] < 1 or not jnp.issubdtype(idx.dtype, jnp.integer):
         raise ValueError(f"generate: idx must be (B, T0) or (T0,) integer ids with T0 ≥ 1; got shape "
                          f"{jnp.shape(idx)} dtype {idx.dtype}")
-    if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
-        raise ValueError(f"generate: max_new_tokens must be a positive int; got {max_new_tokens!r}")
+    check_positive_int("generate: max_new_tokens", max_new_tokens)
     if temperature < 0:
         raise ValueError(f"generate: temperature must be ≥ 0 (0 = greedy); got {temperature}")
     if top_k is not None and not 1 <= top_k <= model.vocab_size:

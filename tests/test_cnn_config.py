@@ -13,10 +13,10 @@ CNN = "configs/digits_cnn.toml"
 
 
 @pytest.mark.parametrize("sets,words", [
-    (["model.channels=[]"], ["model.channels = ()", "non-empty list of positive ints"]),
-    (["model.channels=[16, 0]"], ["model.channels = (16, 0)", "positive ints"]),
-    (["model.kernel_size=2"], ["model.kernel_size = 2", "odd positive int"]),
-    (["model.in_channels=0"], ["model.in_channels = 0", "positive int"]),
+    (["model.channels=[]"], ["model.channels = ()", "non-empty list of ints ≥ 1"]),
+    (["model.channels=[16, 0]"], ["model.channels = (16, 0)", "ints ≥ 1"]),
+    (["model.kernel_size=2"], ["model.kernel_size = 2", "odd int ≥ 1"]),
+    (["model.in_channels=0"], ["model.in_channels = 0", "an int ≥ 1"]),
     (["model.batchnorm=1"], ["model.batchnorm = 1", "expected bool"]),
     (["model.hidden=[8]"], ["model.hidden does not apply to cnn", "mlp", "keys for cnn"]),
     (["model.kind='mlp'", "model.in_channels=3"], ["model.in_channels does not apply to mlp", "cnn"]),

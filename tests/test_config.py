@@ -1,14 +1,21 @@
 """Configs: every shipped file validates; each kind of mistake gives one ConfigError line naming the key."""
-import glob
+from pathlib import Path
 
 import pytest
 
 from jaxdl.config import ConfigError, load_config, parse_set
 
 
-@pytest.mark.parametrize("path", sorted(glob.glob("configs/*.toml")))
+SHIPPED = sorted((Path(__file__).parents[1] / "configs").glob("*.toml"))  # the repository's, whatever the cwd
+
+
+def test_shipped_configs_found():
+    assert {"digits_mlp.toml", "gpt_char.toml", "digits_cnn.toml"} <= {p.name for p in SHIPPED}, SHIPPED
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_shipped_configs_validate(path):
-    load_config(path)
+    load_config(str(path))
 
 
 def write(tmp_path, text):
@@ -68,7 +75,7 @@ def test_set_overrides_and_types(tmp_path):
     (["train.lrr=0.5"], ["unknown key train.lrr", "allowed keys"]),
     (["train.lr=0.5"], ["unknown key train.lr"]),                     # the GPT's lr lives in [optim] now
     (["model.hidden=[8]"], ["model.hidden does not apply to gpt"]),
-    (["model.n_heads=0"], ["model.n_heads = 0", "positive int"]),
+    (["model.n_heads=0"], ["model.n_heads = 0", "an int ≥ 1"]),
     (["model.vocab_size=50"], ["model.vocab_size = 50", "comes from the text"]),
     (["data.num_chars='many'"], ["data.num_chars = 'many'", "expected int"]),
     (["train.loss='binary_cross_entropy'"], ["does not apply to model.kind = 'gpt'"]),

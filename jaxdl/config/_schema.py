@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from jaxdl._ints import is_positive_int
 from jaxdl._lr_rule import LR_ALLOWED, is_valid_lr
 from jaxdl._precision import PRECISIONS
 
@@ -199,17 +200,17 @@ MIGRATED = {("optim", "name", "sgd_momentum"): "use name = 'sgd' with momentum =
 
 _finite_pos = (lambda v: 0 < v < math.inf, "a finite number > 0")
 _finite_nonneg = (lambda v: 0 <= v < math.inf, "a finite number ≥ 0")
-_pos_int = (lambda v: v > 0, "a positive int")
-_pos_ints = (lambda v: all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in v),
-             "a list of positive ints")
+_pos_int = (is_positive_int, "an int ≥ 1")
+_pos_ints = (lambda v: all(is_positive_int(h) for h in v), "a list of ints ≥ 1")
 # (section, key) or, for a rule of one kind, (section, kind, key) -> (test, what is allowed); applied to set
 # (non-None) values
 RULES = {
     ("model", "gpt", "activation"): (lambda v: v in GPT_ACTIVATIONS, f"one of {GPT_ACTIVATIONS}"),
     ("model", "layer_norm_eps"): _finite_pos,
     ("model", "hidden"): _pos_ints,
-    ("model", "channels"): (lambda v: len(v) > 0 and _pos_ints[0](v), "a non-empty list of positive ints"),
-    ("model", "kernel_size"): (lambda v: v > 0 and v % 2 == 1, "an odd positive int (padding = kernel_size // 2)"),
+    ("model", "channels"): (lambda v: len(v) > 0 and _pos_ints[0](v), "a non-empty list of ints ≥ 1"),
+    ("model", "kernel_size"): (lambda v: is_positive_int(v) and v % 2 == 1,
+                               "an odd int ≥ 1 (padding = kernel_size // 2)"),
     ("model", "activation"): (lambda v: v in ACTIVATIONS, f"one of {ACTIVATIONS}"),
     ("model", "dropout"): (lambda v: 0.0 <= v < 1.0, "a probability in [0, 1)"),
     ("model", "drop_rate"): (lambda v: 0.0 <= v < 1.0, "a probability in [0, 1)"),
@@ -227,15 +228,15 @@ RULES = {
     ("optim", "eps"): _finite_nonneg,
     ("optim", "betas"): (lambda v: len(v) == 2 and all(isinstance(b, (int, float)) and not isinstance(b, bool)
                                                        and 0 <= b < 1 for b in v), "two numbers in [0, 1)"),
-    ("train", "epochs"): (lambda v: v >= 1, "an int ≥ 1"),
-    ("train", "batch_size"): (lambda v: v >= 1, "an int ≥ 1"),
+    ("train", "epochs"): _pos_int,
+    ("train", "batch_size"): _pos_int,
     ("train", "loss"): (lambda v: v in LOSSES, f"one of {LOSSES}"),
     ("train", "mode"): (lambda v: v in ("scan", "loop"), "'scan' or 'loop'"),
     ("train", "precision"): (lambda v: v in PRECISIONS, f"one of {PRECISIONS}"),
     ("train", "patience"): (lambda v: v >= 0, "an int ≥ 0 (0: off)"),
     ("compare", "lr_min"): (_finite_pos[0], "a finite number > 0 (the lr grid is log-spaced)"),
     ("compare", "lr_max"): (_finite_pos[0], "a finite number > 0 (the lr grid is log-spaced)"),
-    ("compare", "num_lrs"): (lambda v: v >= 1, "an int ≥ 1"),
+    ("compare", "num_lrs"): _pos_int,
     ("compare", "seeds"): (lambda v: len(v) > 0 and all(isinstance(s, int) and not isinstance(s, bool) for s in v),
                            "a non-empty list of ints"),
 }

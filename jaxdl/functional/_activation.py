@@ -1,5 +1,7 @@
 """Activations and softmax, as torch.nn.functional defines them (values and gradients).
 
+``inplace=`` (relu, leaky_relu, silu, and the elu and hardtanh families) is accepted and has no effect: the
+result is a new array with torch's values (checks.check_inplace).
 Gradients at kinks follow torch: relu'(0) = 0, leaky_relu'(0) = negative_slope, relu'(NaN) = 1.
 More activations: _smooth_activation.py (elu, softplus, mish, ...) and _hard_activation.py (hardtanh, ...).
 """
@@ -13,12 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import amp
-from jaxdl.checks import check_choice, check_dim, check_floating, promote_to_float, upcast_half
-
-
-def no_inplace(name: str, inplace: bool) -> None:
-    if inplace:
-        raise ValueError(f"{name}: inplace=True is not supported; jaxdl is functional (arrays are immutable)")
+from jaxdl.checks import check_choice, check_dim, check_floating, check_inplace, promote_to_float, upcast_half
 
 
 def elementwise(name: str, forward, derivative, input):
@@ -45,7 +42,7 @@ def elementwise(name: str, forward, derivative, input):
 def relu(input, inplace: bool = False):
     """max(x, 0), as torch.nn.functional.relu: relu'(0) = 0 and relu'(NaN) = 1 (torch's threshold_backward
     zeroes the gradient only where x ≤ 0; jax.nn.relu gives 0 at NaN)."""
-    no_inplace("relu", inplace)
+    check_inplace("relu", inplace)
     return jnp.where(input <= 0, jnp.zeros_like(input), input)
 
 
@@ -54,7 +51,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
 
     Differs from ``jax.nn.leaky_relu``: the derivative at 0 is negative_slope (torch), not 1.
     """
-    no_inplace("leaky_relu", inplace)
+    check_inplace("leaky_relu", inplace)
     check_floating("leaky_relu", input)
     x, restore = upcast_half(input)  # float16/bfloat16: the slope product in float32, rounded once (torch)
     return restore(jnp.where(x > 0, x, x * negative_slope))
@@ -80,7 +77,7 @@ def gelu(input, approximate: str = "none"):
 
 def silu(input, inplace: bool = False):
     """x·σ(x), as torch.nn.functional.silu."""
-    no_inplace("silu", inplace)
+    check_inplace("silu", inplace)
     check_floating("silu", input)
     x, restore = upcast_half(input)  # float16/bfloat16: computed in float32 and rounded once (torch's kernel)
     return restore(x * jax.nn.sigmoid(x))
@@ -119,10 +116,11 @@ def tanh(input):
 
 def _softmax_dim(name: str, ndim: int, dim):
     if dim is None:
-        # torch's deprecated implicit choice (torch/nn/functional.py `_get_softmax_dim`).
-        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
-                      "Change the call to include dim=X as an argument.", UserWarning, stacklevel=4)
-        return 0 if ndim in (0, 1, 3) else 1
+        # torch's deprecated implicit choice (torch/nn/functional.py `_get_softmax_dim`), and its warning
+        dim = 0 if ndim in (0, 1, 3) else 1
+        warnings.warn(f"{name}: dim=None takes dim={dim} for a {ndim}-D input by torch's old rule, which torch "
+                      "deprecates; pass dim= explicitly", UserWarning, stacklevel=4)
+        return dim
     return check_dim(name, ndim, dim)
 
 

@@ -6,7 +6,7 @@ from jax import lax
 import jax.numpy as jnp
 
 from jaxdl import amp
-from jaxdl.checks import ntuple
+from jaxdl.checks import check_positive_int, ntuple
 
 _SPATIAL = {1: "L", 2: "HW"}
 
@@ -36,14 +36,13 @@ def _check_common(name, x, w, n, stride, dilation, groups):
         raise ValueError(f"{name}: non-positive stride is not supported; got stride={stride}")
     if any(d <= 0 for d in dilation):
         raise ValueError(f"{name}: dilation should be greater than zero, but got {list(dilation)}")
-    if not isinstance(groups, int) or groups <= 0:
-        raise ValueError(f"{name}: non-positive groups is not supported; got groups={groups!r}")
+    check_positive_int(f"{name}: groups", groups)
 
 
 def _check_bias(name, bias, channels, w):
     if bias is not None and jnp.shape(bias) != (channels,):
-        raise ValueError(f"{name}: Given weight of shape {w.shape}, expected bias to be 1-dimensional with {channels} "
-                         f"elements, but got bias of shape {jnp.shape(bias)} instead")
+        raise ValueError(f"{name}: bias must have shape ({channels},) for weight {w.shape}; got bias of shape "
+                         f"{jnp.shape(bias)}")
 
 
 def _add_bias(out, bias, n):
@@ -63,8 +62,8 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
     _check_common(name, x, w, n, stride, dilation, groups)
     x = x[None] if unbatched else x  # (C, *S) -> (1, C, *S)
     if w.shape[0] % groups:
-        raise ValueError(f"{name}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-                         f"but got weight of shape {w.shape} instead")
+        raise ValueError(f"{name}: weight's dimension 0 must be divisible by groups={groups}; got weight of shape "
+                         f"{w.shape}")
     if x.shape[1] != w.shape[1] * groups:
         raise ValueError(f"{name}: Given groups={groups}, weight of shape {w.shape}, expected input{x.shape} to have "
                          f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead")
@@ -84,9 +83,8 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
     padded = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], pads))
     effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if any(p < e for p, e in zip(padded, effective)):
-        raise ValueError(f"{name}: Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel "
-                         f"size: ({' x '.join(map(str, effective))}). "
-                         "Kernel size can't be greater than actual input size")
+        raise ValueError(f"{name}: the (dilated) kernel ({' x '.join(map(str, effective))}) must fit in the padded "
+                         f"input ({' x '.join(map(str, padded))})")
     conv = lambda a, b, t: lax.conv_general_dilated(a, b, stride, pads, rhs_dilation=dilation,  # noqa: E731
                                                     dimension_numbers=_dimension_numbers(n),
                                                     feature_group_count=groups, preferred_element_type=t)
@@ -141,8 +139,8 @@ def _conv_transpose(name, n, input, weight, bias, stride, padding, output_paddin
                          f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
     c_in, c_out_g, kernel = w.shape[0], w.shape[1], w.shape[2:]
     if c_in % groups:
-        raise ValueError(f"{name}: Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
-                         f"but got weight of shape {w.shape} instead")
+        raise ValueError(f"{name}: weight's dimension 0 must be divisible by groups={groups}; got weight of shape "
+                         f"{w.shape}")
     if x.shape[1] != c_in:
         raise ValueError(f"{name}: Given transposed=1, weight of shape {w.shape}, expected input{x.shape} to have "
                          f"{c_in} channels, but got {x.shape[1]} channels instead")

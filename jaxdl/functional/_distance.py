@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_dim, check_floating
+from jaxdl.checks import check_dim, check_floating, promote
 
 
 def value_with_gradient_of(value, like):
@@ -112,15 +112,14 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
       >>> float(cosine_similarity(jnp.array([1.0, 0.0]), jnp.array([1.0, 1.0]), dim=0))
       0.7071067690849304
     """
-    x1, x2 = amp.cast("cosine_similarity", x1, x2)
-    check_floating("cosine_similarity", jnp.result_type(x1, x2), "the promoted dtype of x1 and x2")
+    x1, x2 = promote(*amp.cast("cosine_similarity", x1, x2))  # torch computes in the promoted dtype
+    check_floating("cosine_similarity", x1, "the promoted dtype of x1 and x2")
     try:
         shape = np.broadcast_shapes(jnp.shape(x1), jnp.shape(x2))
     except ValueError:
         raise ValueError(f"cosine_similarity: x1 {jnp.shape(x1)} and x2 {jnp.shape(x2)} do not broadcast") from None
     axis = check_dim("cosine_similarity", len(shape), dim)
-    dtype = jnp.result_type(x1, x2)
-    x1, x2 = jnp.broadcast_to(x1, shape).astype(dtype), jnp.broadcast_to(x2, shape).astype(dtype)
+    x1, x2 = jnp.broadcast_to(x1, shape), jnp.broadcast_to(x2, shape)
     if len(shape) == 0:
         x1, x2 = x1[None], x2[None]
     n1, n2 = vector_norm(x1, 2.0, axis, True), vector_norm(x2, 2.0, axis, True)

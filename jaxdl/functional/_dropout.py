@@ -1,4 +1,7 @@
-"""Inverted dropout, as torch.nn.functional.dropout / dropout1d / dropout2d, with an explicit PRNG key."""
+"""Inverted dropout, as torch.nn.functional.dropout / dropout1d / dropout2d, with an explicit PRNG key.
+
+``inplace=`` is accepted and has no effect: the result is a new array with torch's values (checks.check_inplace).
+"""
 from __future__ import annotations
 
 import warnings
@@ -6,7 +9,7 @@ import warnings
 import jax.numpy as jnp
 
 from jaxdl.functional._bernoulli import bernoulli
-from jaxdl.checks import check_probability
+from jaxdl.checks import check_inplace, check_probability
 
 MISSING_KEY_MSG = ("{name} needs a PRNG key when training=True and 0 < p < 1: call "
                    "{name}(x, p, training=True, key=jax.random.key(0)), or pass training=False for eval")
@@ -15,8 +18,7 @@ MISSING_KEY_MSG = ("{name} needs a PRNG key when training=True and 0 < p < 1: ca
 def _dropout(name: str, input, p, training: bool, inplace: bool, key, mask_shape):
     """Zero with probability p over a mask of ``mask_shape`` (broadcast against the input), scale by 1/(1−p)."""
     check_probability(name, p)
-    if inplace:
-        raise ValueError(f"{name}: inplace=True is not supported; jaxdl is functional (arrays are immutable)")
+    check_inplace(name, inplace)
     if not training or (isinstance(p, (int, float)) and p == 0.0):
         return input
     if isinstance(p, (int, float)) and p == 1.0:
@@ -57,9 +59,8 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     """
     ndim = jnp.ndim(input)
     if ndim not in (2, 3):
-        raise ValueError(f"dropout1d: Expected 2D or 3D input, but received a {ndim}D input. Note that dropout1d "
-                         "exists to provide channel-wise dropout on inputs with 1 spatial dimension, a channel "
-                         "dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+        raise ValueError(f"dropout1d: expected a 3-D (N, C, L) or 2-D (C, L) input (channels with one spatial "
+                         f"axis); got a {ndim}-D input")
     shape = jnp.shape(input) if ndim == 3 else (1,) + tuple(jnp.shape(input))
     mask = _channel_mask_shape(shape)
     return _dropout("dropout1d", input, p, training, inplace, key, mask if ndim == 3 else mask[1:])
@@ -76,17 +77,12 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     """
     ndim = jnp.ndim(input)
     if ndim not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will result in an "
-                      "error in a future release. To retain the behavior and silence this warning, please use "
-                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
-                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
-                      "inputs).", UserWarning, stacklevel=2)
+        warnings.warn(f"dropout2d: expects a 4-D (N, C, H, W) or 3-D input; got a {ndim}-D input, which torch "
+                      "deprecates and will refuse (use dropout for element-wise dropout)", UserWarning, stacklevel=2)
     if ndim == 3:
-        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
-                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
-                      "will change in a future release to interpret the input as one without a batch dimension, i.e. "
-                      "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
-                      "dropout1d instead.", UserWarning, stacklevel=2)
+        warnings.warn("dropout2d: a 3-D input is taken as (N, C, L), one draw per (sample, channel), as torch does "
+                      "today; torch plans to read it as an unbatched (C, H, W), so call dropout1d for this behaviour",
+                      UserWarning, stacklevel=2)
     if ndim < 2:
         raise ValueError(f"dropout2d: expected an input with a channel dimension (N, C, H, W); got shape "
                          f"{jnp.shape(input)}")

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_channel_vectors, check_floating, upcast_half
+from jaxdl.checks import check_channel_vectors, check_floating, check_positive_int, upcast_half
 from jaxdl.functional._normalization import batch_norm, corrected_mean
 
 
@@ -33,13 +33,14 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     input, weight, bias = amp.cast("group_norm", input, weight, bias)
     c = _check_channels("group_norm", input, weight=weight, bias=bias)
     shape = tuple(jnp.shape(input))
-    if num_groups <= 0 or c % num_groups:
+    check_positive_int("group_norm: num_groups", num_groups)
+    if c % num_groups:
         raise ValueError(f"group_norm: Expected number of channels in input to be divisible by num_groups, but got "
                          f"input of shape {list(shape)} and num_groups={num_groups}")
     n = shape[0]
     if n * (c // num_groups) * int(np.prod(shape[2:])) == 1:  # torch's _verify_batch_size on the grouped view
-        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                         f"{[n * c // num_groups, num_groups] + list(shape[2:])}")
+        raise ValueError(f"group_norm: needs at least 2 values per group to take a variance; got input size "
+                         f"{list(shape)} with num_groups={num_groups}")
     x, restore = upcast_half(input)
     g = jnp.reshape(x, (n, num_groups, -1))  # (N, G, C/G · spatial)
     mean = corrected_mean(g, -1)
@@ -70,7 +71,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                         bias=bias)
     shape = tuple(jnp.shape(input))
     if use_input_stats and int(np.prod(shape[2:])) == 1:  # torch's _verify_spatial_size
-        raise ValueError(f"Expected more than 1 spatial element when training, got input size {list(shape)}")
+        raise ValueError(f"instance_norm: using input statistics needs at least 2 spatial elements; got input size "
+                         f"{list(shape)}")
     n = shape[0]
 
     def repeat(v):  # (C,) -> (N·C,)

@@ -11,8 +11,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.functional._activation import elementwise, no_inplace
-from jaxdl.checks import check_floating, upcast_half
+from jaxdl.functional._activation import elementwise
+from jaxdl.checks import check_floating, check_inplace, upcast_half
 
 # torch's hardsigmoid_backward multiplies by the float constant 1.0f/6.0f, in float64 too
 _ONE_SIXTH = float(np.float32(1.0) / np.float32(6.0))
@@ -26,7 +26,7 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
       >>> hardtanh(jnp.array([-2.0, 0.5, 3.0])).tolist()
       [-1.0, 0.5, 1.0]
     """
-    no_inplace("hardtanh", inplace)
+    check_inplace("hardtanh", inplace)
     if jnp.issubdtype(jnp.result_type(input), jnp.integer):  # torch clamps integers with integer bounds
         return jnp.clip(input, int(min_val), int(max_val))
     return elementwise("hardtanh", lambda x: jnp.minimum(jnp.maximum(x, min_val), max_val),
@@ -35,13 +35,13 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
 
 def relu6(input, inplace: bool = False):
     """min(max(x, 0), 6) = hardtanh(x, 0, 6), as torch.nn.functional.relu6 (gradient 0 at 0 and at 6)."""
-    no_inplace("relu6", inplace)
+    check_inplace("relu6", inplace)
     return hardtanh(input, 0.0, 6.0)
 
 
 def hardsigmoid(input, inplace: bool = False):
     """min(max(x + 3, 0), 6)/6, as torch.nn.functional.hardsigmoid (gradient 1/6 on −3 < x < 3, else 0)."""
-    no_inplace("hardsigmoid", inplace)
+    check_inplace("hardsigmoid", inplace)
     return elementwise("hardsigmoid", lambda x: jnp.minimum(jnp.maximum(x + 3, 0.0), 6.0) / 6,
                        lambda x: jnp.where((x > -3) & (x < 3), _ONE_SIXTH, 0.0), input)
 
@@ -49,7 +49,7 @@ def hardsigmoid(input, inplace: bool = False):
 def hardswish(input, inplace: bool = False):
     """x·min(max(x + 3, 0), 6)/6, as torch.nn.functional.hardswish (gradient x/3 + 1/2 on −3 < x < 3,
     0 for x ≤ −3, 1 for x ≥ 3, as torch's hardswish_backward)."""
-    no_inplace("hardswish", inplace)
+    check_inplace("hardswish", inplace)
     return elementwise("hardswish", lambda x: x * jnp.minimum(jnp.maximum(x + 3, 0.0), 6.0) / 6,
                        lambda x: jnp.where(x <= -3, 0.0, jnp.where(x >= 3, 1.0, x / 3 + 0.5)), input)
 
@@ -65,7 +65,7 @@ def prelu(input, weight):
     check_floating("prelu", input)
     ndim, numel = jnp.ndim(input), int(jnp.size(weight))
     if jnp.ndim(weight) > 1:
-        raise ValueError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {jnp.ndim(weight)}")
+        raise ValueError(f"prelu: weight must be 0-D or 1-D; got a {jnp.ndim(weight)}-D weight")
     if numel != 1:
         if ndim == 0:
             raise ValueError("prelu: Not allow zero-dim input tensor.")

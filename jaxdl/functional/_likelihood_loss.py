@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_floating, check_reduction, check_same_shape, concrete_values
+from jaxdl.checks import check_floating, check_reduction, check_same_shape, concrete_values, promote
 from jaxdl.functional._distance import value_with_gradient_of
 from jaxdl.functional._reduction import reduce
 
@@ -28,7 +28,8 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     """
     input, target = amp.cast("poisson_nll_loss", input, target)
     check_reduction("poisson_nll_loss", reduction)
-    check_floating("poisson_nll_loss", jnp.result_type(input, target), "the promoted dtype of input and target")
+    input, target = promote(input, target)  # torch computes in the promoted dtype
+    check_floating("poisson_nll_loss", input, "the promoted dtype of input and target")
     check_same_shape("poisson_nll_loss", input=input, target=target)
     if log_input:
         loss = jnp.exp(input) - target * input
@@ -71,12 +72,12 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     check_same_shape("gaussian_nll_loss", input=input, target=target)
     if isinstance(var, (int, float)):
         if var < 0:
-            raise ValueError("var has negative entry/entries")
+            raise ValueError(f"gaussian_nll_loss: var must be ≥ 0 everywhere; got {var}")
         var = var * jnp.ones_like(input)
     else:
         values = concrete_values(var)
         if values is not None and np.any(values < 0):
-            raise ValueError("var has negative entry/entries")
+            raise ValueError(f"gaussian_nll_loss: var must be ≥ 0 everywhere; got a minimum of {values.min()}")
     var = _gaussian_var(input, var)
     check_reduction("gaussian_nll_loss", reduction)
     var = value_with_gradient_of(jnp.maximum(var, eps), var)

@@ -115,6 +115,7 @@ def one_hot(tensor, num_classes: int = -1):
         lo, hi = int(values.min()), int(values.max())
         if lo < 0 or hi >= num_classes:
             raise ValueError(f"one_hot: class values must be in [0, {num_classes}); got values in [{lo}, {hi}]")
-    tensor = jnp.asarray(tensor)
-    classes = jnp.arange(num_classes).reshape((1,) * tensor.ndim + (num_classes,))  # (1, ..., 1, C)
-    return (tensor[..., None] == classes).astype(jax.dtypes.canonicalize_dtype(jnp.int64))
+    out = jax.dtypes.canonicalize_dtype(jnp.int64)
+    tensor = jnp.asarray(tensor).astype(out)  # int8/uint8 indices compared as the output's int (values checked above)
+    classes = jnp.arange(num_classes, dtype=out).reshape((1,) * tensor.ndim + (num_classes,))  # (1, ..., 1, C)
+    return (tensor[..., None] == classes).astype(out)

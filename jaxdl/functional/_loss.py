@@ -24,8 +24,8 @@ def _class_axis(input) -> int:
 
 def _check_weight(name: str, weight, num_classes: int) -> None:
     if weight is not None and tuple(jnp.shape(weight)) != (num_classes,):
-        raise ValueError(f"{name}: weight tensor should be defined either for all {num_classes} classes or no "
-                         f"classes but got weight tensor of shape: {tuple(jnp.shape(weight))}")
+        raise ValueError(f"{name}: weight must have one entry per class, shape ({num_classes},), or be None; got "
+                         f"shape {tuple(jnp.shape(weight))}")
 
 
 def _broadcast_weight(weight, ndim: int, axis: int):

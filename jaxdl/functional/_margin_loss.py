@@ -68,7 +68,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     check_reduction("multi_margin_loss", reduction)
     check_floating("multi_margin_loss", input)
     if p not in (1, 2):
-        raise ValueError("only p == 1 and p == 2 supported")
+        raise ValueError(f"multi_margin_loss: p must be 1 or 2; got {p}")
     ishape, tshape = tuple(jnp.shape(input)), tuple(jnp.shape(target))
     if len(ishape) not in (1, 2) or ishape[-1] == 0:
         raise ValueError(f"multi_margin_loss: Expected non-empty vector or matrix with optional 0-dim batch size, "
@@ -132,7 +132,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     anchor, positive, negative = amp.cast("triplet_margin_loss", anchor, positive, negative)
     check_reduction("triplet_margin_loss", reduction)
     if margin <= 0:
-        raise ValueError(f"margin must be greater than 0, got {margin}")
+        raise ValueError(f"triplet_margin_loss: margin must be > 0; got {margin}")
     check_same_shape("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)

@@ -53,7 +53,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training:
         n = int(np.prod([jnp.shape(input)[a] for a in axes]))
         if n <= 1:
-            raise ValueError("Expected more than 1 value per channel when training, "
+            raise ValueError(f"batch_norm: training needs at least 2 values per channel to take a variance; "
                              f"got input size {tuple(jnp.shape(input))}")
         mean = corrected_mean(x, axes).reshape(c)
         var = jnp.mean(jnp.square(x - mean.reshape(bshape)), axis=axes)  # biased, for normalising
@@ -97,10 +97,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     x, restore = upcast_half(input)  # float16/bfloat16: statistics and affine in float32, rounded once (torch)
     out = _normalize(x, axes, float(eps))
     lead = (1,) * (jnp.ndim(input) - k)  # weight/bias (*normalized_shape) -> (1, ..., *normalized_shape)
-    if weight is not None:
-        out = out * jnp.reshape(weight, lead + normalized_shape)
+    if weight is not None:  # a half weight is used in float32 too (torch's opmath)
+        out = out * jnp.reshape(weight, lead + normalized_shape).astype(out.dtype)
     if bias is not None:
-        out = out + jnp.reshape(bias, lead + normalized_shape)
+        out = out + jnp.reshape(bias, lead + normalized_shape).astype(out.dtype)
     return restore(out)  # a float16/bfloat16 input gives its own dtype, even with float32 weight (torch)
 
 

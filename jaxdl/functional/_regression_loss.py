@@ -13,22 +13,25 @@ import jax.numpy as jnp
 from jax.scipy.special import xlogy
 
 from jaxdl import amp
-from jaxdl.checks import KL_REDUCTIONS, check_floating, check_reduction, check_same_shape
+from jaxdl.checks import KL_REDUCTIONS, check_floating, check_reduction, check_same_shape, promote
 from jaxdl.functional._reduction import reduce
 
-# torch's wording (torch/nn/functional.py kl_div), missing spaces included.
-KL_MEAN_WARNING = ("reduction: 'mean' divides the total loss by both the batch size and the support size."
-                   "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
-                   "'mean' will be changed to behave the same as 'batchmean' in the next major release.")
+# torch warns on reduction='mean' too (torch/nn/functional.py kl_div); the same advice, in our words
+KL_MEAN_WARNING = ("kl_div: reduction='mean' averages over every element (batch × support), which is not the "
+                   "KL divergence; reduction='batchmean' sums and divides by the batch size only, as the "
+                   "definition does, and torch plans to make 'mean' do the same")
 
 
-def _check_pair(name: str, input, target, weight=None) -> None:
-    # torch computes in the promoted dtype: an integer input with a float target is fine, two integers are not
-    check_floating(name, jnp.result_type(input, target), "the promoted dtype of input and target")
+def _check_pair(name: str, input, target, weight=None):
+    """``(input, target)`` cast to their promoted dtype, as torch computes: an integer input with a float target
+    is fine, two integers are not."""
+    input, target = promote(input, target)
+    check_floating(name, input, "the promoted dtype of input and target")
     check_same_shape(name, input=input, target=target, note=" (torch would broadcast with a warning; jaxdl refuses)")
     if weight is not None and tuple(jnp.shape(weight)) != tuple(jnp.shape(input)):
         raise ValueError(f"{name}: Weights and input must have the same size; got weight shape "
                          f"{tuple(jnp.shape(weight))} and input shape {tuple(jnp.shape(input))}")
+    return input, target
 
 
 def _abs(d):
@@ -39,6 +42,7 @@ def _abs(d):
 def _weighted(loss, weight, reduction: str, weighted_mean: bool):
     if weight is None:
         return reduce(loss, reduction)
+    loss, weight = promote(loss, weight)
     loss = loss * weight
     return reduce(loss, reduction, denominator=jnp.sum(weight) if weighted_mean else None)
 
@@ -58,7 +62,7 @@ def mse_loss(input, target, reduction: str = "mean", weight=None):
     """
     input, target, weight = amp.cast("mse_loss", input, target, weight)
     check_reduction("mse_loss", reduction)
-    _check_pair("mse_loss", input, target, weight)
+    input, target = _check_pair("mse_loss", input, target, weight)
     return _weighted(jnp.square(input - target), weight, reduction, weighted_mean=True)
 
 
@@ -76,7 +80,7 @@ def l1_loss(input, target, reduction: str = "mean", weight=None):
     """
     input, target, weight = amp.cast("l1_loss", input, target, weight)
     check_reduction("l1_loss", reduction)
-    _check_pair("l1_loss", input, target, weight)
+    input, target = _check_pair("l1_loss", input, target, weight)
     return _weighted(_abs(input - target), weight, reduction, weighted_mean=True)
 
 
@@ -94,7 +98,7 @@ def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):
     """
     input, target = amp.cast("smooth_l1_loss", input, target)
     check_reduction("smooth_l1_loss", reduction)
-    _check_pair("smooth_l1_loss", input, target)
+    input, target = _check_pair("smooth_l1_loss", input, target)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss does not support negative values for beta; got beta={beta}")
     if beta == 0:
@@ -118,8 +122,8 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
     """
     input, target, weight = amp.cast("huber_loss", input, target, weight)
     check_reduction("huber_loss", reduction)
-    _check_pair("huber_loss", input, target, weight)
     check_floating("huber_loss", input)  # torch: an integer input raises even with a float target
+    input, target = _check_pair("huber_loss", input, target, weight)
     if delta <= 0:
         raise ValueError(f"huber_loss does not support non-positive values for delta; got delta={delta}")
     d = jnp.abs(input - target)
@@ -131,8 +135,8 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False):
     """Pointwise KL divergence p·(log p − input) with input = log q, as torch.nn.functional.kl_div.
 
     log_target=False: xlogy(p, p) − p·input (0 where p = 0); log_target=True: e^t·(t − input).
-    'batchmean' = Σ / N is the true KL (Σ for a 0-d input, as torch); 'mean' divides by numel and warns with
-    torch's wording.
+    'batchmean' = Σ / N is the true KL (Σ for a 0-d input, as torch); 'mean' divides by numel and warns, as
+    torch does (KL_MEAN_WARNING).
     Differs from optax.kl_divergence: no reduction over an axis by default; input is log q.
 
     Args:
@@ -146,9 +150,9 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False):
     """
     input, target = amp.cast("kl_div", input, target)
     check_reduction("kl_div", reduction, KL_REDUCTIONS)
-    _check_pair("kl_div", input, target)
     check_floating("kl_div", input)  # torch: "kl_div: Integral inputs not supported", for either argument
     check_floating("kl_div", target, "target")
+    input, target = _check_pair("kl_div", input, target)
     if reduction == "mean":
         warnings.warn(KL_MEAN_WARNING, UserWarning, stacklevel=2)
     if log_target:

@@ -8,8 +8,8 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import amp
-from jaxdl.functional._activation import elementwise, no_inplace
-from jaxdl.checks import check_dim, check_floating
+from jaxdl.functional._activation import elementwise
+from jaxdl.checks import check_dim, check_floating, check_inplace
 
 # torch's constants (torch/nn/functional.py selu, from Klambauer et al. 2017)
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -38,19 +38,19 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
       >>> [round(v, 4) for v in elu(jnp.array([-1.0, 0.0, 2.0])).tolist()]
       [-0.6321, 0.0, 2.0]
     """
-    no_inplace("elu", inplace)
+    check_inplace("elu", inplace)
     return _elu("elu", input, alpha, 1.0, 1.0)
 
 
 def selu(input, inplace: bool = False):
     """scale·(x if x > 0 else α·(eˣ − 1)) with torch's α ≈ 1.6733, scale ≈ 1.0507, as torch.nn.functional.selu."""
-    no_inplace("selu", inplace)
+    check_inplace("selu", inplace)
     return _elu("selu", input, SELU_ALPHA, SELU_SCALE, 1.0)
 
 
 def celu(input, alpha: float = 1.0, inplace: bool = False):
     """max(0, x) + min(0, α·(e^{x/α} − 1)), as torch.nn.functional.celu (α ≠ 0)."""
-    no_inplace("celu", inplace)
+    check_inplace("celu", inplace)
     if alpha == 0:
         raise ValueError("celu: alpha must be nonzero (torch: ZeroDivisionError)")
     return _elu("celu", input, alpha, 1.0, 1.0 / alpha)
@@ -92,7 +92,7 @@ def logsigmoid(input):
 
 def mish(input, inplace: bool = False):
     """x·tanh(softplus(x)), as torch.nn.functional.mish (torch's unthresholded log1p(eˣ))."""
-    no_inplace("mish", inplace)
+    check_inplace("mish", inplace)
 
     def derivative(x):
         tsp = jnp.tanh(jnp.log1p(jnp.exp(x)))
@@ -110,10 +110,10 @@ def glu(input, dim: int = -1):
     check_floating("glu", input)
     ndim = jnp.ndim(input)
     if ndim == 0:
-        raise ValueError("glu does not support scalars because halving size must be even")
+        raise ValueError("glu: needs an input with at least one dimension to halve; got a 0-D input")
     dim = check_dim("glu", ndim, dim)
     size = jnp.shape(input)[dim]
     if size % 2:
-        raise ValueError(f"Halving dimension must be even, but dimension {dim % ndim} is size {size}")
+        raise ValueError(f"glu: dimension {dim % ndim} is halved, so its size must be even; got {size}")
     a, b = jnp.split(input, 2, axis=dim)
     return a * jax.nn.sigmoid(b)

@@ -1,31 +1,43 @@
-"""Activation modules: thin shells over jaxdl.functional, with torch.nn's constructor arguments."""
+"""Activation modules: thin shells over jaxdl.functional, with torch.nn's constructor arguments.
+
+``inplace=`` is accepted and has no effect, as in jaxdl.functional: the output is a new array with torch's values
+(checks.check_inplace, run when the module is built).
+"""
 from __future__ import annotations
 
 import jax.numpy as jnp
 
 from jaxdl import functional as F
+from jaxdl.checks import check_inplace
 from jaxdl.nn._module import Module, module
 
 
+class _Inplace:
+    """Mixin of the modules with torch's ``inplace`` field: checks it when built, by F's rule."""
+
+    def __post_init__(self):
+        check_inplace(type(self).__name__, self.inplace)
+
+
 @module
-class ReLU(Module):
+class ReLU(_Inplace, Module):
     """torch.nn.ReLU(inplace=False)."""
 
-    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+    inplace: bool = False  # no effect (module docstring)
 
     def apply(self, params, state, input, *, training=False, key=None):
-        return F.relu(input), state
+        return F.relu(input, self.inplace), state
 
 
 @module
-class LeakyReLU(Module):
+class LeakyReLU(_Inplace, Module):
     """torch.nn.LeakyReLU(negative_slope=0.01, inplace=False)."""
 
     negative_slope: float = 0.01
-    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+    inplace: bool = False  # no effect (module docstring)
 
     def apply(self, params, state, input, *, training=False, key=None):
-        return F.leaky_relu(input, self.negative_slope), state
+        return F.leaky_relu(input, self.negative_slope, self.inplace), state
 
 
 @module
@@ -39,13 +51,13 @@ class GELU(Module):
 
 
 @module
-class SiLU(Module):
+class SiLU(_Inplace, Module):
     """torch.nn.SiLU(inplace=False)."""
 
-    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+    inplace: bool = False  # no effect (module docstring)
 
     def apply(self, params, state, input, *, training=False, key=None):
-        return F.silu(input), state
+        return F.silu(input, self.inplace), state
 
 
 @module
@@ -75,35 +87,35 @@ class Softmax(Module):
 
 
 @module
-class ELU(Module):
+class ELU(_Inplace, Module):
     """torch.nn.ELU(alpha=1.0, inplace=False)."""
 
     alpha: float = 1.0
-    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+    inplace: bool = False  # no effect (module docstring)
 
     def apply(self, params, state, input, *, training=False, key=None):
-        return F.elu(input, self.alpha), state
+        return F.elu(input, self.alpha, self.inplace), state
 
 
 @module
-class SELU(Module):
+class SELU(_Inplace, Module):
     """torch.nn.SELU(inplace=False)."""
 
-    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+    inplace: bool = False  # no effect (module docstring)
 
     def apply(self, params, state, input, *, training=False, key=None):
-        return F.selu(input), state
+        return F.selu(input, self.inplace), state
 
 
 @module
-class CELU(Module):
+class CELU(_Inplace, Module):
     """torch.nn.CELU(alpha=1.0, inplace=False)."""
 
     alpha: float = 1.0
-    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+    inplace: bool = False  # no effect (module docstring)
 
     def apply(self, params, state, input, *, training=False, key=None):
-        return F.celu(input, self.alpha), state
+        return F.celu(input, self.alpha, self.inplace), state
 
 
 @module
@@ -126,50 +138,51 @@ class Softsign(Module):
 
 
 @module
-class Hardtanh(Module):
+class Hardtanh(_Inplace, Module):
     """torch.nn.Hardtanh(min_val=-1.0, max_val=1.0, inplace=False); max_val must exceed min_val, as torch."""
 
     min_val: float = -1.0
     max_val: float = 1.0
-    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+    inplace: bool = False  # no effect (module docstring)
 
     def __post_init__(self):
+        super().__post_init__()
         if not self.max_val > self.min_val:
             raise ValueError(f"Hardtanh: max_val must be greater than min_val; got min_val={self.min_val}, "
                              f"max_val={self.max_val}")
 
     def apply(self, params, state, input, *, training=False, key=None):
-        return F.hardtanh(input, self.min_val, self.max_val), state
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace), state
 
 
 @module
-class ReLU6(Module):
+class ReLU6(_Inplace, Module):
     """torch.nn.ReLU6(inplace=False)."""
 
-    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+    inplace: bool = False  # no effect (module docstring)
 
     def apply(self, params, state, input, *, training=False, key=None):
-        return F.relu6(input), state
+        return F.relu6(input, self.inplace), state
 
 
 @module
-class Hardsigmoid(Module):
+class Hardsigmoid(_Inplace, Module):
     """torch.nn.Hardsigmoid(inplace=False)."""
 
-    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+    inplace: bool = False  # no effect (module docstring)
 
     def apply(self, params, state, input, *, training=False, key=None):
-        return F.hardsigmoid(input), state
+        return F.hardsigmoid(input, self.inplace), state
 
 
 @module
-class Hardswish(Module):
+class Hardswish(_Inplace, Module):
     """torch.nn.Hardswish(inplace=False)."""
 
-    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+    inplace: bool = False  # no effect (module docstring)
 
     def apply(self, params, state, input, *, training=False, key=None):
-        return F.hardswish(input), state
+        return F.hardswish(input, self.inplace), state
 
 
 @module
@@ -181,13 +194,13 @@ class LogSigmoid(Module):
 
 
 @module
-class Mish(Module):
+class Mish(_Inplace, Module):
     """torch.nn.Mish(inplace=False)."""
 
-    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+    inplace: bool = False  # no effect (module docstring)
 
     def apply(self, params, state, input, *, training=False, key=None):
-        return F.mish(input), state
+        return F.mish(input, self.inplace), state
 
 
 @module

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
-from jaxdl.checks import check_probability
+from jaxdl.checks import check_positive_int, check_probability
 from jaxdl.nn._module import Module, module, uniform
 
 
@@ -36,7 +36,9 @@ class MultiheadAttention(Module):
     batch_first: bool = False
 
     def __post_init__(self):
-        if self.embed_dim <= 0 or self.num_heads <= 0 or self.embed_dim % self.num_heads:
+        check_positive_int("MultiheadAttention: embed_dim", self.embed_dim)
+        check_positive_int("MultiheadAttention: num_heads", self.num_heads)
+        if self.embed_dim % self.num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim must be a positive multiple of num_heads; got "
                              f"embed_dim={self.embed_dim}, num_heads={self.num_heads}")
         check_probability("MultiheadAttention dropout", self.dropout)

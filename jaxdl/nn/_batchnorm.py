@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
+from jaxdl.checks import upcast_half
 from jaxdl.nn._module import Module, module
 
 
@@ -64,7 +65,7 @@ class _BatchNorm(Module):
         assert use_batch_stats
         tracked = state["num_batches_tracked"] + 1
         # momentum=None: torch's factor 1/num_batches_tracked is a Python float, never rounded to a half dtype
-        factor = (1.0 / tracked.astype(jnp.promote_types(input.dtype, jnp.float32)) if self.momentum is None
+        factor = (1.0 / tracked.astype(upcast_half(input)[0].dtype) if self.momentum is None
                   else self.momentum)
         out, mean, var = F.batch_norm(input, state["running_mean"], state["running_var"], params.get("weight"),
                                       params.get("bias"), True, factor, self.eps)

@@ -18,7 +18,7 @@ from jaxdl.nn._module import Module, split_keys
 
 
 def _check_child(owner, name, module):
-    """torch.nn.Module.add_module's checks, with its messages."""
+    """torch.nn.Module.add_module's checks, with its messages (tests/nn/test_container.py compares them)."""
     if not isinstance(module, Module):
         what = f"argument {name}" if isinstance(name, str) and name.isdigit() else f"child {name!r}"
         raise TypeError(f"{type(owner).__name__}: {what} must be a jaxdl.nn module; got "

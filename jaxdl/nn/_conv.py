@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
-from jaxdl.checks import ntuple
+from jaxdl.checks import check_positive_int, ntuple
 from jaxdl.nn._module import Module, module, uniform
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -35,8 +35,7 @@ class _ConvNd(Module):
             object.__setattr__(self, name, ntuple(name, getattr(self, name), self._n, cls))
         if not isinstance(self.padding, str):
             object.__setattr__(self, "padding", ntuple("padding", self.padding, self._n, cls))
-        if self.groups <= 0:
-            raise ValueError(f"{cls}: groups must be a positive integer; got groups={self.groups}")
+        check_positive_int(f"{cls}: groups", self.groups)
         if self.in_channels % self.groups:
             raise ValueError(f"{cls}: in_channels must be divisible by groups; got in_channels={self.in_channels}, "
                              f"groups={self.groups}")
@@ -160,14 +159,14 @@ class _ConvTranspose(_ConvNd):
         non_spatial = 2 if len(shape) == n + 2 else 1
         size = tuple(output_size)[non_spatial:] if len(tuple(output_size)) == n + non_spatial else tuple(output_size)
         if len(size) != n:
-            raise ValueError(f"{cls}: for {len(shape)}D input, output_size must have {n} or {n + non_spatial} "
-                             f"elements (got {len(tuple(output_size))})")
+            raise ValueError(f"{cls}: output_size must have {n} or {n + non_spatial} elements for a {len(shape)}-D "
+                             f"input; got {len(tuple(output_size))}")
         low = [(shape[non_spatial + d] - 1) * self.stride[d] - 2 * self.padding[d]
                + self.dilation[d] * (self.kernel_size[d] - 1) + 1 for d in range(n)]
         high = [lo + s - 1 for lo, s in zip(low, self.stride)]
         if any(not lo <= o <= hi for o, lo, hi in zip(size, low, high)):
-            raise ValueError(f"{cls}: requested an output size of {list(size)}, but valid sizes range from {low} to "
-                             f"{high} (for an input of {list(shape[non_spatial:])})")
+            raise ValueError(f"{cls}: output_size {list(size)} must lie between {low} and {high} for an input of "
+                             f"{list(shape[non_spatial:])} (the stride leaves that much choice)")
         return tuple(o - lo for o, lo in zip(size, low))
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from jaxdl import functional as F
-from jaxdl.checks import check_probability
+from jaxdl.checks import check_inplace, check_probability
 from jaxdl.nn._module import Module, module
 
 
@@ -11,15 +11,16 @@ class _DropoutNd(Module):
     """torch's _DropoutNd(p=0.5, inplace=False); a subclass names its functional form in ``_fn``."""
 
     p: float = 0.5
-    inplace: bool = False  # accepted for torch compatibility; JAX arrays are immutable, so it changes nothing
+    inplace: bool = False  # no effect: the output is a new array (checks.check_inplace)
 
     _fn = staticmethod(F.dropout)
 
     def __post_init__(self):
         check_probability("dropout", self.p)
+        check_inplace(type(self).__name__, self.inplace)
 
     def apply(self, params, state, input, *, training=False, key=None):
-        return self._fn(input, self.p, training, key=key), state
+        return self._fn(input, self.p, training, self.inplace, key=key), state
 
 
 @module

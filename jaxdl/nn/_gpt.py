@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
-from jaxdl.checks import check_probability
+from jaxdl.checks import check_positive_int, check_probability
 from jaxdl.nn._embedding import Embedding
 from jaxdl.nn._linear import Linear
 from jaxdl.nn._module import Module, module, split_keys
@@ -59,9 +59,7 @@ class GPT(Module):
 
     def __post_init__(self):
         for name in ("vocab_size", "context_length", "emb_dim", "n_heads", "n_layers"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"GPT: {name} must be a positive int; got {value!r}")
+            check_positive_int(f"GPT: {name}", getattr(self, name))
         if self.emb_dim % self.n_heads:
             raise ValueError(f"GPT: emb_dim must be divisible by n_heads; got emb_dim={self.emb_dim}, "
                              f"n_heads={self.n_heads}")

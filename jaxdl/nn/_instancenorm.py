@@ -40,9 +40,9 @@ class InstanceNorm2d(Module):
             if self.affine:
                 raise ValueError(f"InstanceNorm2d: expected input's size at dim={feature_dim} to match num_features "
                                  f"({self.num_features}), but got: {jnp.shape(input)[feature_dim]}.")
-            warnings.warn(f"input's size at dim={feature_dim} does not match num_features. You can silence this "
-                          "warning by not passing in num_features, which is not used because affine=False",
-                          UserWarning, stacklevel=2)
+            warnings.warn(f"InstanceNorm2d: num_features={self.num_features} differs from the input's "
+                          f"{jnp.shape(input)[feature_dim]} channels (dim {feature_dim}); with affine=False it is "
+                          "unused, so this only warns", UserWarning, stacklevel=2)
         x = input[None] if ndim == 3 else input  # unbatched (C, H, W) -> (1, C, H, W)
         out, mean, var = F.instance_norm(x, state.get("running_mean"), state.get("running_var"),
                                          params.get("weight"), params.get("bias"),

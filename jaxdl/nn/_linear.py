@@ -94,10 +94,10 @@ class Unflatten(Module):
                              f"got {sizes}")
         if -1 in sizes:
             if known == 0 or shape[d] % known:
-                raise ValueError(f"Unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
-                                 f"{self.dim} ({shape[d]}) in the input tensor of shape {shape}")
+                raise ValueError(f"Unflatten: the sizes {list(sizes)} must multiply to dim {self.dim}'s size "
+                                 f"({shape[d]}) of the input of shape {shape}")
             sizes = tuple(shape[d] // known if s == -1 else s for s in sizes)
         elif known != shape[d]:
-            raise ValueError(f"Unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
-                             f"{self.dim} ({shape[d]}) in the input tensor of shape {shape}")
+            raise ValueError(f"Unflatten: the sizes {list(sizes)} must multiply to dim {self.dim}'s size "
+                             f"({shape[d]}) of the input of shape {shape}")
         return jnp.reshape(input, shape[:d] + sizes + shape[d + 1:]), state

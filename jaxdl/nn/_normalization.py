@@ -4,6 +4,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from jaxdl import functional as F
+from jaxdl.checks import check_positive_int
 from jaxdl.nn._module import Module, module
 
 
@@ -46,7 +47,8 @@ class GroupNorm(Module):
     affine: bool = True
 
     def __post_init__(self):
-        if self.num_groups <= 0 or self.num_channels % self.num_groups:
+        check_positive_int("GroupNorm: num_groups", self.num_groups)
+        if self.num_channels % self.num_groups:
             raise ValueError(f"GroupNorm: num_channels must be divisible by num_groups; got num_channels="
                              f"{self.num_channels}, num_groups={self.num_groups}")
 

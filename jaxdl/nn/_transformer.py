@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
+from jaxdl.checks import promote
 from jaxdl.nn._linear import Linear
 from jaxdl.nn._module import Module, module, split_keys
 from jaxdl.nn._normalization import LayerNorm
@@ -140,5 +141,12 @@ class TransformerBlock(Module):
         ka, k1, k2 = split_keys(key, 3)
         drop = lambda h, k: F.dropout(h, self.drop_rate, training, key=k)
         h, cache = self.att.forward(p["att"], self.norm(p["norm1"], x), shape, training, ka, cache, pos)
-        x = x + drop(h, k1)
-        return x + drop(self.ff.apply(p["ff"], {}, self.norm(p["norm2"], x))[0], k2), cache
+        x = _residual(x, drop(h, k1))
+        return _residual(x, drop(self.ff.apply(p["ff"], {}, self.norm(p["norm2"], x))[0], k2)), cache
+
+
+def _residual(x, h):
+    """x + h in their promoted dtype, as torch's add: under autocast h comes out of a Linear in bfloat16 while the
+    residual stream x stays float32, and the sum is float32."""
+    x, h = promote(x, h)
+    return x + h

@@ -101,8 +101,8 @@ def trunc_normal_(key, shape, mean=0.0, std=1.0, a=-2.0, b=2.0, dtype=jnp.float3
     this converts). Differs from flax/jax's truncated initialisers: no variance correction, as torch.
     """
     if all(isinstance(v, numbers.Real) for v in (mean, std, a, b)) and (mean < a - 2 * std or mean > b + 2 * std):
-        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
-                      "The distribution of values may be incorrect.", stacklevel=2)
+        warnings.warn(f"trunc_normal_: mean={mean} lies more than 2·std={2 * std} outside [a, b] = [{a}, {b}]; "
+                      "the values drawn may not follow the truncated normal", stacklevel=2)
     z = jax.random.truncated_normal(key, (a - mean) / std, (b - mean) / std, _shape(shape), dtype)
     return jnp.clip(mean + std * z, a, b)  # rounding in mean + std·z must not step outside [a, b]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import optax
 
 from jaxdl import checks as V
+from jaxdl.optim._transform import standard_promotion
 
 
 def accumulate_gradients(optimizer: optax.GradientTransformation, every_k: int, reduction: str = "sum"
@@ -25,5 +26,5 @@ def accumulate_gradients(optimizer: optax.GradientTransformation, every_k: int, 
     if reduction not in ("sum", "mean"):
         raise ValueError(f"reduction must be 'sum' or 'mean', got {reduction!r}")
     # accumulator_dtype=None: accumulate in the gradients' dtype (optax's default is float32).
-    return optax.MultiSteps(optimizer, every_k_schedule=every_k, use_grad_mean=reduction == "mean",
-                            accumulator_dtype=None).gradient_transformation()
+    return standard_promotion(optax.MultiSteps(optimizer, every_k_schedule=every_k, use_grad_mean=reduction == "mean",
+                                               accumulator_dtype=None).gradient_transformation())

@@ -51,8 +51,7 @@ class CosineAnnealingWarmRestarts:
     def __post_init__(self):
         check_common(self.lr, self.steps_per_epoch)
         V.check_positive_int("T_0", self.T_0)
-        if isinstance(self.T_mult, bool) or not isinstance(self.T_mult, int) or self.T_mult < 1:
-            raise ValueError(f"Expected integer T_mult >= 1, but got {self.T_mult}")
+        V.check_positive_int("T_mult", self.T_mult)
         if isinstance(self.eta_min, bool) or not isinstance(self.eta_min, (float, int)):
             raise ValueError(f"Expected float or int eta_min, but got {self.eta_min} of type {type(self.eta_min)}")
 

@@ -12,6 +12,19 @@ import jax.numpy as jnp
 import optax
 
 
+
+def standard_promotion(tx: optax.GradientTransformation) -> optax.GradientTransformation:
+    """``tx`` whose update is traced under JAX's standard dtype promotion, for optax transforms written for it:
+    ``scale_by_adam``'s bias correction raises the float β to the int32 count, ``MultiSteps`` mixes its int32
+    step with a bool; ``jax_numpy_dtype_promotion="strict"`` refuses both. With this, jaxdl's optimizers work when
+    a user (or jaxdl's tests) turns strict promotion on. The numbers are unchanged."""
+
+    def update_fn(updates, state, params=None):
+        with jax.numpy_dtype_promotion("standard"):
+            return tx.update(updates, state, params)
+
+    return optax.GradientTransformation(tx.init, update_fn)
+
 class TorchMomentumState(NamedTuple):
     count: jax.Array  # int32 scalar: 0 until the first update, when the buffer is a clone of the gradient
     momentum_buffer: optax.Updates

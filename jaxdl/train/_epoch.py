@@ -76,7 +76,8 @@ def _on_mesh(batch, mesh):
 def weighted(metrics, batch: int, sum_axis: bool = False):
     """Batch-mean loss → loss sum over examples; sums correct/count."""
     out = dict(metrics, loss=metrics["loss"] * batch)
-    return {k: jnp.sum(v, axis=0) for k, v in out.items()} if sum_axis else out
+    # dtype kept: under x64 jnp.sum would widen the int32 counts to int64, unlike the remainder batch's
+    return {k: jnp.sum(v, axis=0, dtype=v.dtype) for k, v in out.items()} if sum_axis else out
 
 
 def loop_train_epoch(train_step, loader, state, epoch: int, mesh, on_step):

@@ -19,7 +19,8 @@ def batch_metrics(output, target, loss, accuracy: bool):
     metrics = {"loss": loss}
     if accuracy and _is_classification(output.shape, target.shape, target.dtype):
         seen = target != IGNORE_INDEX
-        metrics["correct"] = jnp.sum(seen & (jnp.argmax(output, axis=-1) == target)).astype(jnp.int32)
+        predicted = jnp.argmax(output, axis=-1).astype(target.dtype)  # int64 under x64; targets may be int32
+        metrics["correct"] = jnp.sum(seen & (predicted == target)).astype(jnp.int32)
         metrics["count"] = jnp.sum(seen).astype(jnp.int32)
     return metrics
 

@@ -157,8 +157,8 @@ def test_batches_are_copies():
     (lambda d: DataLoader((), 2), "at least one array"),
     (lambda d: DataLoader((d[0], d[1][:5]), 2), "dataset[0] has 10 rows but dataset[1] has 5"),
     (lambda d: DataLoader((np.float32(1.0),), 2), "dataset[0] needs a leading example axis"),
-    (lambda d: DataLoader(d, 0), "positive integer batch_size, but got 0"),
-    (lambda d: DataLoader(d, 2.0), "positive integer batch_size, but got 2.0"),
+    (lambda d: DataLoader(d, 0), "batch_size must be an int ≥ 1; got 0"),
+    (lambda d: DataLoader(d, 2.0), "batch_size must be an int ≥ 1; got 2.0 (float)"),
     (lambda d: DataLoader(d, 2, shuffle=1), "shuffle should be a boolean value, but got shuffle=1"),
     (lambda d: DataLoader(d, 2, drop_last=None), "drop_last should be a boolean value, but got drop_last=None"),
     (lambda d: DataLoader(d, 2, shuffle=True), "shuffle=True needs key=jax.random.key(seed); got key=None"),
@@ -170,7 +170,7 @@ def test_batches_are_copies():
                                                          "by num_replicas=4; pass drop_last=True"),
     (lambda d: DataLoader(d, 4, num_replicas=2, rank=2), "Invalid rank 2, rank should be in the interval [0, 1]"),
     (lambda d: DataLoader(d, 4, rank=1), "Invalid rank 1, rank should be in the interval [0, 0]"),
-    (lambda d: DataLoader(d, 4, num_replicas=0), "positive integer num_replicas, but got 0"),
+    (lambda d: DataLoader(d, 4, num_replicas=0), "num_replicas must be an int ≥ 1; got 0"),
     (lambda d: list(DataLoader(d, 4).batches(-1)), "epoch must be a non-negative int; got -1"),
 ])
 def test_bad_arguments_raise_one_line(call, message):

@@ -3,17 +3,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import torch
 
 from jaxdl import functional as F
 from tests.helpers import assert_close
 
 
 def test_implicit_softmax_dim_follows_torch_and_warns():
-    torch = pytest.importorskip("torch")
     x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
     for shape in ((2, 3, 4), (3, 4), (4,)):  # torch: dim 0 for 0/1/3-D inputs, dim 1 otherwise
         xs = x.reshape(-1)[: int(np.prod(shape))].reshape(shape)
-        with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        with pytest.warns(UserWarning, match="softmax: dim=None takes dim="):
             mine = F.softmax(jnp.asarray(xs))
         with pytest.warns(UserWarning):
             ref = torch.nn.functional.softmax(torch.as_tensor(xs))
@@ -36,9 +36,6 @@ def test_errors():
         F.softmax(x, 2)
     with pytest.raises(ValueError, match="approximate must be one of 'none', 'tanh'; got 'erf'"):
         F.gelu(x, approximate="erf")
-    for fn in (F.relu, F.leaky_relu, F.silu):
-        with pytest.raises(ValueError, match="inplace=True is not supported"):
-            fn(x, inplace=True)
 
 
 def test_leaky_relu_kink_differs_from_jax_nn():
@@ -64,7 +61,6 @@ def test_jit_vmap_grad_scan():
 
 
 def test_integer_inputs_raise_where_torch_raises_and_promote_where_torch_promotes():
-    torch = pytest.importorskip("torch")
     tF = torch.nn.functional
     xi = np.array([[1, -2, 3], [0, 2, -1]])
     float_only = {"leaky_relu": (F.leaky_relu, tF.leaky_relu), "gelu": (F.gelu, tF.gelu), "silu": (F.silu, tF.silu),
@@ -86,7 +82,6 @@ def test_integer_inputs_raise_where_torch_raises_and_promote_where_torch_promote
 
 
 def test_half_precision_gelu_is_computed_in_float32_like_torch():
-    torch = pytest.importorskip("torch")
     # in float16, x² overflows for |x| ≥ 256: the tanh form's gradient was (1 − tanh²)·inf = NaN; torch: 0 / 1
     xs = np.array([-300.0, -41.0, -3.0, 0.0, 0.5, 41.0, 300.0, 6e4], np.float32)
     for jdt, tdt in ((jnp.float16, torch.float16), (jnp.bfloat16, torch.bfloat16)):
@@ -107,7 +102,6 @@ _NEW = ("elu", "selu", "celu", "softplus", "softsign", "logsigmoid", "mish", "ha
 
 def test_nan_gradient_is_torchs_vectorized_kernel():
     """torch's NaN gradient depends on the kernel path; jaxdl gives the vectorized one (a 64-element tensor)."""
-    torch = pytest.importorskip("torch")
     x = np.full(64, np.nan, np.float32)
     for name in _NEW + ("relu",):
         xt = torch.tensor(x, requires_grad=True)
@@ -119,10 +113,7 @@ def test_nan_gradient_is_torchs_vectorized_kernel():
 
 def test_new_activation_errors():
     x = jnp.ones((2, 3))
-    for name in ("elu", "selu", "celu", "mish", "hardtanh", "relu6", "hardsigmoid", "hardswish"):
-        with pytest.raises(ValueError, match="inplace=True is not supported"):
-            getattr(F, name)(x, inplace=True)
-    with pytest.raises(ValueError, match="Halving dimension must be even, but dimension 1 is size 3"):
+    with pytest.raises(ValueError, match="glu: dimension 1 is halved, so its size must be even; got 3"):
         F.glu(x)
     with pytest.raises(ValueError, match="alpha must be nonzero"):
         F.celu(x, 0.0)
@@ -148,7 +139,6 @@ def test_new_activations_transform():
 
 
 def test_hardtanh_and_relu6_clamp_integers_as_torch():
-    torch = pytest.importorskip("torch")
     x = np.array([-9, -1, 0, 3, 7])
     for mine, theirs in ((F.hardtanh(jnp.asarray(x), -2.5, 4.5),
                           torch.nn.functional.hardtanh(torch.tensor(x), -2.5, 4.5)),
@@ -184,3 +174,43 @@ def test_bfloat16_values_and_gradients_bit_equal_torch(name):
         assert (grad != want).mean() < 1e-3
     else:
         np.testing.assert_array_equal(grad, want)
+
+
+# torch's ops that take inplace=, with their nn modules (dropout: p=0 and eval, where torch's result has no draw)
+_INPLACE = [("relu", "ReLU", ()), ("leaky_relu", "LeakyReLU", (0.2,)), ("silu", "SiLU", ()),
+            ("elu", "ELU", (0.7,)), ("selu", "SELU", ()), ("celu", "CELU", (1.5,)), ("mish", "Mish", ()),
+            ("hardtanh", "Hardtanh", (-0.5, 2.0)), ("relu6", "ReLU6", ()), ("hardsigmoid", "Hardsigmoid", ()),
+            ("hardswish", "Hardswish", ()), ("dropout", "Dropout", (0.0, True)),
+            ("dropout1d", "Dropout1d", (0.5, False)), ("dropout2d", "Dropout2d", (0.5, False))]
+
+
+@pytest.mark.parametrize("name,module,args", _INPLACE, ids=[c[0] for c in _INPLACE])
+def test_inplace_true_gives_torchs_result_in_f_and_nn(name, module, args):
+    # one rule: inplace=True is accepted and changes nothing in jaxdl; the value is what torch's in-place op
+    # writes, and the input array is left as it was
+    from jaxdl import nn
+    x = np.linspace(-8, 8, 2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+    if name == "dropout1d":
+        x = x.reshape(2, 3, 20)
+    xt = torch.tensor(x)
+    ref = getattr(torch.nn.functional, name)(xt, *args, inplace=True)
+    assert ref.data_ptr() == xt.data_ptr()  # torch did write into its input
+    before = jnp.asarray(x)
+    assert_close(getattr(F, name)(before, *args, inplace=True), ref)
+    np.testing.assert_array_equal(np.asarray(before), x)
+    margs = args[:1] if name.startswith("dropout") else args
+    training = name.startswith("dropout") and args[1]
+    ref_mod = getattr(torch.nn, module)(*margs, inplace=True).train(training)(torch.tensor(x))
+    y, _ = getattr(nn, module)(*margs, inplace=True).apply({}, {}, jnp.asarray(x), training=training)
+    assert_close(y, ref_mod)
+
+
+@pytest.mark.parametrize("name,module,args", _INPLACE, ids=[c[0] for c in _INPLACE])
+def test_inplace_must_be_a_bool_in_f_and_nn(name, module, args):
+    from jaxdl import nn
+    x = jnp.ones((2, 3, 4) if name == "dropout1d" else (2, 3, 4, 5))
+    with pytest.raises(TypeError, match=rf"{name}: inplace must be True or False; got 'yes' \(str\)"):
+        getattr(F, name)(x, *args, inplace="yes")
+    margs = args[:1] if name.startswith("dropout") else args
+    with pytest.raises(TypeError, match=rf"{module}: inplace must be True or False; got 1 \(int\)"):
+        getattr(nn, module)(*margs, inplace=1)

@@ -90,6 +90,6 @@ def test_index_checks_accept_concrete_arrays_captured_by_jit():
     np.testing.assert_array_equal(np.asarray(jax.jit(lambda w_: F.embedding(idx, w_))(w)), np.asarray(w)[[0, 3]])
     with pytest.raises(IndexError, match=r"got values in \[1, 5\]"):
         jax.jit(lambda w_: F.embedding(bad, w_))(w)
-    assert jax.jit(lambda w_: F.one_hot(idx) * w_[0, 0])(w).shape == (2, 4)
+    assert jax.jit(lambda w_: F.one_hot(idx).astype(w_.dtype) * w_[0, 0])(w).shape == (2, 4)
     with pytest.raises(ValueError, match=r"Target 5 is out of bounds"):
         jax.jit(lambda w_: F.cross_entropy(w_[:2], bad))(w)

@@ -35,7 +35,7 @@ def test_sdpa_errors(key):
         F.scaled_dot_product_attention(q, k, v, attn_mask=jnp.ones((5, 6), bool), is_causal=True)
     with pytest.raises(ValueError, match="dropout_key"):
         F.scaled_dot_product_attention(q, k, v, dropout_p=0.1)
-    with pytest.raises(ValueError, match="between 0 and 1"):
+    with pytest.raises(ValueError, match=r"must be in \[0, 1\]; got"):
         F.scaled_dot_product_attention(q, k, v, dropout_p=1.5, dropout_key=key)
 
 

@@ -124,12 +124,12 @@ def test_bad_inputs_raise(key):
         bn.apply(params, state, jnp.ones((2, 4)))
     with pytest.raises(ValueError, match="2D or 3D"):
         bn.apply(params, state, jnp.ones((2, 3, 4, 5)))
-    with pytest.raises(ValueError, match="more than 1 value per channel"):
+    with pytest.raises(ValueError, match="at least 2 values per channel"):
         bn.apply(params, state, jnp.ones((1, 3)), training=True)
     bn.apply(params, state, jnp.ones((1, 3)))  # eval with one sample is fine, as in torch
     with pytest.raises(ValueError, match="PRNG key"):
         nn.Dropout(0.5).apply({}, {}, jnp.ones(3), training=True)
-    with pytest.raises(ValueError, match="between 0 and 1"):
+    with pytest.raises(ValueError, match=r"must be in \[0, 1\]; got 1.5"):
         nn.Dropout(1.5)
     with pytest.raises(TypeError, match="argument 1"):
         nn.Sequential(nn.ReLU(), torch.nn.ReLU())

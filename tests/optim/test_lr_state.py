@@ -18,7 +18,8 @@ WEIGHT = np.array([1.0, 3.0, 0.5], np.float32)
 
 
 def _loss(w):
-    return jnp.sum(WEIGHT * (w - TARGET) ** 2)
+    weight, target = jnp.asarray(WEIGHT, w.dtype), jnp.asarray(TARGET, w.dtype)  # float64 runs: no mixed dtypes
+    return jnp.sum(weight * (w - target) ** 2)
 
 
 def _jax_run(tx, steps, before_step=lambda k, s: s, dtype=np.float32):

@@ -30,6 +30,7 @@ def _bits_equal(a, b):
         np.testing.assert_array_equal(np.asarray(u), np.asarray(v), strict=True)
 
 
+@pytest.mark.standard_promotion("optax.adam")
 def test_resume_after_epoch_k_equals_the_uninterrupted_run(key, tmp_path):
     kw = dict(KW, patience=3)  # the early-stopping bookkeeping (best.msgpack, wait) must resume too
     full = fit(mlp(), optax.adam(1e-2), (X, Y), (VX, VY), epochs=4, key=key, **kw)
@@ -205,6 +206,7 @@ def test_load_checkpoint_model_needs_only_the_model(key, tmp_path):
         load_checkpoint_model(path, mlp())
 
 
+@pytest.mark.standard_promotion("optax.adam")
 def test_fit_writes_its_metadata_into_both_checkpoints(key, tmp_path):
     meta = {"config": {"lr": 0.01}}
     fit(mlp(), optax.adam(1e-2), (X, Y), (VX, VY), epochs=1, key=key, out_dir=tmp_path, patience=1,

@@ -19,6 +19,7 @@ X, Y = blobs(n=100)  # 100 % 16 != 0: exercises drop_last (train) and the smalle
 VX, VY = blobs(n=40, seed=1)
 
 
+@pytest.mark.standard_promotion("optax.adam")
 def test_loop_and_scan_give_the_same_parameters_and_history(key):
     runs = [fit(mlp(), optax.adam(1e-2), (X, Y), (VX, VY), epochs=3, batch_size=16, key=key, mode=mode,
                 progress=False) for mode in ("loop", "scan")]
@@ -31,6 +32,7 @@ def test_loop_and_scan_give_the_same_parameters_and_history(key):
     assert runs[1].history[-1]["val_loss"] < runs[1].history[0]["val_loss"]  # it learns
 
 
+@pytest.mark.standard_promotion("optax.adam")
 def test_early_stopping_restores_the_best_epoch(key):
     rng = np.random.default_rng(3)
     y_noise, vy_noise = rng.integers(0, 3, 100).astype(np.int32), rng.integers(0, 3, 40).astype(np.int32)
@@ -44,6 +46,7 @@ def test_early_stopping_restores_the_best_epoch(key):
     assert_close(res.state.params, again.state.params)
 
 
+@pytest.mark.standard_promotion("optax.adam")
 def test_reports_progress_metrics_and_plot(key, tmp_path, capsys):
     fit(mlp(), optax.adam(1e-2), (X, Y), (VX, VY), epochs=2, batch_size=16, key=key, out_dir=tmp_path)
     lines = [json.loads(s) for s in (tmp_path / "metrics.jsonl").read_text().splitlines()]
@@ -54,6 +57,7 @@ def test_reports_progress_metrics_and_plot(key, tmp_path, capsys):
     assert "epoch 2/2" in err and "ex_per_s" in err and "loss=" in err
 
 
+@pytest.mark.standard_promotion("optax.adam")
 def test_regression_and_token_targets(key):
     reg = fit(nn.Linear(6, 1), optax.sgd(0.1), (X, X[:, :1] * 2.0), epochs=2, batch_size=10, key=key,
               loss_fn=F.mse_loss, progress=False, mode="loop")
@@ -71,10 +75,10 @@ def test_regression_and_token_targets(key):
     ({}, (X, Y + 1), r"labels must lie in \[0, 3\).*\[1, 3\]"),
     ({"batch_size": 101}, (X, Y), "train_data yields no batch: batch_size=101 is larger than its 100 examples"),
     ({"batch_size": None}, (X, Y), "batch_size is required when train_data is arrays"),
-    ({"batch_size": True}, (X, Y), "positive integer batch_size, but got True"),
-    ({"epochs": True}, (X, Y), "positive integer epochs, but got True"),
-    ({"epochs": 0}, (X, Y), "positive integer epochs, but got 0"),
-    ({"patience": True}, (X, Y), "positive integer patience, but got True"),
+    ({"batch_size": True}, (X, Y), r"batch_size must be an int ≥ 1; got True \(bool\)"),
+    ({"epochs": True}, (X, Y), r"epochs must be an int ≥ 1; got True \(bool\)"),
+    ({"epochs": 0}, (X, Y), "epochs must be an int ≥ 1; got 0"),
+    ({"patience": True}, (X, Y), r"patience must be an int ≥ 1; got True \(bool\)"),
     ({"key": None}, (X, Y), "pass exactly one"),
     ({"loss_fn": F.mse_loss}, (X, X[:, :2]), "does not fit loss_fn mse_loss"),
     ({}, (X[:, :5], Y), r"does not accept inputs of shape \(16, 5\)"),
@@ -86,6 +90,7 @@ def test_bad_input_raises_before_training(key, kwargs, data, match):
         fit(mlp(), optax.sgd(0.1), data, **{"epochs": 1, "batch_size": 16, "key": key, "progress": False, **kwargs})
 
 
+@pytest.mark.standard_promotion("optax.adam")
 def test_no_recompiles_after_the_first_epoch(key, caplog):
     counts = {}
     for epochs in (1, 3):
@@ -96,6 +101,7 @@ def test_no_recompiles_after_the_first_epoch(key, caplog):
     assert counts[1] > 0 and counts[3] == counts[1], counts
 
 
+@pytest.mark.standard_promotion("optax.adam")
 def test_ignore_index_targets_are_left_out_of_accuracy(key):
     # Padded token targets (-100, cross_entropy's default ignore_index) are accepted and not counted.
 
@@ -136,6 +142,7 @@ def test_state_with_a_shared_init_array_can_be_donated(key):
     assert np.isfinite(float(metrics["loss"])) and int(new_state.step) == 1
 
 
+@pytest.mark.standard_promotion("optax.adam")
 def test_a_dataloader_over_memory_mapped_files_replays_the_arrays_run(key, tmp_path):
     files = []
     for name, a in (("x", X), ("y", Y), ("vx", VX), ("vy", VY)):
@@ -162,6 +169,7 @@ def test_a_dataloader_over_memory_mapped_files_replays_the_arrays_run(key, tmp_p
         fit(mlp(), optax.adam(1e-2), DataLoader((X[:5], Y[:5]), 16, drop_last=True), mode="loop", **kw)
 
 
+@pytest.mark.standard_promotion("optax.adam")
 @pytest.mark.parametrize("n, shuffle, drop_last", [(100, True, False), (100, False, True), (100, True, True),
                                                   (5, True, False)])
 def test_scan_mode_trains_a_dataloader_as_loop_mode_does(key, n, shuffle, drop_last):
@@ -179,6 +187,7 @@ def test_scan_mode_trains_a_dataloader_as_loop_mode_does(key, n, shuffle, drop_l
         assert a["val_acc"] == b["val_acc"]
 
 
+@pytest.mark.standard_promotion("optax.adam")
 def test_val_loss_averages_the_examples_a_drop_last_loader_evaluates(key):
     # 24 validation rows, batches of 16, drop_last: the mean is over the 16 rows evaluated, not all 24
     kw = dict(epochs=1, batch_size=16, key=key, progress=False, mode="loop")

@@ -5,6 +5,7 @@ import numpy as np
 import chex
 import optax
 import pytest
+import torch
 
 from jaxdl import functional as F
 from jaxdl import nn
@@ -25,7 +26,6 @@ def _torch_copy(torch, model, params, state):
 
 
 def test_steps_match_torch_sgd_with_batchnorm(key):
-    torch = pytest.importorskip("torch")
     model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
     tx = optax.sgd(0.1)
     state = TrainState.create(model, tx, key)

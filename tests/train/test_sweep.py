@@ -19,6 +19,7 @@ def make_tx(learning_rate, b1):
     return optax.inject_hyperparams(optax.adam)(learning_rate=learning_rate, b1=b1)
 
 
+@pytest.mark.standard_promotion("optax.adam")
 def test_each_copy_equals_its_single_run():
     res = sweep(mlp(), make_tx, {"learning_rate": np.array([1e-2, 3e-2]), "b1": np.array([0.9, 0.8])}, [0, 5],
                 (X, Y), (VX, VY), epochs=2, batch_size=16)
@@ -55,6 +56,7 @@ def test_a_swept_lr_inside_a_schedule_is_each_copys_own():
     assert_close(jax.tree.map(lambda leaf: leaf[1], res.states.params), single.state.params, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.standard_promotion("optax.adam")
 def test_a_plain_optax_transform_sweeps_its_own_lr():
     # Each copy rebuilds optax.adam(lr) from its own traced lr inside the vmapped program: nothing in the
     # optimizer state has to carry the lr.
@@ -75,7 +77,7 @@ def _python_branch(lr):
     (make_tx, {"learning_rate": np.array([1e-2]), "b1": np.array([0.9]), "batch_size": len(X) + 1},
      f"train_data yields no batch: batch_size={len(X) + 1} is larger than its {len(X)} examples"),
     (make_tx, {"learning_rate": np.array([1e-2]), "b1": np.array([0.9]), "epochs": True},
-     "positive integer epochs, but got True"),
+     r"epochs must be an int ≥ 1; got True \(bool\)"),
 ])
 def test_bad_sweeps_raise(make, hparams, match):
     run = {"epochs", "batch_size"}  # sweep's own arguments in the case, the rest are hyperparameters
