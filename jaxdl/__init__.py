@@ -7,7 +7,7 @@ Layers, ground floor first. A module imports from its own unit and from lower fl
 floor do not import each other; no module imports another package's private module or name
 (tests/test_layering.py reads this table and checks every import in jaxdl/, those inside functions too):
 
-    0  _typing _precision _lr_rule
+    0  _rules
     1  checks
     2  amp data config
     3  functional optim
@@ -17,10 +17,11 @@ floor do not import each other; no module imports another package's private modu
     7  cli
     8  __main__
 
-(_lr_rule: the lr rule without JAX, for checks and config; checks: argument checks; amp: lower-precision
-policy; data: datasets and DataLoader; config: TOML schema, no JAX; optim: Optax transforms; interop: torch
-state_dicts and checkpoints of other codebases; train: fit, checkpoints, sweeps; experiment: the recipes behind
-``jaxdl train`` / ``jaxdl compare``; parity: jaxdl against torch; cli: the ``jaxdl`` command's argparse mains.)
+(_rules: the lr, int and precision rules without JAX, for checks, amp and config; checks: argument checks; amp:
+lower-precision policy; data: datasets and DataLoader; config: TOML schema, no JAX; optim: Optax transforms;
+interop: torch state_dicts and checkpoints of other codebases; train: fit, checkpoints, sweeps; experiment: the
+recipes behind ``jaxdl train`` / ``jaxdl compare``; parity: jaxdl against torch; cli: the ``jaxdl`` command's
+argparse mains.)
 """
 import importlib
 

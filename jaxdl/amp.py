@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-from jaxdl._precision import PRECISIONS
+from jaxdl._rules import PRECISIONS
 
 DEVICE_TYPES = ("cpu", "cuda")
 DEFAULT_DTYPE = {"cpu": "bfloat16", "cuda": "float16"}  # torch.get_autocast_dtype's defaults

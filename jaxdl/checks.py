@@ -14,8 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl._ints import is_int, is_positive_int
-from jaxdl._lr_rule import LR_ALLOWED, is_valid_lr
+from jaxdl._rules import LR_ALLOWED, is_int, is_positive_int, is_valid_lr
 
 
 def is_concrete(x) -> bool:
@@ -209,7 +208,7 @@ def check_nonneg(name: str, value: Any, label: str | None = None) -> None:
 
 
 def check_lr(lr: Any, name: str = "lr") -> None:
-    """The one lr rule (``jaxdl._lr_rule``, which the config's optim.lr follows too), in the config's words:
+    """The one lr rule (``jaxdl._rules``, which the config's optim.lr follows too), in the config's words:
     'lr = -0.1 is not allowed: expected a number ≥ 0 (torch.optim refuses only lr < 0)'."""
     v = concrete(lr)
     if v is not None and not is_valid_lr(v):

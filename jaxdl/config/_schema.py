@@ -9,9 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from jaxdl._ints import is_positive_int
-from jaxdl._lr_rule import LR_ALLOWED, is_valid_lr
-from jaxdl._precision import PRECISIONS
+from jaxdl._rules import LR_ALLOWED, PRECISIONS, is_positive_int, is_valid_lr
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 GPT_ACTIVATIONS = ("gelu_tanh", "gelu")   # jaxdl.nn.GPT's
