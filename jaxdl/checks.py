@@ -121,13 +121,15 @@ def promote_to_float(x):
 
 
 def promote(*arrays):
-    """``arrays`` cast to their common dtype (None passed through), as torch's binary ops promote (float32 with
-    an int gives float32; float16 with float32 gives float32). The cast is explicit, so the op computes the same
-    when a user turns on ``jax_numpy_dtype_promotion="strict"``; the common dtype is JAX's standard lattice."""
+    """``arrays`` cast to their common dtype (None and Python numbers passed through: they stay weakly typed), as
+    torch's binary ops promote (float32 with an int gives float32; float16 with float32 gives float32). The cast is
+    explicit, so the op computes the same when a user turns on ``jax_numpy_dtype_promotion="strict"``; the common
+    dtype is JAX's standard lattice."""
     given = [a for a in arrays if a is not None]
     with jax.numpy_dtype_promotion("standard"):
         dtype = jnp.result_type(*given)
-    return tuple(None if a is None else jnp.asarray(a).astype(dtype) for a in arrays)
+    return tuple(a if a is None or isinstance(a, (int, float, complex)) else jnp.asarray(a).astype(dtype)
+                 for a in arrays)
 
 
 def upcast_half(x):

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_channel_vectors, check_floating, upcast_half
+from jaxdl.checks import check_channel_vectors, check_floating, promote, upcast_half
 
 
 def corrected_mean(x, axis):
@@ -58,15 +58,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean = corrected_mean(x, axes).reshape(c)
         var = jnp.mean(jnp.square(x - mean.reshape(bshape)), axis=axes)  # biased, for normalising
         if running_mean is not None:  # the buffers keep their dtype, as torch's in-place update
-            running_mean = ((1 - momentum) * running_mean + momentum * jax.lax.stop_gradient(mean)).astype(
-                jnp.result_type(running_mean))
+            running_mean = _running(running_mean, jax.lax.stop_gradient(mean), momentum)
         if running_var is not None:
-            unbiased = jax.lax.stop_gradient(var) * (n / (n - 1))
-            running_var = ((1 - momentum) * running_var + momentum * unbiased).astype(jnp.result_type(running_var))
+            running_var = _running(running_var, jax.lax.stop_gradient(var) * (n / (n - 1)), momentum)  # unbiased
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var must be given when training=False")
         mean, var = running_mean, running_var
+    x, mean, var, weight, bias = promote(x, mean, var, weight, bias)  # e.g. float32 buffers with a float64 input
     out = (x - mean.reshape(bshape)) * jax.lax.rsqrt(var.reshape(bshape) + eps)
     if weight is not None:
         out = out * weight.reshape(bshape)
@@ -102,6 +101,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     if bias is not None:
         out = out + jnp.reshape(bias, lead + normalized_shape).astype(out.dtype)
     return restore(out)  # a float16/bfloat16 input gives its own dtype, even with float32 weight (torch)
+
+
+def _running(buffer, stat, momentum):
+    """(1 − momentum)·buffer + momentum·stat, computed in the promoted dtype and stored in the buffer's."""
+    b, x, m = promote(buffer, stat, momentum)
+    return ((1 - m) * b + m * x).astype(jnp.result_type(buffer))
 
 
 def _moments(x, axes, eps):
