@@ -24,22 +24,6 @@ def pytest_configure(config):
                                        "says which)")
 
 
-# The parity harness mixes dtypes where torch's side promotes: its bf16-mixed objective multiplies each bfloat16
-# output by a float32 cotangent (jaxdl/parity/_core.py compare_function, _cases_nn.py's training objective), and
-# the float64 reference of a float32 row feeds float64 inputs to float32 states and cotangents; gpu_check's dry
-# run runs such cases. The library code under it is strict-clean on a stratified sample (82 cases, before the
-# float64 reference came in). Drop this when the harness casts explicitly.
-def _harness_mixes_dtypes(nodeid: str) -> bool:
-    return (nodeid.startswith("tests/test_parity.py::test_parity[")
-            or nodeid == "tests/test_gpu_check.py::test_dry_run_writes_the_tables")
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if _harness_mixes_dtypes(item.nodeid):
-            item.add_marker(pytest.mark.standard_promotion("the parity harness mixes dtypes"))
-
-
 @pytest.fixture(autouse=True)
 def _standard_promotion_where_marked(request):
     """optax.adam (optax's bias correction computes float β ** int32 count) is not written for strict promotion;

@@ -67,7 +67,9 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm: float | N
     # included (jnp.take would wrap −1 to the last row, where torch raises)
     out = jnp.take(weight, jnp.where(input < 0, num, input), axis=0)
     if scale_grad_by_freq:
-        counts = jnp.zeros(num, jnp.promote_types(jnp.result_type(weight), jnp.float32))
+        with jax.numpy_dtype_promotion("standard"):  # counts in the weight's float dtype, at least float32
+            count_dtype = jnp.promote_types(jnp.result_type(weight), jnp.float32)
+        counts = jnp.zeros(num, count_dtype)
         counts = counts.at[jnp.ravel(input)].add(1, mode="drop")
         out = _scale_grad(out, 1 / jnp.take(counts, input, mode="fill", fill_value=1)[..., None])
     if padding_idx is not None:

@@ -60,7 +60,8 @@ def _schedules(env):
         (S.SequentialLR([S.ExponentialLR(0.1, gamma=0.9), S.StepLR(0.1, 4), S.ExponentialLR(0.1, gamma=0.8)], [6, 14]),
          lambda o: L.SequentialLR(o, [L.ExponentialLR(o, gamma=0.9), L.StepLR(o, 4), L.ExponentialLR(o, gamma=0.8)],
                                   milestones=[6, 14]), 25),
-        (S.LambdaLR(0.1, lambda t: 0.95**t), lambda o: L.LambdaLR(o, lambda t: 0.95**t), 30),
+        # the epoch reaches the lambda as an int array: cast it, as JAX's strict promotion (the tests') asks
+        (S.LambdaLR(0.1, lambda t: 0.95 ** t.astype(float)), lambda o: L.LambdaLR(o, lambda t: 0.95**t), 30),
         (S.LambdaLR(0.1, lambda t: jnp.minimum(1.0, (t + 1) / 8)),  # warmup; torch's lambda gets a Python int
          lambda o: L.LambdaLR(o, lambda t: min(1.0, (t + 1) / 8)), 15),
         (S.ConstantLR(0.1), lambda o: L.ConstantLR(o), 10),

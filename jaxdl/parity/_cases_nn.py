@@ -8,7 +8,7 @@ import numpy as np
 
 from jaxdl import nn
 from jaxdl.interop import flatten, load_state_dict
-from jaxdl.parity._core import Comparison, compare_function, register, to_numpy
+from jaxdl.parity._core import Comparison, _promoted_product, compare_function, register, to_numpy
 
 
 def _numpy_state_dict(tm):
@@ -58,7 +58,7 @@ def _training_steps(env, jm, tm, xs, x_eval, *, randomize_buffers=False):
     def step(params, state, x, ct, key):
         def objective(p, x):
             y, new_state = jm.apply(p, state, x, training=True, key=key)
-            return jnp.sum(y * ct), (y, new_state)
+            return jnp.sum(_promoted_product(y, ct)), (y, new_state)
 
         (_, (y, new_state)), grads = jax.value_and_grad(objective, (0, 1), has_aux=True)(params, x)
         return y, new_state, grads
