@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import checks as V
-from jaxdl.optim._lr_scheduler_common import as_float, check_common, epoch_index, frozen
+from jaxdl.optim._lr_scheduler_common import as_float, check_common, check_lambda, epoch_index, frozen
 from jaxdl.optim._lr_scheduler_decay import (ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR,
                                              StepLR)
 
@@ -65,8 +65,7 @@ class MultiplicativeLR:
 
     def __post_init__(self):
         check_common(self.lr, self.steps_per_epoch)
-        if not callable(self.lr_lambda):
-            raise TypeError(f"lr_lambda should be a function, but got {type(self.lr_lambda).__name__}")
+        check_lambda("MultiplicativeLR", self.lr_lambda)
 
     def _factor(self, t):
         return jax.lax.fori_loop(1, t + 1, lambda k, acc: acc * jnp.asarray(self.lr_lambda(k), acc.dtype),

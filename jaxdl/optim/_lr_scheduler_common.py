@@ -28,3 +28,9 @@ def check_common(lr, steps_per_epoch):
     """The base lr (as torch's optimizers check it) and a positive-int steps_per_epoch."""
     V.check_lr(lr)
     V.check_positive_int("steps_per_epoch", steps_per_epoch)
+
+
+def check_lambda(scheduler: str, lr_lambda) -> None:
+    """LambdaLR's and MultiplicativeLR's ``lr_lambda``: a function of the epoch."""
+    if not callable(lr_lambda):
+        raise TypeError(f"{scheduler}: lr_lambda must be a function of the epoch, got {lr_lambda!r}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from jaxdl import checks as V
-from jaxdl.optim._lr_scheduler_common import as_float, check_common, epoch, epoch_index, frozen
+from jaxdl.optim._lr_scheduler_common import as_float, check_common, check_lambda, epoch, epoch_index, frozen
 
 
 @frozen
@@ -24,8 +24,7 @@ class LambdaLR:
 
     def __post_init__(self):
         check_common(self.lr, self.steps_per_epoch)
-        if not callable(self.lr_lambda):
-            raise TypeError(f"LambdaLR: lr_lambda must be a function of the epoch, got {self.lr_lambda!r}")
+        check_lambda("LambdaLR", self.lr_lambda)
 
     def __call__(self, count):
         t = epoch_index(count, self.steps_per_epoch)

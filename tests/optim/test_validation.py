@@ -80,7 +80,7 @@ def test_wrong_types_raise_type_error():
         S.LambdaLR(0.1, 0.5)
     with pytest.raises(TypeError, match="non-empty dict"):
         optim.param_groups({}, {"w": "a"})
-    with pytest.raises(TypeError, match="lr_lambda should be a function, but got float"):
+    with pytest.raises(TypeError, match="MultiplicativeLR: lr_lambda must be a function of the epoch, got 0.5"):
         S.MultiplicativeLR(0.1, 0.5)
     with pytest.raises(TypeError, match="scheduler 1 \\(CosineAnnealingLR\\) is not multiplicative"):
         S.ChainedScheduler([S.StepLR(0.1, 2), S.CosineAnnealingLR(0.1, 10)])
