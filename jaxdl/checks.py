@@ -7,7 +7,6 @@ work.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import jax
@@ -230,8 +229,3 @@ def check_betas(betas: Any) -> None:
         if v is not None and not 0.0 <= v < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {b}")
 
-
-def check_finite(name: str, value: Any) -> None:
-    v = concrete(value)
-    if v is not None and not math.isfinite(v):
-        raise ValueError(f"Invalid {name} value: {value}")
