@@ -2,6 +2,10 @@
 
 Two more are jaxdl's own, the formulas jaxdl.nn shares with them: ``attention`` (the one softmax(Q Kᵀ) V behind
 scaled_dot_product_attention, nn.MultiheadAttention and nn.GPT) and ``same_padding`` (padding='same').
+
+Every matmul, einsum, dot and convolution here runs through ``jaxdl.matmul`` (``matmul.matmul``, ``matmul.einsum``,
+``matmul.dot_general``, ``matmul.conv_general_dilated``), which applies ``jaxdl.set_float32_matmul_precision``
+(torch's default "highest"): a new op calls those, never jnp.matmul / jnp.einsum / lax.conv_general_dilated.
 """
 from jaxdl.functional._activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, tanh
 from jaxdl.functional._attention import attention, scaled_dot_product_attention

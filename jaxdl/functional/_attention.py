@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl import amp
+from jaxdl import amp, matmul
 from jaxdl.checks import check_probability
 from jaxdl.functional._dropout import dropout
 
@@ -99,7 +99,7 @@ def attention(query, key, value, mask=None, *, scale: float, layout: str = "torc
 
 
 def _einsum(spec, a, b, preferred_element_type):
-    return jnp.einsum(spec, a, b, preferred_element_type=preferred_element_type)
+    return matmul.einsum(spec, a, b, preferred_element_type=preferred_element_type)
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0, is_causal: bool = False,

@@ -2,10 +2,9 @@
 weight layouts, 'same'/'valid' padding, and torch's shape checks (raised at call or trace time)."""
 from __future__ import annotations
 
-from jax import lax
 import jax.numpy as jnp
 
-from jaxdl import amp
+from jaxdl import amp, matmul
 from jaxdl.checks import check_positive_int, ntuple
 
 _SPATIAL = {1: "L", 2: "HW"}
@@ -85,9 +84,9 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
     if any(p < e for p, e in zip(padded, effective)):
         raise ValueError(f"{name}: the (dilated) kernel ({' x '.join(map(str, effective))}) must fit in the padded "
                          f"input ({' x '.join(map(str, padded))})")
-    conv = lambda a, b, t: lax.conv_general_dilated(a, b, stride, pads, rhs_dilation=dilation,  # noqa: E731
-                                                    dimension_numbers=_dimension_numbers(n),
-                                                    feature_group_count=groups, preferred_element_type=t)
+    conv = lambda a, b, t: matmul.conv_general_dilated(a, b, stride, pads, rhs_dilation=dilation,  # noqa: E731
+                                                       dimension_numbers=_dimension_numbers(n),
+                                                       feature_group_count=groups, preferred_element_type=t)
     out = amp.bilinear(name, conv, x, w, bias, lambda out, b: _add_bias(out, b, n))
     return out[0] if unbatched else out
 
@@ -157,9 +156,9 @@ def _conv_transpose(name, n, input, weight, bias, stride, padding, output_paddin
     # Each side keeps d(k−1) − p of full padding (negative crops; lax pads and crops alike),
     # + output_padding at the end.
     pads = [(d * (k - 1) - p, d * (k - 1) - p + op) for k, d, p, op in zip(kernel, dilation, padding, output_padding)]
-    conv = lambda a, b, t: lax.conv_general_dilated(a, b, (1,) * n, pads, lhs_dilation=stride,  # noqa: E731
-                                                    rhs_dilation=dilation, dimension_numbers=_dimension_numbers(n),
-                                                    feature_group_count=groups, preferred_element_type=t)
+    conv = lambda a, b, t: matmul.conv_general_dilated(a, b, (1,) * n, pads, lhs_dilation=stride,  # noqa: E731
+                                                       rhs_dilation=dilation, dimension_numbers=_dimension_numbers(n),
+                                                       feature_group_count=groups, preferred_element_type=t)
     out = amp.bilinear(name, conv, x, w, bias, lambda out, b: _add_bias(out, b, n))
     return out[0] if unbatched else out
 

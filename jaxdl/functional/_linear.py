@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl import amp
+from jaxdl import amp, matmul
 from jaxdl.checks import concrete_values, is_concrete
 
 
@@ -28,7 +28,7 @@ def linear(input, weight, bias=None):
 
 
 def _matmul_transposed(x, w, preferred_element_type):
-    return jnp.matmul(x, w.T, preferred_element_type=preferred_element_type)  # (*, in) @ (in, out) -> (*, out)
+    return matmul.matmul(x, w.T, preferred_element_type)  # (*, in) @ (in, out) -> (*, out)
 
 
 def _add_bias(out, bias):

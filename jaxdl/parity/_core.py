@@ -283,11 +283,12 @@ def _judge_rounding(pair, reference, tol) -> tuple[float, float, float, bool]:
 def parity_precision(dtype: str, device: str = "cpu"):
     """x64 for float64 runs; full-precision matmuls on both sides (GPU TF32 off); for bf16-mixed, jaxdl's
     autocast with the op lists of torch's ``device`` around the whole case (jax code is traced inside it)."""
-    from jaxdl import amp  # noqa: PLC0415
+    from jaxdl import amp, matmul  # noqa: PLC0415
 
     with contextlib.ExitStack() as stack:
         stack.enter_context(jax.enable_x64(dtype == "float64"))
         stack.enter_context(jax.default_matmul_precision("highest"))
+        stack.enter_context(matmul.float32_matmul_precision("highest"))  # whatever the user set
         if dtype == MIXED:
             stack.enter_context(amp.autocast(device, jnp.bfloat16))
         yield
