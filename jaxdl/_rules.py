@@ -23,4 +23,4 @@ def is_positive_int(value) -> bool:
 
 
 # The training precisions (jaxdl.amp.precision_context's names)
-PRECISIONS = ("fp32", "bf16-mixed")
+PRECISIONS = ("fp32", "bf16-mixed", "fp16-mixed")

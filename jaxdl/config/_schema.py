@@ -145,7 +145,7 @@ class TrainConfig:
     seed: int = 0
     loss: str = "cross_entropy"
     mode: str = "scan"
-    precision: str = "fp32"           # "bf16-mixed": torch.autocast(bfloat16) over float32 weights (jaxdl.amp)
+    precision: str = "fp32"           # "bf16-mixed"/"fp16-mixed": torch.autocast, float32 weights; fp16 + GradScaler
     patience: int = 0                 # 0: no early stopping
     out_dir: str = ""                 # "": nothing is written unless --out names a folder
 

@@ -43,6 +43,9 @@ def resume_changes(saved: dict, now: dict, epoch: int) -> list[str]:
             if old.get(key) == new.get(key):
                 continue
             item = f"{section}.{key} {old.get(key)!r} -> {new.get(key)!r}"
+            if (section, key) == ("train", "precision") and "fp16-mixed" in (old.get(key), new.get(key)):
+                refused.append(item + " (the loss scaler's state is in the optimizer's)")
+                continue
             (changed if section == "train" and key in CHANGEABLE_TRAIN else refused).append(item)
     old, new = saved["optim"], now["optim"]
     if old["name"] != new["name"]:
@@ -84,17 +87,19 @@ class Start:
     checkpoint: str | None = None
     lr: float | None = None
 
-    def fit_kwargs(self, model, tx) -> dict:
-        """``{"key": ...}`` for a new run, ``{"state": ...}`` for a resumed one: fit's start arguments."""
+    def fit_kwargs(self, model, tx, precision: str = "fp32") -> dict:
+        """``{"key": ...}`` for a new run, ``{"state": ...}`` for a resumed one: fit's start arguments (a
+        resumed "fp16-mixed" state holds the loss scaler's state beside the optimizer's)."""
         import jax  # noqa: PLC0415
 
+        from jaxdl.amp import training_optimizer  # noqa: PLC0415
         from jaxdl.optim import set_lr  # noqa: PLC0415
         from jaxdl.train import TrainState, load_checkpoint  # noqa: PLC0415
 
         key = jax.random.key(self.seed)
         if self.checkpoint is None:
             return {"key": key}
-        state, _ = load_checkpoint(self.checkpoint, TrainState.create(model, tx, key))
+        state, _ = load_checkpoint(self.checkpoint, TrainState.create(model, training_optimizer(tx, precision), key))
         if self.lr is not None:
             state = state.replace(opt_state=set_lr(state.opt_state, self.lr))
         return {"state": state}

@@ -74,7 +74,9 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
     (each step's loss) and step_lr (each step's learning rate, None when the optimizer state holds none).
 
     ``precision="bf16-mixed"`` trains under torch.autocast's rules (jaxdl.amp: bfloat16 matmuls, convolutions and
-    attention; float32 losses and the device's float32 ops; make_train_step) over float32 master weights.
+    attention; float32 losses and the device's float32 ops; make_train_step) over float32 master weights;
+    ``"fp16-mixed"`` in float16 with torch's GradScaler (``tx`` wrapped by ``amp.training_optimizer``: the
+    scaler's state is in ``state.opt_state``; a given ``state`` must have been created with the wrapped tx).
 
     Args:
       train_data, val_data: (x of shape (N, ...), y of shape (N, ...)) numpy arrays, or DataLoaders of (x, y).
@@ -84,12 +86,13 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
         all devices); a DataLoader's own when None.
       metadata: a JSON-able dict (model spec, vocabulary, the run's config) stored in every checkpoint
         written (checkpoint.msgpack, best.msgpack); read it back with ``read_checkpoint_metadata``.
-      dtype: parameter dtype; float32 with precision="bf16-mixed". precision: "fp32" or "bf16-mixed".
+      dtype: parameter dtype; float32 with a mixed precision. precision: "fp32", "bf16-mixed" or "fp16-mixed".
       callbacks: callables ``callback(record, state)`` run after each epoch (after its checkpoint) on every
         process, with the epoch's history record and state; write files only where
         ``jax.process_index() == 0``. The state's buffers are donated to the next step: copy what you keep.
     """
     _validate.check_precision(precision, dtype)
+    tx = amp.training_optimizer(tx, precision)  # fp16-mixed: torch's GradScaler around tx, its state in opt_state
     callbacks = _validate.check_fit(epochs=epochs, mode=mode, patience=patience, has_val=val_data is not None,
                                     key=key, state=state, resume=resume, out_dir=out_dir, tensorboard=tensorboard,
                                     callbacks=callbacks, metadata=metadata)

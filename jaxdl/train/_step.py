@@ -46,20 +46,33 @@ def make_train_step(model, tx, loss_fn, *, accuracy: bool = True, precision: str
     lists of the device JAX runs on): torch's ``with torch.autocast(device, torch.bfloat16): loss = loss_fn(model(x),
     y)``. Params, gradients and optimizer state stay float32.
 
+    ``precision="fp16-mixed"`` is the same with float16 and torch's GradScaler recipe: ``tx`` is wrapped in
+    ``jaxdl.amp.GradScaler().wrap`` (unless it is already), the loss scaled before the gradient, and a step whose
+    gradients overflow skipped with the scale halved; the state must be created with the wrapped optimizer,
+    ``TrainState.create(model, amp.training_optimizer(tx, "fp16-mixed"), key)`` (fit does this).
+
     Args:
       model: jaxdl.nn module. tx: optax transform. loss_fn: ``(output, target) -> scalar``, e.g. F.cross_entropy.
       accuracy: add "correct" and "count" to the metrics for integer targets of shape output.shape[:-1].
-      precision: "fp32" or "bf16-mixed".
+      precision: "fp32", "bf16-mixed" or "fp16-mixed".
     """
     autocast = amp.precision_context(precision)
+    tx = amp.training_optimizer(tx, precision)
+    scaled = amp.is_loss_scaled(tx)
 
     def train_step(state, x, y):
+        if scaled != amp.is_loss_scaled(state.opt_state):
+            raise TypeError(f"make_train_step: {'a' if scaled else 'no'} loss-scaled optimizer state expected "
+                            f"(precision={precision!r}); create the TrainState with amp.training_optimizer(tx, "
+                            f"{precision!r})")
+
         def objective(params):
             with autocast:
                 out, model_state = model.apply(params, state.model_state, x, training=True, key=state.dropout_key())
-                return loss_fn(out, y), (out, model_state)
+                loss = loss_fn(out, y)
+            return (amp.scale_loss(loss, state.opt_state) if scaled else loss), (loss, out, model_state)
 
-        (loss, (out, model_state)), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
+        (_, (loss, out, model_state)), grads = jax.value_and_grad(objective, has_aux=True)(state.params)
         updates, opt_state = tx.update(grads, state.opt_state, state.params)
         metrics = batch_metrics(out, y, loss, accuracy)
         lr = lr_used(state.opt_state, opt_state)

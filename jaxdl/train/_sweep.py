@@ -41,7 +41,7 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
 
     Args:
       hparams: {name: array of shape (k,)}, all of the same length k. seeds: ints.
-      train_data, val_data: (x, y) numpy arrays as in fit. precision: "fp32" or "bf16-mixed", as fit.
+      train_data, val_data: (x, y) numpy arrays as in fit. precision: "fp32", "bf16-mixed" or "fp16-mixed", as fit.
     """
     x, y = _validate.check_data("train_data", train_data)
     val = None if val_data is None else _validate.check_data("val_data", val_data)
@@ -49,6 +49,7 @@ def sweep(model, make_tx, hparams: dict, seeds, train_data, val_data=None, *, lo
     check_positive_int("batch_size", batch_size)
     check_batches("train_data", len(x), batch_size, drop_last=True)  # fit's rule for arrays
     _validate.check_precision(precision, dtype)
+    make_tx = _scaled_maker(make_tx, precision)
     values = {name: np.asarray(v, dtype=np.float64) for name, v in hparams.items()}
     lengths = {name: v.shape for name, v in values.items()}
     if not values or len({s for s in lengths.values()}) != 1 or len(next(iter(lengths.values()))) != 1:
@@ -107,3 +108,8 @@ def _check_traceable(make_tx, first: dict, params) -> None:
     except jax.errors.ConcretizationTypeError as err:
         raise ValueError(f"sweep: make_tx(**{first}) must accept traced floats (inside jax.vmap); it converts "
                          f"one to a Python value: {str(err).splitlines()[0]}") from err
+
+
+def _scaled_maker(make_tx, precision):
+    """make_tx whose transforms train at ``precision`` (fp16-mixed: each copy has its own GradScaler state)."""
+    return lambda **h: amp.training_optimizer(make_tx(**h), precision)

@@ -28,11 +28,11 @@ def check_data(name: str, data):
 
 
 def check_precision(precision, dtype) -> None:
-    """precision is "fp32" or "bf16-mixed"; mixed precision keeps float32 master weights, so dtype is float32."""
+    """precision is one of amp.PRECISIONS; mixed precision keeps float32 master weights, so dtype is float32."""
     if precision not in amp.PRECISIONS:
         raise ValueError(f"precision must be one of {amp.PRECISIONS}; got {precision!r}")
-    if precision == "bf16-mixed" and np.dtype(dtype) != np.float32:
-        raise ValueError(f"precision='bf16-mixed' keeps float32 master weights: dtype must be float32; got "
+    if precision != "fp32" and np.dtype(dtype) != np.float32:
+        raise ValueError(f"precision={precision!r} keeps float32 master weights: dtype must be float32; got "
                          f"{np.dtype(dtype).name}")
 
 

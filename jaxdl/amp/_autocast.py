@@ -103,7 +103,7 @@ class autocast:
       device_type: "cuda" or "cpu": whose op lists apply (not where JAX runs: "cpu" on a GPU reproduces torch's
         CPU autocast). ``default_device_type()`` gives the one matching JAX's backend.
       dtype: the lower precision, jnp.bfloat16 or jnp.float16; None: torch's default for the device (cpu
-        bfloat16, cuda float16; float16 training needs loss scaling, which jaxdl does not do: use bfloat16).
+        bfloat16, cuda float16; float16 training needs loss scaling: jaxdl.amp.GradScaler, or "fp16-mixed").
       enabled: False turns autocast off inside (nested regions included), as torch.
       cache_enabled: accepted for torch's signature; jaxdl casts at each use, torch's ``cache_enabled=False``
         numerics (the default True differs only for a weight used by several lower-precision ops in one region:
@@ -143,17 +143,24 @@ def default_device_type() -> str:
     return "cpu" if jax.default_backend() == "cpu" else "cuda"
 
 
+# the low dtype of each mixed training precision (PRECISIONS' others are float32)
+MIXED_DTYPES = {"bf16-mixed": "bfloat16", "fp16-mixed": "float16"}
+
+
 def precision_context(precision: str):
     """The context for a training ``precision``: "fp32" adds nothing (an autocast region around it still
-    applies, as torch's), "bf16-mixed" is bfloat16 autocast with the op lists of ``default_device_type()``."""
+    applies, as torch's); "bf16-mixed" / "fp16-mixed" are bfloat16 / float16 autocast with the op lists of
+    ``default_device_type()`` (on a GPU torch's CUDA lists; "fp16-mixed" also scales the loss: GradScaler)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}")
-    return autocast(default_device_type(), jnp.bfloat16) if precision == "bf16-mixed" else contextlib.nullcontext()
+    if precision in MIXED_DTYPES:
+        return autocast(default_device_type(), MIXED_DTYPES[precision])
+    return contextlib.nullcontext()
 
 
 def compiler_options(precision: str) -> dict | None:
-    """``jax.jit(..., compiler_options=)`` for a training ``precision``: EXACT_ROUNDING for "bf16-mixed"."""
-    return dict(EXACT_ROUNDING) if precision == "bf16-mixed" else None
+    """``jax.jit(..., compiler_options=)`` for a training ``precision``: EXACT_ROUNDING for the mixed ones."""
+    return dict(EXACT_ROUNDING) if precision in MIXED_DTYPES else None
 
 
 def cast(op: str, *args):
