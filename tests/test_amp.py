@@ -218,7 +218,8 @@ def test_autocast_defaults_are_torchs():
 def test_fit_precision_errors_name_the_value():
     x, y = np.zeros((8, 2), np.float32), np.zeros(8, np.int32)
     model = nn.Sequential(nn.Linear(2, 2))
-    with pytest.raises(ValueError, match=r"precision must be one of \('fp32', 'bf16-mixed', 'fp16-mixed'\); got 'bf16'"):
+    with pytest.raises(ValueError, match=r"precision must be one of \('fp32', 'bf16-mixed', 'fp16-mixed'\); "
+                                         r"got 'bf16'"):
         fit(model, optim.sgd(lr=0.1), (x, y), epochs=1, batch_size=4, key=jax.random.key(0), precision="bf16")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # x64 off: float64 would be truncated; the check fires first anyway
