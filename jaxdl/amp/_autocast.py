@@ -46,6 +46,11 @@ DEFAULT_DTYPE = {"cpu": "bfloat16", "cuda": "float16"}  # torch.get_autocast_dty
 # torch/aten/src/ATen/autocast_mode.{h,cpp}: the jaxdl functions on each list (op names as torch's F.*).
 LOWER = frozenset({"linear", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "prelu",
                    "scaled_dot_product_attention"})
+# The one table of the ops that run in the low dtype (bfloat16 or float16 alike, as torch's lists), per device:
+# torch's CUDA list also has the RNN cells (lstm_cell, gru_cell, rnn_tanh_cell, rnn_relu_cell); a jaxdl RNN cell
+# passes its op name to ``cast``/``bilinear`` and is lowered on "cuda" only, as torch (torch's CPU runs nn.LSTM
+# through mkldnn_rnn_layer, which is on its CPU list: an LSTM module's layer op would go in "cpu" here).
+LOWER_BY_DEVICE = {"cuda": LOWER | {"lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"}, "cpu": LOWER}
 _LOSSES = frozenset({"nll_loss", "cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "l1_loss",
                      "smooth_l1_loss", "huber_loss", "kl_div", "cosine_embedding_loss", "hinge_embedding_loss",
                      "poisson_nll_loss", "margin_ranking_loss", "triplet_margin_loss", "multi_margin_loss"})
@@ -171,7 +176,7 @@ def cast(op: str, *args):
         return args
     if op in BANNED.get(policy.device_type, {}):
         raise ValueError(f"{op} under autocast({policy.device_type!r}): {BANNED[policy.device_type][op]}")
-    if op in LOWER:
+    if op in LOWER_BY_DEVICE[policy.device_type]:
         dtype = jnp.dtype(policy.dtype)
     elif op in FP32[policy.device_type]:
         dtype = jnp.dtype(jnp.float32)
@@ -204,7 +209,7 @@ def lowered(op: str, *operands):
     unchanged), and when a float64 operand stays uncast (torch's rule; the others are cast, and the caller runs
     the plain product)."""
     policy = _ACTIVE.value
-    if policy is None or op not in LOWER:
+    if policy is None or op not in LOWER_BY_DEVICE[policy.device_type]:
         return None, operands
     low = jnp.dtype(policy.dtype)
     cast_operands = cast(op, *operands)
