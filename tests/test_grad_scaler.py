@@ -15,7 +15,7 @@ import torch
 from jaxdl import amp, nn, optim
 from jaxdl import functional as F
 from jaxdl.cli import main
-from jaxdl.train import TrainState, make_train_step
+from jaxdl.train import TrainState, fit, make_train_step, sweep
 
 
 @pytest.mark.parametrize("scale, tracker, found_inf", [
@@ -108,3 +108,16 @@ def test_errors_name_the_value():
         step(state, jnp.ones((4, 2)), jnp.zeros(4, jnp.int32))
     assert amp.is_loss_scaled(amp.training_optimizer(optax.sgd(0.1), "fp16-mixed"))
     assert not amp.is_loss_scaled(amp.training_optimizer(optax.sgd(0.1), "bf16-mixed"))
+
+
+def test_sweep_fp16_mixed_copy_equals_fit():
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((64, 4)).astype(np.float32), rng.integers(0, 3, 64).astype(np.int32)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    res = sweep(model, lambda lr: optim.sgd(lr=lr), {"lr": np.array([0.1, 0.01])}, [0], (x, y), epochs=2,
+                batch_size=16, precision="fp16-mixed")  # each copy carries its own scaler state (vmapped)
+    one = fit(model, optim.sgd(lr=0.1), (x, y), epochs=2, batch_size=16, key=jax.random.key(0), progress=False,
+              precision="fp16-mixed")
+    assert amp.is_loss_scaled(res.states.opt_state) and res.states.opt_state.scaler.scale.shape == (2,)
+    for a, b in zip(jax.tree.leaves(one.state.params), jax.tree.leaves(res.states.params)):
+        np.testing.assert_allclose(a, b[0], rtol=1e-5, atol=1e-6)  # tests/train/test_sweep.py's vmap tolerance
