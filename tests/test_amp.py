@@ -243,3 +243,14 @@ def test_fit_precision_errors_name_the_value():
         with pytest.raises(ValueError, match="keeps float32 master weights: dtype must be float32; got float64"):
             fit(model, optim.sgd(lr=0.1), (x, y), epochs=1, batch_size=4, key=jax.random.key(0),
                 precision="bf16-mixed", dtype=jnp.float64)
+
+
+def test_rnn_cells_are_lowered_on_cudas_list_only():
+    # autocast_mode.h's AT_FORALL_LOWER_PRECISION_FP (CUDA) lists lstm_cell, gru_cell, rnn_tanh_cell, rnn_relu_cell;
+    # the CPU list has none of them (its LSTM goes through mkldnn_rnn_layer)
+    x = jnp.ones((2, 3))
+    for cell in ("lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"):
+        with amp.autocast("cuda", jnp.float16):
+            assert amp.cast(cell, x)[0].dtype == jnp.float16
+        with amp.autocast("cpu", jnp.float16):
+            assert amp.cast(cell, x)[0].dtype == jnp.float32
