@@ -121,3 +121,11 @@ def test_sweep_fp16_mixed_copy_equals_fit():
     assert amp.is_loss_scaled(res.states.opt_state) and res.states.opt_state.scaler.scale.shape == (2,)
     for a, b in zip(jax.tree.leaves(one.state.params), jax.tree.leaves(res.states.params)):
         np.testing.assert_allclose(a, b[0], rtol=1e-5, atol=1e-6)  # tests/train/test_sweep.py's vmap tolerance
+
+
+@pytest.mark.parametrize("shape", [(), (2,)])
+def test_scale_keeps_torchs_result_dtype(shape):
+    expected = torch.amp.GradScaler("cpu").scale(torch.ones(shape, dtype=torch.float16))
+    scaler = amp.GradScaler()
+    out = scaler.scale(jnp.ones(shape, jnp.float16), scaler.init())
+    assert (out.dtype.name, float(out.ravel()[0])) == (str(expected.dtype).split(".")[1], expected.ravel()[0].item())

@@ -159,5 +159,6 @@ def scale_loss(loss, state):
     """``loss · scale`` of a GradScalerState or a wrapped optimizer's state, in torch's result dtype."""
     scale = _scaler_state(state).scale
     loss = jnp.asarray(loss)
-    dtype = jnp.promote_types(loss.dtype, scale.dtype) if loss.ndim == 0 else loss.dtype
+    wider = max(loss.dtype, scale.dtype, key=lambda d: jnp.finfo(d).bits)  # two floats: the wider (no strict error)
+    dtype = wider if loss.ndim == 0 else loss.dtype
     return loss.astype(dtype) * scale.astype(dtype)
