@@ -44,7 +44,8 @@ def test_top_level_help_lists_commands(capsys):
     (["configs/digits_mlp.toml", "--set", "train.epochs='ten'"], "expected int, got str"),
     (["configs/digits_mlp.toml", "--set", "model.dropout=1.5"], "model.dropout = 1.5"),
     (["configs/digits_mlp.toml", "--set", "train.precision='bf16'"],
-     "train.precision = 'bf16' is not allowed: expected one of ('fp32', 'bf16-mixed')"),
+     "train.precision = 'bf16' is not allowed: expected one of ('fp32', 'bf16-mixed', "
+     "'fp16-mixed')"),
 ])
 def test_bad_config_is_one_line_exit_2(command, args, words, capsys):
     assert main([command, *args]) == 2
