@@ -10,7 +10,7 @@ pytest.importorskip("torch")
 from jaxdl import parity  # noqa: E402
 from jaxdl.nn import Linear  # noqa: E402
 
-CLASSES = ("Linear",)
+CLASSES = ("Linear", "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU")
 CI_STRIDE = 16
 SAMPLES = [(sid, dtype) for name in CLASSES for sid in parity.module_db_samples(name) for dtype in parity.DTYPES]
 

@@ -103,27 +103,37 @@ def _numpy(env, t):
 
 
 def _compare_sample(env, name: str, training: bool, index: int):
-    from jaxdl.interop import flatten, load_state_dict  # noqa: PLC0415
-
-    torch = env.torch
     info = module_infos()[name]
     sample = _samples(name, training, env.device)[index]
     cargs, ckwargs = sample.constructor_input.args, sample.constructor_input.kwargs
-    tm = info.module_cls(*cargs, **ckwargs)
-    sd = {k: _numpy(env, v) for k, v in tm.state_dict().items()}
-    tm = tm.to(device=env.device, dtype=env.torch_dtype).train(training)
-    tm.load_state_dict({k: env.to_torch(v) for k, v in sd.items()})
-
     part = _counterpart(name)
     jargs, jkwargs = jax.tree_util.tree_map(lambda x: _numpy(env, x) if _is_tensor(x) else x, (cargs, ckwargs))
     if part.adapt is not None:
         jargs, jkwargs = part.adapt(jargs, jkwargs)
-    jm = part.make(*jargs, **jkwargs)
+    return compare_module(env, info.module_cls(*cargs, **ckwargs), part.make(*jargs, **jkwargs),
+                          sample.forward_input.args, sample.forward_input.kwargs, training=training)
+
+
+def _call(fn, *args, **kwargs):
+    return fn(*args, **kwargs)
+
+
+def compare_module(env, tm, jm, args, kwargs=None, *, training: bool = False, calls=(_call, _call)):
+    """torch module ``tm`` (freshly built: its state_dict, cast to the dtype under test, is loaded into both) and
+    jaxdl module ``jm`` on the forward inputs ``args``/``kwargs`` (trees of torch tensors and Python values):
+    outputs and updated buffers, and the gradients w.r.t. every float input and parameter. ``calls``: how jaxdl's
+    and torch's forward are called, ``call(forward, *args, **kwargs) -> output`` (e.g. around packing)."""
+    from jaxdl.interop import flatten, load_state_dict  # noqa: PLC0415
+
+    torch = env.torch
+    sd = {k: _numpy(env, v) for k, v in tm.state_dict().items()}
+    tm = tm.to(device=env.device, dtype=env.torch_dtype).train(training)
+    tm.load_state_dict({k: env.to_torch(v) for k, v in sd.items()})
     stateful = hasattr(jm, "apply")
     params, state = load_state_dict(jm, {k: env.to_jax(v) for k, v in sd.items()}) if stateful else ({}, {})
 
     # forward inputs: float tensors are differentiated arguments, other tensors constants, the rest static
-    leaves, treedef = jax.tree_util.tree_flatten((sample.forward_input.args, sample.forward_input.kwargs))
+    leaves, treedef = jax.tree_util.tree_flatten((tuple(args), dict(kwargs or {})))
     dyn = [i for i, x in enumerate(leaves) if _is_tensor(x) and x.is_floating_point()]
     consts = {i: _numpy(env, x) for i, x in enumerate(leaves) if _is_tensor(x) and i not in dyn}
     names = [n for n, _ in tm.named_parameters()]
@@ -143,13 +153,22 @@ def _compare_sample(env, name: str, training: bool, index: int):
         if not stateful:
             return jm(*args, **kwargs), {}
         p = jax.tree_util.tree_map_with_path(
-            lambda path, leaf: dict(zip(names, a[len(dyn):])).get(".".join(k.key for k in path), leaf), params)
-        out, new_state = jm.apply(p, state, *args, training=training, key=key, **kwargs)
+            lambda path, leaf: dict(zip(names, a[len(dyn):])).get(".".join(k.key for k in path), leaf),
+            params)
+        new_state = {}
+
+        def forward(*args, **kwargs):
+            nonlocal new_state
+            out, new_state = jm.apply(p, state, *args, training=training, key=key, **kwargs)
+            return out
+
+        out = calls[0](forward, *args, **kwargs)
         return out, flatten(new_state)
 
     def torch_fn(*a):
         args, kwargs = inputs(a[:len(dyn)], env.to_torch)
-        out = torch.func.functional_call(tm, dict(zip(names, a[len(dyn):])), args, kwargs)
+        out = calls[1](lambda *a_, **k_: torch.func.functional_call(tm, dict(zip(names, a[len(dyn):])), a_, k_),
+                       *args, **kwargs)
         return out, ({n: b.clone() for n, b in tm.named_buffers()} if stateful else {})
 
     def differentiated(out):
