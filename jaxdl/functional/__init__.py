@@ -24,6 +24,7 @@ from jaxdl.functional._padding import pad
 from jaxdl.functional._pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
                                        adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
 from jaxdl.functional._regression_loss import huber_loss, kl_div, l1_loss, mse_loss, smooth_l1_loss
+from jaxdl.functional._rnn import gru_cell, lstm_cell, rnn, rnn_relu_cell, rnn_tanh_cell
 from jaxdl.functional._smooth_activation import celu, elu, glu, logsigmoid, mish, selu, softplus, softsign
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "pad",
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell", "rnn",
     # jaxdl's own: the formulas jaxdl.nn shares with the functions above
     "attention", "same_padding",
 ]

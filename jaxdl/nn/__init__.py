@@ -19,8 +19,11 @@ from jaxdl.nn._module import Module
 from jaxdl.nn._normalization import GroupNorm, LayerNorm
 from jaxdl.nn._pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
                                AvgPool2d, MaxPool1d, MaxPool2d)
+from jaxdl.nn._rnn import GRU, LSTM, RNN
+from jaxdl.nn._rnn_cell import GRUCell, LSTMCell, RNNCell
 from jaxdl.nn._shapes import count_parameters, init_shapes
 from jaxdl.nn._summary import summary
+from jaxdl.nn import utils
 
 __all__ = [
     # the protocol, composition, initialisers and summary
@@ -34,6 +37,7 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
     "Dropout", "Dropout1d", "Dropout2d",
     "MultiheadAttention", "GPT", "lm_loss",
+    "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "utils",
     # activations
     "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
     "ELU", "SELU", "CELU", "Softplus", "Softsign", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid",

@@ -19,13 +19,17 @@ from jaxdl.parity._core import (ALL_DTYPES, CASES, DTYPES, ELEMENTWISE_FLOAT32, 
 # The case modules, in table order; importing them fills CASES.
 CASE_MODULES = ("_cases_functional", "_cases_nn", "_cases_lr_scheduler", "_cases_optim", "_cases_gpt", "_cases_loss",
                 "_cases_train", "_cases_compose", "_cases_nn_activation", "_cases_margin_loss", "_cases_nn_loss",
-                "_cases_norm", "_cases_scheduler_more", "_cases_conv", "_cases_amp")
+                "_cases_norm", "_cases_scheduler_more", "_cases_conv", "_cases_amp", "_cases_rnn")
 for _module in CASE_MODULES:
     importlib.import_module(f"jaxdl.parity.{_module}")
 
+from jaxdl.parity._module_db import (compare_module, counterpart, format_module_db_report, module_db_case,  # noqa: E402
+                                     module_db_report, module_db_samples)
 from jaxdl.parity._run import run, select  # noqa: E402
 from jaxdl.parity._torch_gpt import torch_gpt, torch_state_dict_to_jax  # noqa: E402
 
 __all__ = ["ALL_DTYPES", "CASES", "CASE_MODULES", "DTYPES", "ELEMENTWISE_FLOAT32", "MIXED", "TOLERANCES", "Case",
            "Comparison", "Env", "Result", "compare_function", "format_table", "in_ci", "register", "run_case",
-           "to_numpy", "torch_device", "run", "select", "torch_gpt", "torch_state_dict_to_jax"]
+           "to_numpy", "torch_device", "run", "select", "torch_gpt", "torch_state_dict_to_jax",
+           "compare_module", "counterpart", "module_db_case", "module_db_report", "module_db_samples",
+           "format_module_db_report"]
