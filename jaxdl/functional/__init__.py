@@ -13,6 +13,7 @@ from jaxdl.functional._hard_activation import hardsigmoid, hardswish, hardtanh, 
 from jaxdl.functional._likelihood_loss import gaussian_nll_loss, poisson_nll_loss
 from jaxdl.functional._linear import embedding, linear, one_hot
 from jaxdl.functional._loss import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss
+from jaxdl.functional._multi_head_attention import multi_head_attention_forward
 from jaxdl.functional._margin_loss import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
                                            multi_margin_loss, triplet_margin_loss)
 from jaxdl.functional._normalization import batch_norm, layer_norm
@@ -27,7 +28,7 @@ __all__ = [
     "dropout", "linear", "embedding", "one_hot", "batch_norm", "layer_norm",
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
-    "scaled_dot_product_attention",
+    "scaled_dot_product_attention", "multi_head_attention_forward",
     "elu", "selu", "celu", "softplus", "softsign", "logsigmoid", "mish", "glu",
     "hardtanh", "relu6", "hardsigmoid", "hardswish", "prelu",
     "hinge_embedding_loss", "multi_margin_loss", "margin_ranking_loss", "cosine_embedding_loss",
