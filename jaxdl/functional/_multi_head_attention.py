@@ -75,7 +75,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
                                  q_proj_weight=None, k_proj_weight=None, v_proj_weight=None, static_k=None,
                                  static_v=None, average_attn_weights: bool = True, is_causal: bool = False, *,
                                  dropout_key=None):
-    """out = concat_h(softmax(Q_h K_hᵀ/√d + mask) V_h) W_outᵀ + b_out, as torch.nn.functional.multi_head_attention_forward.
+    """concat_h(softmax(Q_h K_hᵀ/√d + mask) V_h) W_outᵀ + b_out: torch.nn.functional.multi_head_attention_forward.
 
     Sequence-first as torch: query (L, N, E) or (L, E), key/value (S, N, Ek|Ev) or (S, E·). Q, K, V come from the
     packed ``in_proj_weight`` (3E, E) or, with ``use_separate_proj_weight``, from q/k/v_proj_weight; ``bias_k``/

@@ -21,6 +21,8 @@ from jaxdl.nn._pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMax
                                AvgPool2d, MaxPool1d, MaxPool2d)
 from jaxdl.nn._shapes import count_parameters, init_shapes
 from jaxdl.nn._summary import summary
+from jaxdl.nn._transformer_layers import TransformerDecoderLayer, TransformerEncoderLayer
+from jaxdl.nn._transformer_stack import Transformer, TransformerDecoder, TransformerEncoder
 
 __all__ = [
     # the protocol, composition, initialisers and summary
@@ -34,6 +36,7 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
     "Dropout", "Dropout1d", "Dropout2d",
     "MultiheadAttention", "GPT", "lm_loss",
+    "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer",
     # activations
     "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
     "ELU", "SELU", "CELU", "Softplus", "Softsign", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid",
