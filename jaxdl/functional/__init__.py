@@ -5,6 +5,7 @@ scaled_dot_product_attention, nn.MultiheadAttention and nn.GPT) and ``same_paddi
 """
 from jaxdl.functional._activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, tanh
 from jaxdl.functional._attention import attention, scaled_dot_product_attention
+from jaxdl.functional._bilinear import bilinear
 from jaxdl.functional._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, same_padding
 from jaxdl.functional._distance import cosine_similarity, normalize, pairwise_distance
 from jaxdl.functional._dropout import dropout, dropout1d, dropout2d
@@ -20,6 +21,7 @@ from jaxdl.functional._normalization import batch_norm, layer_norm
 from jaxdl.functional._padding import pad
 from jaxdl.functional._pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
                                        adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
+from jaxdl.functional._rms_norm import rms_norm
 from jaxdl.functional._regression_loss import huber_loss, kl_div, l1_loss, mse_loss, smooth_l1_loss
 from jaxdl.functional._smooth_activation import celu, elu, glu, logsigmoid, mish, selu, softplus, softsign
 
@@ -29,6 +31,7 @@ __all__ = [
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
     "scaled_dot_product_attention", "multi_head_attention_forward",
+    "rms_norm", "bilinear",
     "elu", "selu", "celu", "softplus", "softsign", "logsigmoid", "mish", "glu",
     "hardtanh", "relu6", "hardsigmoid", "hardswish", "prelu",
     "hinge_embedding_loss", "multi_margin_loss", "margin_ranking_loss", "cosine_embedding_loss",

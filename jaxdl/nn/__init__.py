@@ -4,6 +4,7 @@ from jaxdl.nn._activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hards
                                   Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Softsign, Tanh)
 from jaxdl.nn._attention import MultiheadAttention
 from jaxdl.nn._batchnorm import BatchNorm1d, BatchNorm2d
+from jaxdl.nn._bilinear import Bilinear
 from jaxdl.nn._bind import Bound, bind
 from jaxdl.nn._container import ModuleDict, ModuleList, Sequential, init_children, named_children
 from jaxdl.nn._conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
@@ -19,6 +20,7 @@ from jaxdl.nn._module import Module
 from jaxdl.nn._normalization import GroupNorm, LayerNorm
 from jaxdl.nn._pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
                                AvgPool2d, MaxPool1d, MaxPool2d)
+from jaxdl.nn._rms_norm import RMSNorm
 from jaxdl.nn._shapes import count_parameters, init_shapes
 from jaxdl.nn._summary import summary
 from jaxdl.nn._transformer_layers import TransformerDecoderLayer, TransformerEncoderLayer
@@ -35,6 +37,7 @@ __all__ = [
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
     "Dropout", "Dropout1d", "Dropout2d",
+    "RMSNorm", "Bilinear",
     "MultiheadAttention", "GPT", "lm_loss",
     "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer",
     # activations
