@@ -8,6 +8,7 @@ from jaxdl.nn._bilinear import Bilinear
 from jaxdl.nn._bind import Bound, bind
 from jaxdl.nn._container import ModuleDict, ModuleList, Sequential, init_children, named_children
 from jaxdl.nn._conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from jaxdl.nn._ctc_loss import CTCLoss
 from jaxdl.nn._dropout import Dropout, Dropout1d, Dropout2d
 from jaxdl.nn._embedding import Embedding
 from jaxdl.nn._gpt import GPT, lm_loss
@@ -47,5 +48,5 @@ __all__ = [
     # losses (called as criterion(input, target))
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "KLDivLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MarginRankingLoss", "CosineEmbeddingLoss",
-    "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+    "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss",
 ]
