@@ -10,6 +10,7 @@ from jaxdl.functional._conv import conv1d, conv2d, conv_transpose1d, conv_transp
 from jaxdl.functional._ctc_loss import ctc_loss
 from jaxdl.functional._distance import cosine_similarity, normalize, pairwise_distance
 from jaxdl.functional._dropout import dropout, dropout1d, dropout2d
+from jaxdl.functional._embedding_bag import embedding_bag
 from jaxdl.functional._group_norm import group_norm, instance_norm
 from jaxdl.functional._hard_activation import hardsigmoid, hardswish, hardtanh, prelu, relu6
 from jaxdl.functional._likelihood_loss import gaussian_nll_loss, poisson_nll_loss
@@ -32,7 +33,7 @@ __all__ = [
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
     "scaled_dot_product_attention", "multi_head_attention_forward",
-    "rms_norm", "bilinear", "ctc_loss",
+    "rms_norm", "bilinear", "ctc_loss", "embedding_bag",
     "elu", "selu", "celu", "softplus", "softsign", "logsigmoid", "mish", "glu",
     "hardtanh", "relu6", "hardsigmoid", "hardswish", "prelu",
     "hinge_embedding_loss", "multi_margin_loss", "margin_ranking_loss", "cosine_embedding_loss",

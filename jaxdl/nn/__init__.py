@@ -11,6 +11,7 @@ from jaxdl.nn._conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from jaxdl.nn._ctc_loss import CTCLoss
 from jaxdl.nn._dropout import Dropout, Dropout1d, Dropout2d
 from jaxdl.nn._embedding import Embedding
+from jaxdl.nn._embedding_bag import EmbeddingBag
 from jaxdl.nn._gpt import GPT, lm_loss
 from jaxdl.nn._instancenorm import InstanceNorm2d
 from jaxdl.nn._linear import Flatten, Identity, Linear, Unflatten
@@ -38,7 +39,7 @@ __all__ = [
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
     "Dropout", "Dropout1d", "Dropout2d",
-    "RMSNorm", "Bilinear",
+    "RMSNorm", "Bilinear", "EmbeddingBag",
     "MultiheadAttention", "GPT", "lm_loss",
     "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer",
     # activations
