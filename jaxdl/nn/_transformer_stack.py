@@ -17,10 +17,15 @@ from jaxdl.nn._normalization import LayerNorm
 from jaxdl.nn._transformer_layers import TransformerDecoderLayer, TransformerEncoderLayer, is_relu_or_gelu
 
 
+def _map(fn, tree):
+    """fn on every array of nested dicts, keeping each dict's order (torch's state_dict order; tree_map sorts)."""
+    return {k: _map(fn, v) for k, v in tree.items()} if isinstance(tree, dict) else fn(tree)
+
+
 def _clones(layer, num_layers: int, key, dtype) -> dict:
     """torch's ``_get_clones``: num_layers deep copies of one initialised layer (equal values, separate arrays)."""
     params = layer.init(key, dtype)[0]
-    return {str(i): jax.tree_util.tree_map(jnp.copy, params) for i in range(num_layers)}
+    return {str(i): _map(jnp.copy, params) for i in range(num_layers)}
 
 
 def _stack_init(layer, num_layers, norm, key, dtype) -> dict:
@@ -165,11 +170,10 @@ class Transformer(Module):
     def init(self, key, dtype=jnp.float32):
         ke, kd, kx = jax.random.split(key, 3)
         params = {"encoder": self.encoder.init(ke, dtype)[0], "decoder": self.decoder.init(kd, dtype)[0]}
-        leaves, treedef = jax.tree_util.tree_flatten(params)
-        keys = jax.random.split(kx, len(leaves))
-        leaves = [nn_init.xavier_uniform_(k, p.shape, dtype=p.dtype) if p.ndim > 1 else p  # torch's _reset_parameters
-                  for k, p in zip(keys, leaves)]
-        return jax.tree_util.tree_unflatten(treedef, leaves), {}
+        keys = iter(jax.random.split(kx, len(jax.tree_util.tree_leaves(params))))
+        # torch's _reset_parameters: every parameter with more than one dim redrawn, each with its own key
+        return _map(lambda p: nn_init.xavier_uniform_(next(keys), p.shape, dtype=p.dtype) if p.ndim > 1 else p,
+                    params), {}
 
     @staticmethod
     def generate_square_subsequent_mask(sz: int, dtype=jnp.float32):
