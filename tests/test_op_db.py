@@ -12,7 +12,7 @@ from jaxdl.parity import _op_db  # noqa: E402
 
 OPS = ("nn.functional.rms_norm", "nn.functional.bilinear", "nn.functional.embedding_bag", "nn.functional.ctc_loss",
        "nn.functional.multi_head_attention_forward")
-CI_STRIDE = 16
+CI_STRIDE = 32
 SAMPLES = [(sid, dtype) for name in OPS for sid in _op_db.op_db_samples(name) for dtype in parity.DTYPES]
 
 

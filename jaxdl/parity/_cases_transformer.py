@@ -109,8 +109,8 @@ def _encoder_case(norm_first, batch_first, activation, masks, stack):
     return case
 
 
-for _nf, _bf, _act, _masks, _stack in itertools.product((False, True), (True, False), ("relu", "gelu"),
-                                                         ("", "causal", "padding", "causal+padding"), (False, True)):
+for (_nf, _act), _bf, _masks, _stack in itertools.product(((False, "relu"), (True, "gelu")), (True, False),
+                                                           ("", "causal", "padding", "causal+padding"), (False, True)):
     _name = (f"nn.TransformerEncoder{'' if _stack else 'Layer'}[{'pre' if _nf else 'post'}-norm, "
              f"{'batch_first' if _bf else 'seq_first'}, {_act}{', ' + _masks if _masks else ''}]")
     register(_name, "transformer", sweep=True)(_encoder_case(_nf, _bf, _act, _masks, _stack))
