@@ -20,7 +20,7 @@ STRIDES = {**dict.fromkeys(CLASSES, CI_STRIDE), **dict.fromkeys(SPARSE_CLASSES, 
 SAMPLES = [(sid, dtype) for name in STRIDES for sid in parity.module_db_samples(name) for dtype in parity.DTYPES]
 
 
-@pytest.mark.filterwarnings("ignore::UserWarning:torch")  # torch's own (enable_nested_tensor, mask types)
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True:UserWarning")  # torch's own, at construction
 @pytest.mark.parametrize("sid,dtype", SAMPLES,
                          ids=[f"{n}-{'train' if t else 'eval'}-{i}-{d}" for (n, t, i), d in SAMPLES])
 def test_module_db_sample(sid, dtype, request):
