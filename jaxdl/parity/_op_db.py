@@ -155,12 +155,20 @@ def _embedding_bag(weight, idx, **kwargs):
     return F.embedding_bag(idx, weight, **kwargs)  # the OpInfo's lambda: weight first
 
 
+def _embedding_bag_left_out(sample):
+    if sample.kwargs.get("max_norm") is not None:
+        return "max_norm: torch renormalises weight in place; jaxdl refuses it, as F.embedding"
+    if sample.kwargs.get("sparse"):
+        return "sparse=True: torch's weight gradient is a sparse tensor (jaxdl's is dense)"
+    return None
+
+
 def _mha_random(sample):
     training = sample.kwargs.get("training", True)
     return "torch draws the attention dropout from its own generator" if training and sample.args[9] > 0 else None
 
 
-op_counterpart("nn.functional.embedding_bag", _embedding_bag)
+op_counterpart("nn.functional.embedding_bag", _embedding_bag, _embedding_bag_left_out)
 op_counterpart("nn.functional.multi_head_attention_forward", F.multi_head_attention_forward, _mha_random)
 
 if __name__ == "__main__":
