@@ -101,7 +101,7 @@ def _encoder_case(norm_first, batch_first, activation, masks, stack):
         def kwargs(to):
             kw = {}
             if "causal" in masks:
-                kw[mask_name] = to(np.triu(np.full((L, L), -np.inf), 1).astype(env.np_dtype))
+                kw[mask_name] = to(np.triu(np.ones((L, L), bool), 1))  # bool as the padding (torch warns if mixed)
             if "padding" in masks:
                 kw["src_key_padding_mask"] = to(_padding(L))
             return kw
@@ -166,8 +166,10 @@ def _mha_case(options):
                 kw["attn_mask"] = to(added.astype(env.np_dtype))
             elif "mask" in options:
                 kw["attn_mask"] = to(blocked)
-            if "padding" in options:
-                kw["key_padding_mask"] = to(_padding(S))
+            if "padding" in options:  # float (0 / −inf) beside a float attn_mask: torch warns on mixed types
+                pad = _padding(S)
+                kw["key_padding_mask"] = to(np.where(pad, -np.inf, 0.0).astype(env.np_dtype) if "mask3d" in options
+                                            else pad)
             return kw
         return _module_case(env, tm, jm, [q, k, v], kwargs)
     return case
