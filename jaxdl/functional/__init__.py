@@ -9,20 +9,25 @@ Every matmul, einsum, dot and convolution here runs through ``jaxdl.matmul`` (``
 """
 from jaxdl.functional._activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, tanh
 from jaxdl.functional._attention import attention, scaled_dot_product_attention
+from jaxdl.functional._bilinear import bilinear
 from jaxdl.functional._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, same_padding
+from jaxdl.functional._ctc_loss import ctc_loss
 from jaxdl.functional._distance import cosine_similarity, normalize, pairwise_distance
 from jaxdl.functional._dropout import dropout, dropout1d, dropout2d
+from jaxdl.functional._embedding_bag import embedding_bag
 from jaxdl.functional._group_norm import group_norm, instance_norm
 from jaxdl.functional._hard_activation import hardsigmoid, hardswish, hardtanh, prelu, relu6
 from jaxdl.functional._likelihood_loss import gaussian_nll_loss, poisson_nll_loss
 from jaxdl.functional._linear import embedding, linear, one_hot
 from jaxdl.functional._loss import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss
+from jaxdl.functional._multi_head_attention import multi_head_attention_forward
 from jaxdl.functional._margin_loss import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
                                            multi_margin_loss, triplet_margin_loss)
 from jaxdl.functional._normalization import batch_norm, layer_norm
 from jaxdl.functional._padding import pad
 from jaxdl.functional._pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
                                        adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
+from jaxdl.functional._rms_norm import rms_norm
 from jaxdl.functional._regression_loss import huber_loss, kl_div, l1_loss, mse_loss, smooth_l1_loss
 from jaxdl.functional._rnn import gru_cell, lstm_cell, rnn, rnn_relu_cell, rnn_tanh_cell
 from jaxdl.functional._smooth_activation import celu, elu, glu, logsigmoid, mish, selu, softplus, softsign
@@ -32,7 +37,8 @@ __all__ = [
     "dropout", "linear", "embedding", "one_hot", "batch_norm", "layer_norm",
     "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
-    "scaled_dot_product_attention",
+    "scaled_dot_product_attention", "multi_head_attention_forward",
+    "rms_norm", "bilinear", "ctc_loss", "embedding_bag",
     "elu", "selu", "celu", "softplus", "softsign", "logsigmoid", "mish", "glu",
     "hardtanh", "relu6", "hardsigmoid", "hardswish", "prelu",
     "hinge_embedding_loss", "multi_margin_loss", "margin_ranking_loss", "cosine_embedding_loss",

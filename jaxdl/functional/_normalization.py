@@ -83,16 +83,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     """
     input, weight, bias = amp.cast("layer_norm", input, weight, bias)
     check_floating("layer_norm", input)
-    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    normalized_shape, axes = normalized_axes("layer_norm", input, normalized_shape, weight=weight, bias=bias)
     k = len(normalized_shape)
-    if tuple(jnp.shape(input)[jnp.ndim(input) - k:]) != normalized_shape or jnp.ndim(input) < k:
-        raise ValueError(f"layer_norm: given normalized_shape={list(normalized_shape)}, expected input with shape "
-                         f"[*, {', '.join(map(str, normalized_shape))}], "
-                         f"but got input of size {list(jnp.shape(input))}")
-    for name, v in (("weight", weight), ("bias", bias)):
-        if v is not None and tuple(jnp.shape(v)) != normalized_shape:
-            raise ValueError(f"layer_norm: {name} must have shape {normalized_shape}; got {jnp.shape(v)}")
-    axes = tuple(range(jnp.ndim(input) - k, jnp.ndim(input)))
     x, restore = upcast_half(input)  # float16/bfloat16: statistics and affine in float32, rounded once (torch)
     out = _normalize(x, axes, float(eps))
     lead = (1,) * (jnp.ndim(input) - k)  # weight/bias (*normalized_shape) -> (1, ..., *normalized_shape)
@@ -101,6 +93,21 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     if bias is not None:
         out = out + jnp.reshape(bias, lead + normalized_shape).astype(out.dtype)
     return restore(out)  # a float16/bfloat16 input gives its own dtype, even with float32 weight (torch)
+
+
+def normalized_axes(name: str, input, normalized_shape, **vectors) -> tuple[tuple, tuple]:
+    """``(normalized_shape as a tuple, the trailing axes it names)``; raise where input's trailing shape or a given
+    weight/bias differs from it (torch's layer_norm/rms_norm checks)."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if tuple(jnp.shape(input)[jnp.ndim(input) - k:]) != normalized_shape or jnp.ndim(input) < k:
+        raise ValueError(f"{name}: given normalized_shape={list(normalized_shape)}, expected input with shape "
+                         f"[*, {', '.join(map(str, normalized_shape))}], "
+                         f"but got input of size {list(jnp.shape(input))}")
+    for vname, v in vectors.items():
+        if v is not None and tuple(jnp.shape(v)) != normalized_shape:
+            raise ValueError(f"{name}: {vname} must have shape {normalized_shape}; got {jnp.shape(v)}")
+    return normalized_shape, tuple(range(jnp.ndim(input) - k, jnp.ndim(input)))
 
 
 def _running(buffer, stat, momentum):

@@ -4,11 +4,14 @@ from jaxdl.nn._activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hards
                                   Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Softsign, Tanh)
 from jaxdl.nn._attention import MultiheadAttention
 from jaxdl.nn._batchnorm import BatchNorm1d, BatchNorm2d
+from jaxdl.nn._bilinear import Bilinear
 from jaxdl.nn._bind import Bound, bind
 from jaxdl.nn._container import ModuleDict, ModuleList, Sequential, init_children, named_children
 from jaxdl.nn._conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from jaxdl.nn._ctc_loss import CTCLoss
 from jaxdl.nn._dropout import Dropout, Dropout1d, Dropout2d
 from jaxdl.nn._embedding import Embedding
+from jaxdl.nn._embedding_bag import EmbeddingBag
 from jaxdl.nn._gpt import GPT, lm_loss
 from jaxdl.nn._instancenorm import InstanceNorm2d
 from jaxdl.nn._linear import Flatten, Identity, Linear, Unflatten
@@ -24,6 +27,9 @@ from jaxdl.nn._rnn_cell import GRUCell, LSTMCell, RNNCell
 from jaxdl.nn._shapes import count_parameters, init_shapes
 from jaxdl.nn._summary import summary
 from jaxdl.nn import utils
+from jaxdl.nn._rms_norm import RMSNorm
+from jaxdl.nn._transformer_layers import TransformerDecoderLayer, TransformerEncoderLayer
+from jaxdl.nn._transformer_stack import Transformer, TransformerDecoder, TransformerEncoder
 
 __all__ = [
     # the protocol, composition, initialisers and summary
@@ -36,8 +42,10 @@ __all__ = [
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
     "Dropout", "Dropout1d", "Dropout2d",
+    "RMSNorm", "Bilinear", "EmbeddingBag",
     "MultiheadAttention", "GPT", "lm_loss",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "utils",
+    "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer",
     # activations
     "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
     "ELU", "SELU", "CELU", "Softplus", "Softsign", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid",
@@ -45,5 +53,5 @@ __all__ = [
     # losses (called as criterion(input, target))
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "KLDivLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MarginRankingLoss", "CosineEmbeddingLoss",
-    "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+    "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss",
 ]

@@ -132,13 +132,13 @@ def test_mha_errors(key):
     mha = nn.MultiheadAttention(8, 2, dropout=0.5, batch_first=True)
     params, state = mha.init(key)
     x = jnp.zeros((2, 3, 8))
-    with pytest.raises(ValueError, match=r"key_padding_mask must have shape \(N, S\) = \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"key_padding_mask must have shape \(2, 3\); got \(3, 2\)"):
         mha.apply(params, state, x, key_padding_mask=jnp.zeros((3, 2), bool))
-    with pytest.raises(ValueError, match=r"attn_mask must have shape \(L, S\) = \(3, 3\)"):
+    with pytest.raises(ValueError, match=r"attn_mask must have shape \(3, 3\); got \(2, 3\)"):
         mha.apply(params, state, x, attn_mask=jnp.zeros((2, 3), bool))
-    with pytest.raises(ValueError, match="embed_dim=8"):
+    with pytest.raises(ValueError, match="expected query's embedding dim 8; got 4"):
         mha.apply(params, state, jnp.zeros((2, 3, 4)))
-    with pytest.raises(ValueError, match="need attn_mask"):
+    with pytest.raises(ValueError, match="needs attn_mask"):
         mha.apply(params, state, x, is_causal=True)
     with pytest.raises(ValueError, match="PRNG key"):
         mha.apply(params, state, x, training=True)

@@ -1,0 +1,176 @@
+"""torch's own OpInfo samples against jaxdl.functional: every sample of ``common_methods_invocations.op_db``.
+
+For an OpInfo with a jaxdl counterpart (``jaxdl.functional.<last part of the op's name>`` unless ``op_counterpart``
+registered another, e.g. for an op whose OpInfo lambda reorders the arguments), one sample is one parity ``Case``:
+the sample is drawn in float64 from torch's RNG seeded by the case's name (so the float32 run and its float64
+reference see the same values), torch's op and jaxdl's run on it, and the values and the gradients of
+sum(outputs · a fixed random cotangent) with respect to every float tensor argument are judged by ``_core``'s rule.
+A sample whose torch result is random (dropout drawn by torch's generator) is left out with its reason.
+
+``python -m jaxdl.parity._op_db nn.functional.ctc_loss ...`` prints per op: samples, passed, failed, left out.
+torch is imported only inside functions.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import sys
+import warnings
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+from jaxdl import functional as F
+from jaxdl.parity._core import DTYPES, Case, compare_function, run_case
+from jaxdl.parity._module_db import module_infos
+
+
+@dataclasses.dataclass(frozen=True)
+class OpCounterpart:
+    """jaxdl's function for an OpInfo, called as torch's op is: ``fn(sample.input, *sample.args, **sample.kwargs)``;
+    ``left_out(sample)`` gives the reason a sample cannot be compared (None: compare it)."""
+
+    fn: Callable
+    left_out: Callable | None = None
+
+
+OP_COUNTERPARTS: dict[str, OpCounterpart] = {}
+
+
+def op_counterpart(op_name: str, fn: Callable, left_out: Callable | None = None) -> None:
+    """Register jaxdl's counterpart of the OpInfo ``op_name`` (default: jaxdl.functional.<last name part>)."""
+    OP_COUNTERPARTS[op_name] = OpCounterpart(fn, left_out)
+
+
+def _counterpart(name: str) -> OpCounterpart:
+    if name in OP_COUNTERPARTS:
+        return OP_COUNTERPARTS[name]
+    short = name.split(".")[-1]
+    if not hasattr(F, short):
+        raise NotImplementedError(f"jaxdl.functional has no {short} (and no counterpart is registered for {name})")
+    return OpCounterpart(getattr(F, short))
+
+
+@functools.cache
+def op_infos() -> dict:
+    """torch's ``op_db`` by name (``name.variant`` for a variant)."""
+    module_infos()  # the expecttest stand-in and torch.backends' flags, as the module_db harness needs them too
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from torch.testing._internal.common_methods_invocations import op_db  # noqa: PLC0415
+    return {op.name + (f".{op.variant_test_name}" if op.variant_test_name else ""): op for op in op_db}
+
+
+def _samples(name: str, device: str = "cpu"):
+    import torch  # noqa: PLC0415
+
+    return list(op_infos()[name].sample_inputs(device, torch.float64, requires_grad=False))
+
+
+def op_db_samples(name: str) -> list[tuple[str, int]]:
+    """``(name, index)`` of every sample of the OpInfo ``name`` that can be compared (see ``left_out_samples``)."""
+    left_out = _counterpart(name).left_out
+    return [(name, i) for i, s in enumerate(_samples(name)) if left_out is None or left_out(s) is None]
+
+
+def left_out_samples(name: str) -> list[tuple[int, str]]:
+    """``(index, reason)`` of the samples of ``name`` left out."""
+    left_out = _counterpart(name).left_out
+    return [] if left_out is None else [(i, r) for i, s in enumerate(_samples(name)) if (r := left_out(s))]
+
+
+def _is_tensor(x) -> bool:
+    return hasattr(x, "detach")
+
+
+def _numpy(env, t):
+    a = t.detach().cpu().numpy()
+    return a.astype(env.np_dtype) if a.dtype.kind == "f" else a
+
+
+def _compare_sample(env, name: str, index: int):
+    op, part = op_infos()[name], _counterpart(name)
+    sample = _samples(name, env.device)[index]
+    leaves, treedef = jax.tree_util.tree_flatten((sample.input, sample.args, sample.kwargs))
+    dyn = [i for i, x in enumerate(leaves) if _is_tensor(x) and x.is_floating_point()]
+    consts = {i: _numpy(env, x) for i, x in enumerate(leaves) if _is_tensor(x) and i not in dyn}
+
+    def call(fn, convert, a):
+        full = list(leaves)
+        for i, c in consts.items():
+            full[i] = convert(c)
+        for i, v in zip(dyn, a):
+            full[i] = v
+        x, args, kwargs = jax.tree_util.tree_unflatten(treedef, full)
+        return fn(x, *args, **kwargs)
+
+    def floats(out):
+        return [leaf for leaf in jax.tree_util.tree_leaves(out, is_leaf=_is_tensor)
+                if (leaf.is_floating_point() if _is_tensor(leaf) else jnp.issubdtype(jnp.result_type(leaf),
+                                                                                     jnp.floating))]
+
+    return compare_function(env, lambda *a: call(part.fn, env.to_jax, a), lambda *a: call(op, env.to_torch, a),
+                            [_numpy(env, leaves[i]) for i in dyn], diff_argnums=tuple(range(len(dyn))),
+                            grad_output=floats)
+
+
+def op_db_case(name: str, index: int) -> Case:
+    """The parity case of one OpInfo sample (outside the ``jaxdl parity`` registry, as module_db's)."""
+    return Case(f"op_db {name} #{index}", "op_db", lambda env: _compare_sample(env, name, index), sweep=True)
+
+
+def op_db_report(names, dtypes=DTYPES, progress=None) -> dict[str, dict]:
+    """Run every comparable sample of each OpInfo in ``names`` in each dtype: {name: {"samples", "passed",
+    "failed": [(case, dtype, reason)], "left_out": [(index, reason)]}}."""
+    import torch  # noqa: PLC0415
+
+    report = {}
+    for name in names:
+        rows = [run_case(op_db_case(*sid), dtype, torch, "cpu") for sid in op_db_samples(name) for dtype in dtypes]
+        failed = [(r.case, r.dtype, r.error or f"value rel {r.value_rel:.1e}, grad rel {r.grad_rel}")
+                  for r in rows if not r.passed]
+        report[name] = {"samples": len(rows), "passed": len(rows) - len(failed), "failed": failed,
+                        "left_out": left_out_samples(name)}
+        if progress is not None:
+            progress(format_op_db_report({name: report[name]}, header=False))
+    return report
+
+
+def format_op_db_report(report: dict, header: bool = True) -> str:
+    """One line per op (samples, passed, failed, left out), then one per failed sample with its reason."""
+    lines = [f"{'op':<44} samples  passed  failed  left out"] if header else []
+    for name, r in report.items():
+        lines.append(f"{name:<44} {r['samples']:>7}  {r['passed']:>6}  {len(r['failed']):>6}  "
+                     f"{len(r['left_out']):>8}")
+        for case, dtype, reason in r["failed"]:
+            lines.append(f"  {case} [{dtype}]: {reason.splitlines()[0][:200] if reason else ''}")
+        reasons = sorted({reason for _, reason in r["left_out"]})
+        lines.extend(f"  left out: {reason}" for reason in reasons)
+    return "\n".join(lines)
+
+
+# --- counterparts whose OpInfo calls differ from F's signature ------------------------------------------------
+def _embedding_bag(weight, idx, **kwargs):
+    return F.embedding_bag(idx, weight, **kwargs)  # the OpInfo's lambda: weight first
+
+
+def _embedding_bag_left_out(sample):
+    if sample.kwargs.get("max_norm") is not None:
+        return "max_norm: torch renormalises weight in place; jaxdl refuses it, as F.embedding"
+    if sample.kwargs.get("sparse"):
+        return "sparse=True: torch's weight gradient is a sparse tensor (jaxdl's is dense)"
+    return None
+
+
+def _mha_random(sample):
+    training = sample.kwargs.get("training", True)
+    return "torch draws the attention dropout from its own generator" if training and sample.args[9] > 0 else None
+
+
+op_counterpart("nn.functional.embedding_bag", _embedding_bag, _embedding_bag_left_out)
+op_counterpart("nn.functional.multi_head_attention_forward", F.multi_head_attention_forward, _mha_random)
+
+if __name__ == "__main__":
+    print(f"{'op':<44} samples  passed  failed  left out")
+    op_db_report(sys.argv[1:], progress=lambda text: print(text, flush=True))
