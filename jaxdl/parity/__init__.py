@@ -23,9 +23,12 @@ CASE_MODULES = ("_cases_functional", "_cases_nn", "_cases_lr_scheduler", "_cases
 for _module in CASE_MODULES:
     importlib.import_module(f"jaxdl.parity.{_module}")
 
+from jaxdl.parity._module_db import (counterpart, format_module_db_report, module_db_case,  # noqa: E402
+                                     module_db_report, module_db_samples)
 from jaxdl.parity._run import run, select  # noqa: E402
 from jaxdl.parity._torch_gpt import torch_gpt, torch_state_dict_to_jax  # noqa: E402
 
 __all__ = ["ALL_DTYPES", "CASES", "CASE_MODULES", "DTYPES", "ELEMENTWISE_FLOAT32", "MIXED", "TOLERANCES", "Case",
            "Comparison", "Env", "Result", "compare_function", "format_table", "in_ci", "register", "run_case",
-           "to_numpy", "torch_device", "run", "select", "torch_gpt", "torch_state_dict_to_jax"]
+           "to_numpy", "torch_device", "run", "select", "torch_gpt", "torch_state_dict_to_jax",
+           "counterpart", "module_db_case", "module_db_report", "module_db_samples", "format_module_db_report"]
