@@ -13,11 +13,14 @@ from jaxdl.functional._bilinear import bilinear
 from jaxdl.functional._conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d, same_padding
 from jaxdl.functional._ctc_loss import ctc_loss
 from jaxdl.functional._distance import cosine_similarity, normalize, pairwise_distance
-from jaxdl.functional._dropout import dropout, dropout1d, dropout2d
 from jaxdl.functional._embedding_bag import embedding_bag
+from jaxdl.functional._alpha_dropout import alpha_dropout, feature_alpha_dropout
+from jaxdl.functional._dropout import dropout, dropout1d, dropout2d, dropout3d
 from jaxdl.functional._group_norm import group_norm, instance_norm
 from jaxdl.functional._hard_activation import hardsigmoid, hardswish, hardtanh, prelu, relu6
+from jaxdl.functional._inplace import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_
 from jaxdl.functional._likelihood_loss import gaussian_nll_loss, poisson_nll_loss
+from jaxdl.functional._local_response_norm import local_response_norm
 from jaxdl.functional._linear import embedding, linear, one_hot
 from jaxdl.functional._loss import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss
 from jaxdl.functional._multi_head_attention import multi_head_attention_forward
@@ -25,12 +28,16 @@ from jaxdl.functional._margin_loss import (cosine_embedding_loss, hinge_embeddin
                                            multi_margin_loss, triplet_margin_loss)
 from jaxdl.functional._normalization import batch_norm, layer_norm
 from jaxdl.functional._padding import pad
+from jaxdl.functional._pdist import pdist
 from jaxdl.functional._pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
                                        adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
 from jaxdl.functional._rms_norm import rms_norm
 from jaxdl.functional._regression_loss import huber_loss, kl_div, l1_loss, mse_loss, smooth_l1_loss
 from jaxdl.functional._rnn import gru_cell, lstm_cell, rnn, rnn_relu_cell, rnn_tanh_cell
+from jaxdl.functional._rrelu import rrelu
+from jaxdl.functional._shrink import hardshrink, softshrink, tanhshrink, threshold
 from jaxdl.functional._smooth_activation import celu, elu, glu, logsigmoid, mish, selu, softplus, softsign
+from jaxdl.functional._softmin import gumbel_softmax, softmin
 
 __all__ = [
     "relu", "leaky_relu", "gelu", "silu", "sigmoid", "tanh", "softmax", "log_softmax",
@@ -49,6 +56,10 @@ __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "adaptive_max_pool1d", "adaptive_max_pool2d",
     "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell", "rnn",
+    "threshold", "hardshrink", "softshrink", "tanhshrink", "rrelu", "softmin", "gumbel_softmax",
+    "alpha_dropout", "feature_alpha_dropout", "dropout3d", "local_response_norm", "pdist",
+    # torch's in-place spellings: present, and refusing in one line (JAX arrays are immutable)
+    "celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_",
     # jaxdl's own: the formulas jaxdl.nn shares with the functions above
     "attention", "same_padding",
 ]

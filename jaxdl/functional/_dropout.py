@@ -87,3 +87,23 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
         raise ValueError(f"dropout2d: expected an input with a channel dimension (N, C, H, W); got shape "
                          f"{jnp.shape(input)}")
     return _dropout("dropout2d", input, p, training, inplace, key, _channel_mask_shape(jnp.shape(input)))
+
+
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False, *, key=None):
+    """Zero whole channels with probability p, scale by 1/(1−p), as torch.nn.functional.dropout3d: a 5-D
+    (N, C, D, H, W) input draws one mask entry per (N, C); any other input is taken as unbatched, channels in
+    dim 0 (torch's unsqueeze(0)), with torch's warning when it is not 4-D (C, D, H, W).
+
+    Args:
+      input: (N, C, D, H, W) or (C, D, H, W).
+      key: a jax.random key; required when training and 0 < p < 1.
+    """
+    shape, ndim = tuple(jnp.shape(input)), jnp.ndim(input)
+    if ndim not in (4, 5):
+        warnings.warn(f"dropout3d: expects a 5-D (N, C, D, H, W) or 4-D (C, D, H, W) input; got a {ndim}-D input, "
+                      "which torch deprecates and will refuse (use dropout for element-wise dropout)", UserWarning,
+                      stacklevel=2)
+    if ndim == 0 and training and p not in (0, 1):
+        raise ValueError("dropout3d: feature dropout needs at least a channel dimension; got a 0-d input")
+    mask = _channel_mask_shape(shape) if ndim == 5 else _channel_mask_shape((1,) + shape)[1:]
+    return _dropout("dropout3d", input, p, training, inplace, key, mask)

@@ -9,7 +9,8 @@ from jaxdl.nn._bind import Bound, bind
 from jaxdl.nn._container import ModuleDict, ModuleList, Sequential, init_children, named_children
 from jaxdl.nn._conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from jaxdl.nn._ctc_loss import CTCLoss
-from jaxdl.nn._dropout import Dropout, Dropout1d, Dropout2d
+from jaxdl.nn._distance import CosineSimilarity, PairwiseDistance
+from jaxdl.nn._dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from jaxdl.nn._embedding import Embedding
 from jaxdl.nn._embedding_bag import EmbeddingBag
 from jaxdl.nn._gpt import GPT, lm_loss
@@ -18,13 +19,19 @@ from jaxdl.nn._linear import Flatten, Identity, Linear, Unflatten
 from jaxdl.nn._loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
                             HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss,
                             MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss)
+from jaxdl.nn._lrn import CrossMapLRN2d, LocalResponseNorm
 from jaxdl.nn._module import Module
 from jaxdl.nn._normalization import GroupNorm, LayerNorm
+from jaxdl.nn._padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
+                              ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+                              ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from jaxdl.nn._pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
                                AvgPool2d, MaxPool1d, MaxPool2d)
 from jaxdl.nn._rnn import GRU, LSTM, RNN
 from jaxdl.nn._rnn_cell import GRUCell, LSTMCell, RNNCell
 from jaxdl.nn._shapes import count_parameters, init_shapes
+from jaxdl.nn._shrink import Hardshrink, RReLU, Softshrink, Tanhshrink, Threshold
+from jaxdl.nn._softmax import LogSoftmax, Softmax2d, Softmin
 from jaxdl.nn._summary import summary
 from jaxdl.nn import utils
 from jaxdl.nn._rms_norm import RMSNorm
@@ -50,6 +57,13 @@ __all__ = [
     "ReLU", "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Softmax",
     "ELU", "SELU", "CELU", "Softplus", "Softsign", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid",
     "Mish", "GLU", "PReLU",
+    "Threshold", "Hardshrink", "Softshrink", "Tanhshrink", "RReLU", "Softmin", "LogSoftmax", "Softmax2d",
+    # padding, and the remaining dropouts, norms and distances
+    "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
+    "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+    "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
+    "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "LocalResponseNorm", "CrossMapLRN2d",
+    "CosineSimilarity", "PairwiseDistance",
     # losses (called as criterion(input, target))
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "KLDivLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MarginRankingLoss", "CosineEmbeddingLoss",

@@ -40,3 +40,26 @@ class Dropout2d(_DropoutNd):
     """torch.nn.Dropout2d(p=0.5, inplace=False): zeroes whole channels of (N, C, H, W) when training."""
 
     _fn = staticmethod(F.dropout2d)
+
+
+@module
+class Dropout3d(_DropoutNd):
+    """torch.nn.Dropout3d(p=0.5, inplace=False): zeroes whole channels of (N, C, D, H, W) / (C, D, H, W) when
+    training."""
+
+    _fn = staticmethod(F.dropout3d)
+
+
+@module
+class AlphaDropout(_DropoutNd):
+    """torch.nn.AlphaDropout(p=0.5, inplace=False): alpha dropout (keeps a SELU network's mean and variance) when
+    training (needs ``key``), identity in eval."""
+
+    _fn = staticmethod(F.alpha_dropout)
+
+
+@module
+class FeatureAlphaDropout(_DropoutNd):
+    """torch.nn.FeatureAlphaDropout(p=0.5, inplace=False): alpha dropout of whole channels when training."""
+
+    _fn = staticmethod(F.feature_alpha_dropout)
