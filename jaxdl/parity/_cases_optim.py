@@ -36,8 +36,8 @@ def _loss(p, x, y, xp=jnp):
     return ((h @ p["2"]["weight"].T + p["2"]["bias"][None] - y) ** 2).mean()  # (B, 3) -> ()
 
 
-def jax_trajectory(tx, env, problem, sign=1.0, every=1, metric=None):
-    """Params and get_lrs after each of STEPS updates (every=k: k micro-batches per recorded step)."""
+def jax_trajectory(tx, env, problem, sign=1.0, every=1, metric=None, steps=STEPS):
+    """Params and get_lrs after each of ``steps`` updates (every=k: k micro-batches per recorded step)."""
     weights, xs, ys = problem
     params = _nest({k: env.to_jax(v) for k, v in weights.items()})
     xs, ys = env.to_jax(xs), env.to_jax(ys)
@@ -58,13 +58,14 @@ def jax_trajectory(tx, env, problem, sign=1.0, every=1, metric=None):
 
         s0 = tx.init(params)
         ps0 = metric[0].init(jnp.stack(optim.get_lrs(s0))) if metric is not None else None
-        _, (traj, lrs) = jax.lax.scan(body, (params, s0, ps0), jnp.arange(STEPS * every))
+        _, (traj, lrs) = jax.lax.scan(body, (params, s0, ps0), jnp.arange(steps * every))
         return jax.tree.map(lambda t: t[every - 1::every], (traj, lrs))
 
     return run(params)
 
 
-def torch_trajectory(make_opt, env, problem, sign=1.0, every=1, make_sched=None, clip=None, metric=None):
+def torch_trajectory(make_opt, env, problem, sign=1.0, every=1, make_sched=None, clip=None, metric=None,
+                     steps=STEPS):
     """The same loop in torch: zero_grad, ``every`` × backward (grads summed), [clip], step, scheduler.step."""
     torch = env.torch
     weights, xs, ys = problem
@@ -75,7 +76,7 @@ def torch_trajectory(make_opt, env, problem, sign=1.0, every=1, make_sched=None,
     traj, lrs = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's scheduler warnings are not the subject here
-        for i in range(STEPS):
+        for i in range(steps):
             opt.zero_grad()
             for j in range(every):
                 b = (i * every + j) % N_BATCHES

@@ -1,0 +1,29 @@
+"""jaxdl.optim against torch's OptimizerInfo configurations (tests/torch_optim_db.py): 50-step float64 trajectories
+with two param groups within 1e-9, and torch's bad arguments refused in one line.
+
+CI runs a stratified part (each class's every ``STRIDE``-th configuration, its default first); ``pytest
+--parity-all`` runs every configuration.
+"""
+import re
+
+import pytest
+
+from tests import torch_optim_db as db
+
+STRIDE = 3
+CONFIGS = [(name, i, desc, kw) for name in db.NAMES for i, (desc, kw) in enumerate(db.configs(name))]
+ERRORS = [(name, i, *e) for name in db.NAMES for i, e in enumerate(db.error_inputs(name)) if e[0]]
+
+
+@pytest.mark.parametrize("name,i,desc,kwargs", CONFIGS, ids=[f"{n}-{i}-{d}" for n, i, d, _ in CONFIGS])
+def test_torch_optim_db_trajectory(name, i, desc, kwargs, request):
+    if not request.config.getoption("--parity-all") and i % STRIDE:
+        pytest.skip("outside CI's stratified part of optim_db: pytest --parity-all runs it")
+    db.assert_same_trajectory(*db.run(name, kwargs))
+
+
+@pytest.mark.parametrize("name,i,applies,why,params,kwargs,error_type,regex", ERRORS,
+                         ids=[f"{e[0]}-{e[1]}" for e in ERRORS])
+def test_torch_optim_db_error_inputs_refused(name, i, applies, why, params, kwargs, error_type, regex):
+    message = db.refuses(name, params, kwargs, error_type, regex)
+    assert re.search(db.REWORDED.get(regex, regex), message), (message, regex)
