@@ -11,7 +11,7 @@ import pytest
 from jaxdl import optim
 from tests import torch_optim_db as db
 
-STRIDE = 3
+STRIDE = 4
 CONFIGS = [(name, i, desc, kw) for name in db.NAMES for i, (desc, kw) in enumerate(db.configs(name))]
 ERRORS = [(name, i, *e) for name in db.NAMES for i, e in enumerate(db.error_inputs(name)) if e[0]]
 

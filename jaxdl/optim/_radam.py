@@ -19,6 +19,31 @@ class RAdamState(NamedTuple):
     exp_avg_sq: optax.Updates
 
 
+def _h(y):
+    """y/expm1(y) - 1 + y/2 without its cancellation: the series y²/12 - y⁴/720 + y⁶/30240 for |y| < 1/2."""
+    small = jnp.abs(y) < 0.5
+    ys = jnp.where(small, y, 1.0)
+    direct = jnp.where(small, 1.0, y) / jnp.expm1(jnp.where(small, 1.0, y)) - 1 + jnp.where(small, 1.0, y) / 2
+    y2 = ys * ys
+    return jnp.where(small, y2 / 12 - y2 * y2 / 720 + y2 * y2 * y2 / 30240, direct)
+
+
+def _rho(b2: float, rho_inf: float, step, bc2):
+    """ρₜ = ρ∞ - 2tβ2ᵗ/(1-β2ᵗ). In float64 (x64) as torch's Python floats; in float32 rewritten as
+    t + (2/c)(h(-c) - h(tc)), c = -log β2, because the direct form loses ~2/c·eps32 to cancellation."""
+    if b2 == 0.0:
+        return rho_inf - jnp.zeros_like(step)
+    if step.dtype == jnp.float64:
+        return rho_inf - 2 * step * jnp.exp(step * math.log(b2)) / bc2
+    c = -math.log(b2)
+    return step + (2 / c) * (_h_host(-c) - _h(step * c))
+
+
+def _h_host(y: float) -> float:
+    """``_h`` at a Python float, in float64."""
+    return y / math.expm1(y) - 1 + y / 2 if abs(y) >= 0.5 else y * y / 12 - y ** 4 / 720 + y ** 6 / 30240
+
+
 def scale_by_torch_radam(b1: float, b2: float, eps: float):
     """RAdam's direction, as torch/optim/radam.py ``_single_tensor_radam``:
 
@@ -35,8 +60,7 @@ def scale_by_torch_radam(b1: float, b2: float, eps: float):
         count = optax.safe_increment(state.count)
         step = count.astype(scalar_dtype())
         bc2 = _bias_correction(b2, count, step.dtype)
-        b2_t = jnp.exp(step * (math.log(b2) if b2 > 0 else -jnp.inf))
-        rho_t = rho_inf - 2 * step * b2_t / bc2
+        rho_t = _rho(b2, rho_inf, step, bc2)
         rect = jnp.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
         m = jax.tree.map(lambda g, m: torch_lerp(m, g, 1 - b1), updates, state.exp_avg)
         v = jax.tree.map(lambda g, v: v * b2 + (1 - b2) * (g * g), updates, state.exp_avg_sq)

@@ -248,3 +248,75 @@ def _one_cycle_trajectory(env):
     # SGD's momentum is injected; the lr schedule goes to sgd itself (static_args): its state holds the lr
     return [_cmp((jax_trajectory(tx, env, problem), torch_trajectory(make, env, problem, make_sched=make_sched)))
             for tx, make in cases]
+
+
+# --- torch 2.13's other optimizers (torch's OptimizerInfo configurations: tests/torch_optim_db.py) ------------
+@register("optim.nadam", "optim")
+def _nadam(env):
+    configs = [({}, 1e-2, None), ({"momentum_decay": 6e-3, "weight_decay": 0.1, "maximize": True}, 1e-2, None),
+               ({"weight_decay": 0.1, "decoupled_weight_decay": True}, 2e-2, "step")]
+    return _optimizer_case(env, optim.nadam, env.torch.optim.NAdam, configs)
+
+
+@register("optim.radam", "optim")
+def _radam(env):
+    configs = [({}, 1e-2, None), ({"weight_decay": 0.1, "decoupled_weight_decay": True, "eps": 1e-6}, 1e-2, None),
+               ({"weight_decay": 0.05, "maximize": True}, 2e-2, "cos")]
+    return _optimizer_case(env, optim.radam, env.torch.optim.RAdam, configs)
+
+
+@register("optim.adamax", "optim")
+def _adamax(env):
+    configs = [({}, 2e-2, None), ({"weight_decay": 0.1, "maximize": True, "betas": (0.8, 0.99)}, 2e-2, "step")]
+    return _optimizer_case(env, optim.adamax, env.torch.optim.Adamax, configs)
+
+
+@register("optim.asgd", "optim")
+def _asgd(env):
+    """t0 = 20: averaging starts inside the run; a schedule reaches η one step late, as torch's."""
+    configs = [({"t0": 20, "lambd": 1e-2}, 0.05, None), ({"weight_decay": 0.1, "maximize": True}, 0.05, "step")]
+    return _optimizer_case(env, optim.asgd, env.torch.optim.ASGD, configs)
+
+
+@register("optim.rprop", "optim")
+def _rprop(env):
+    configs = [({}, 1e-2, None), ({"etas": (0.3, 1.5), "step_sizes": (1e-4, 0.05), "maximize": True}, 1e-3, None)]
+    return _optimizer_case(env, optim.rprop, env.torch.optim.Rprop, configs)
+
+
+@register("optim.adafactor", "optim")
+def _adafactor(env):
+    configs = [({}, 1e-2, None), ({"weight_decay": 0.1, "d": 1.5, "beta2_decay": -0.5, "maximize": True}, 5e-2, None),
+               ({"eps": (1e-20, 1e-3)}, 0.1, "cos")]
+    return _optimizer_case(env, optim.adafactor, env.torch.optim.Adafactor, configs)
+
+
+class _Optimizers:
+    """Several torch optimizers stepped as one (Muon for the matrices, AdamW for the rest: torch's own advice)."""
+
+    def __init__(self, *opts):
+        self.opts = opts
+        self.param_groups = [g for o in opts for g in o.param_groups]
+
+    def zero_grad(self):
+        for o in self.opts:
+            o.zero_grad()
+
+    def step(self):
+        for o in self.opts:
+            o.step()
+
+
+@register("optim.muon", "optim")
+def _muon(env):
+    """Muon on the two weight matrices, AdamW on the biases (jaxdl: param_groups; torch: two optimizers)."""
+    torch, problem = env.torch, _problem(env)
+    labels = {"0": {"weight": "muon", "bias": "adamw"}, "2": {"weight": "muon", "bias": "adamw"}}
+    out = []
+    for kw, lr in (({}, 2e-2), ({"nesterov": False, "adjust_lr_fn": "match_rms_adamw", "momentum": 0.9}, 1e-2)):
+        tx = optim.param_groups({"muon": optim.muon(lr, **kw), "adamw": optim.adamw(1e-2)}, labels)
+        ref = torch_trajectory(lambda p, kw=kw, lr=lr: _Optimizers(
+            torch.optim.Muon([p["0"]["weight"], p["2"]["weight"]], lr=lr, **kw),
+            torch.optim.AdamW([p["0"]["bias"], p["2"]["bias"]], lr=1e-2)), env, problem)
+        out.append(_cmp((jax_trajectory(tx, env, problem), ref)))
+    return out
