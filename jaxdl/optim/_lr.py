@@ -61,18 +61,18 @@ def with_lr(direction: optax.GradientTransformation, lr, *, applies_lr: bool = F
     return optax.GradientTransformation(init_fn, update_fn)
 
 
-def torch_optimizer(lr, *direction, weight_decay=0.0, maximize=False, applies_lr=False
-                    ) -> optax.GradientTransformation:
+def torch_optimizer(lr, *direction, weight_decay=0.0, maximize=False, applies_lr=False,
+                    decoupled_weight_decay=False) -> optax.GradientTransformation:
     """torch's common prologue, then ``direction``: g ← -g if maximize; g ← g + weight_decay·θ; update = -lr·d
-    (``applies_lr``: the direction makes the update from the lr itself, see ``with_lr``)."""
+    (``applies_lr``: the direction makes the update from the lr itself, see ``with_lr``;
+    ``decoupled_weight_decay``: d ← d + weight_decay·θ after the direction, torch's θ ← θ(1 - lr·λ))."""
     V.check_lr(lr)
     V.check_nonneg("weight_decay", weight_decay)
     parts = []
     if maximize:
         parts.append(optax.scale(-1.0))
-    if not V.is_zero(weight_decay):
-        parts.append(optax.add_decayed_weights(weight_decay))
-    parts += direction
+    decay = [] if V.is_zero(weight_decay) else [optax.add_decayed_weights(weight_decay)]
+    parts += [*direction, *decay] if decoupled_weight_decay else [*decay, *direction]
     return with_lr(optax.chain(*parts) if parts else optax.identity(), lr, applies_lr=applies_lr)
 
 

@@ -71,11 +71,6 @@ def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_deca
     """
     V.check_eps(eps)
     V.check_betas(betas)
-    V.check_nonneg("weight_decay", weight_decay)
     V.check_nonneg("momentum_decay", momentum_decay)
-    direction = [scale_by_torch_nadam(*betas, eps, momentum_decay)]
-    if decoupled_weight_decay:
-        if not V.is_zero(weight_decay):
-            direction.append(optax.add_decayed_weights(weight_decay))
-        return torch_optimizer(lr, *direction, maximize=maximize)
-    return torch_optimizer(lr, *direction, weight_decay=weight_decay, maximize=maximize)
+    return torch_optimizer(lr, scale_by_torch_nadam(*betas, eps, momentum_decay), weight_decay=weight_decay,
+                           maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)

@@ -140,8 +140,10 @@ def scale_by_torch_adagrad(lr_decay: float = 0.0, initial_accumulator_value: flo
 
 def torch_lerp(start, end, weight):
     """``start.lerp_(end, weight)`` as torch's CPU kernel rounds it: ``start + w·(end - start)`` for |w| < 0.5,
-    else ``end - (end - start)·(1 - w)`` (so weight 1 gives ``end`` exactly, e.g. Adafactor's first step)."""
+    else ``end - (end - start)·(1 - w)`` (so weight 1 gives ``end`` exactly, e.g. Adafactor's first step), w in
+    the tensor's dtype."""
     diff = end - start
+    weight = jnp.asarray(weight, diff.dtype)  # the kernel's weight is in the tensor's dtype: 1 - w rounds there
     return jnp.where(jnp.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
 
 

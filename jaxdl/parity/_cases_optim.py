@@ -250,41 +250,41 @@ def _one_cycle_trajectory(env):
             for tx, make in cases]
 
 
-# --- torch 2.13's other optimizers (torch's OptimizerInfo configurations: tests/torch_optim_db.py) ------------
-@register("optim.nadam", "optim")
+# --- torch 2.13's other optimizers: sweeps (CI runs a stratified part; each is also in tests/test_optim_db.py) ---
+@register("optim.nadam", "optim", sweep=True)
 def _nadam(env):
     configs = [({}, 1e-2, None), ({"momentum_decay": 6e-3, "weight_decay": 0.1, "maximize": True}, 1e-2, None),
                ({"weight_decay": 0.1, "decoupled_weight_decay": True}, 2e-2, "step")]
     return _optimizer_case(env, optim.nadam, env.torch.optim.NAdam, configs)
 
 
-@register("optim.radam", "optim")
+@register("optim.radam", "optim", sweep=True)
 def _radam(env):
     configs = [({}, 1e-2, None), ({"weight_decay": 0.1, "decoupled_weight_decay": True, "eps": 1e-6}, 1e-2, None),
                ({"weight_decay": 0.05, "maximize": True}, 2e-2, "cos")]
     return _optimizer_case(env, optim.radam, env.torch.optim.RAdam, configs)
 
 
-@register("optim.adamax", "optim")
+@register("optim.adamax", "optim", sweep=True)
 def _adamax(env):
     configs = [({}, 2e-2, None), ({"weight_decay": 0.1, "maximize": True, "betas": (0.8, 0.99)}, 2e-2, "step")]
     return _optimizer_case(env, optim.adamax, env.torch.optim.Adamax, configs)
 
 
-@register("optim.asgd", "optim")
+@register("optim.asgd", "optim", sweep=True)
 def _asgd(env):
     """t0 = 20: averaging starts inside the run; a schedule reaches η one step late, as torch's."""
     configs = [({"t0": 20, "lambd": 1e-2}, 0.05, None), ({"weight_decay": 0.1, "maximize": True}, 0.05, "step")]
     return _optimizer_case(env, optim.asgd, env.torch.optim.ASGD, configs)
 
 
-@register("optim.rprop", "optim")
+@register("optim.rprop", "optim", sweep=True)
 def _rprop(env):
     configs = [({}, 1e-2, None), ({"etas": (0.3, 1.5), "step_sizes": (1e-4, 0.05), "maximize": True}, 1e-3, None)]
     return _optimizer_case(env, optim.rprop, env.torch.optim.Rprop, configs)
 
 
-@register("optim.adafactor", "optim")
+@register("optim.adafactor", "optim", sweep=True)
 def _adafactor(env):
     configs = [({}, 1e-2, None), ({"weight_decay": 0.1, "d": 1.5, "beta2_decay": -0.5, "maximize": True}, 5e-2, None),
                ({"eps": (1e-20, 1e-3)}, 0.1, "cos")]
@@ -307,16 +307,21 @@ class _Optimizers:
             o.step()
 
 
-@register("optim.muon", "optim")
+@register("optim.muon", "optim", sweep=True)
 def _muon(env):
-    """Muon on the two weight matrices, AdamW on the biases (jaxdl: param_groups; torch: two optimizers)."""
+    """Muon on the two weight matrices, AdamW on the biases (jaxdl: param_groups; torch: two optimizers).
+
+    50 steps (the issue's measure): the bfloat16 Newton–Schulz is torch's bit for bit until one product sum rounds
+    differently from torch's CPU gemm (1 bfloat16 ulp; here at step 58 of the first config), then both drift.
+    float32: 10 steps. Float32 optimizer trajectories differ from torch's by ulps from step 1 (every case here), and
+    the bfloat16 rounding of the iteration turns that into a 1-bfloat16-ulp flip within a few tens of steps."""
     torch, problem = env.torch, _problem(env)
     labels = {"0": {"weight": "muon", "bias": "adamw"}, "2": {"weight": "muon", "bias": "adamw"}}
-    out = []
+    out, steps = [], 10 if env.np_dtype == np.float32 else 50
     for kw, lr in (({}, 2e-2), ({"nesterov": False, "adjust_lr_fn": "match_rms_adamw", "momentum": 0.9}, 1e-2)):
         tx = optim.param_groups({"muon": optim.muon(lr, **kw), "adamw": optim.adamw(1e-2)}, labels)
-        ref = torch_trajectory(lambda p, kw=kw, lr=lr: _Optimizers(
-            torch.optim.Muon([p["0"]["weight"], p["2"]["weight"]], lr=lr, **kw),
-            torch.optim.AdamW([p["0"]["bias"], p["2"]["bias"]], lr=1e-2)), env, problem)
-        out.append(_cmp((jax_trajectory(tx, env, problem), ref)))
+        ref = torch_trajectory(lambda p, kw=kw, lr=lr: _Optimizers(  # groups in get_lrs' (label) order
+            torch.optim.AdamW([p["0"]["bias"], p["2"]["bias"]], lr=1e-2),
+            torch.optim.Muon([p["0"]["weight"], p["2"]["weight"]], lr=lr, **kw)), env, problem, steps=steps)
+        out.append(_cmp((jax_trajectory(tx, env, problem, steps=steps), ref)))
     return out
