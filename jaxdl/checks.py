@@ -211,6 +211,8 @@ def check_nonneg(name: str, value: Any, label: str | None = None) -> None:
 def check_lr(lr: Any, name: str = "lr") -> None:
     """The one lr rule (``jaxdl._rules``, which the config's optim.lr follows too), in the config's words:
     'lr = -0.1 is not allowed: expected a number ≥ 0 (torch.optim refuses only lr < 0)'."""
+    if not callable(lr) and getattr(lr, "ndim", 0) > 0:  # torch: "Tensor lr must be 1-element"
+        raise ValueError(f"{name} must be a number or a 0-d array, got an array of shape {tuple(lr.shape)}")
     v = concrete(lr)
     if v is not None and not is_valid_lr(v):
         raise ValueError(f"{name} = {lr} is not allowed: expected {LR_ALLOWED}")

@@ -137,6 +137,61 @@ class AdamConfig(OptimConfig):
     amsgrad: bool | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class NAdamConfig(OptimConfig):
+    name: str = "nadam"
+    betas: tuple | None = None
+    eps: float | None = None
+    momentum_decay: float | None = None
+    decoupled_weight_decay: bool | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RAdamConfig(OptimConfig):
+    name: str = "radam"
+    betas: tuple | None = None
+    eps: float | None = None
+    decoupled_weight_decay: bool | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class AdamaxConfig(OptimConfig):
+    name: str = "adamax"
+    betas: tuple | None = None
+    eps: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ASGDConfig(OptimConfig):
+    name: str = "asgd"
+    lambd: float | None = None
+    alpha: float | None = None
+    t0: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RpropConfig(OptimConfig):
+    name: str = "rprop"                # no weight_decay in torch's Rprop: setting it is refused by the optimizer
+    etas: tuple | None = None
+    step_sizes: tuple | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class AdafactorConfig(OptimConfig):
+    name: str = "adafactor"
+    beta2_decay: float | None = None
+    d: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class MuonConfig(OptimConfig):
+    name: str = "muon"                 # Muon for the 2-D weights, AdamW (same lr) for the rest: torch's advice
+    momentum: float | None = None
+    nesterov: bool | None = None
+    ns_steps: int | None = None
+    adjust_lr_fn: str | None = None
+
+
 # --- [train], [compare] -------------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
@@ -186,7 +241,9 @@ KINDS = {
     "model": ("kind", "mlp", {"mlp": MLPConfig, "cnn": CNNConfig, "gpt": GPTModelConfig}),
     "data": ("kind", "digits", {"digits": DigitsData, "moons": ToyData, "circles": ToyData, "spirals": SpiralsData,
                                 "npz": NpzData, "stdlib_text": TextData}),
-    "optim": ("name", "sgd", {"sgd": SGDConfig, "adam": AdamConfig, "adamw": AdamConfig}),
+    "optim": ("name", "sgd", {"sgd": SGDConfig, "adam": AdamConfig, "adamw": AdamConfig, "nadam": NAdamConfig,
+                              "radam": RAdamConfig, "adamax": AdamaxConfig, "asgd": ASGDConfig, "rprop": RpropConfig,
+                              "adafactor": AdafactorConfig, "muon": MuonConfig}),
     "train": (None, None, {None: TrainConfig}),
     "compare": (None, None, {None: CompareConfig}),
 }

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import inspect
 
+import jax
+
 from jaxdl.config import ConfigError, OptimConfig
 
 
@@ -21,6 +23,7 @@ def build_tx(optim: OptimConfig, lr=None, *, where: str = "optim"):
     given: the optimizer's state holds it (``optim.get_lr``), so ``optim.set_lr`` and ReduceLROnPlateau
     change it, and a resumed run continues with the lr saved in its state unless it is set again with
     ``optim.set_lr(state, new_lr)`` (what a resume with a changed ``optim.lr`` does).
+    ``muon`` optimizes the 2-D params; the others (biases, norms) get ``adamw`` with the same lr.
     A hyperparameter the optimizer refuses (e.g. nesterov without momentum) is a ConfigError naming ``where``.
     """
     from jaxdl import optim as jaxdl_optim  # noqa: PLC0415
@@ -29,6 +32,10 @@ def build_tx(optim: OptimConfig, lr=None, *, where: str = "optim"):
     kwargs = optim.kwargs()
     kwargs["lr"] = lr if lr is not None else kwargs.get("lr", torch_defaults(optim.name)["lr"])
     try:
+        if optim.name == "muon":  # torch's Muon takes 2-D params only; the rest go to AdamW, as torch advises
+            return jaxdl_optim.param_groups({"muon": make(**kwargs), "adamw": jaxdl_optim.adamw(kwargs["lr"])},
+                                            lambda params: jax.tree.map(lambda p: "muon" if p.ndim == 2 else "adamw",
+                                                                        params))
         return make(**kwargs)
     except (ValueError, TypeError) as err:
         raise ConfigError(f"{where} (name = {optim.name!r}): {err}") from None

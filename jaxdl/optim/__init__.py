@@ -16,14 +16,22 @@ from jaxdl.optim import lr_scheduler
 from jaxdl.optim._accumulate import accumulate_gradients
 from jaxdl.optim._adadelta import adadelta
 from jaxdl.optim._adagrad import adagrad
+from jaxdl.optim._adafactor import adafactor
 from jaxdl.optim._adam import adam, adamw
+from jaxdl.optim._adamax import adamax
+from jaxdl.optim._asgd import ASGDState, asgd, asgd_averaged_params
 from jaxdl.optim._clip import ClipGradNormState, clip_grad_norm, clip_grads_with_norm, get_total_norm
 from jaxdl.optim._freeze import freeze, frozen_mask
 from jaxdl.optim._lr import LrState, get_lr, get_lrs, lr_used, set_lr, with_lr
+from jaxdl.optim._muon import muon
+from jaxdl.optim._nadam import nadam
 from jaxdl.optim._param_groups import decay_labels, param_groups, weight_decay_mask
 from jaxdl.optim._plateau import PlateauState, ReduceLROnPlateau
+from jaxdl.optim._radam import radam
 from jaxdl.optim._rmsprop import rmsprop
+from jaxdl.optim._rprop import rprop
 from jaxdl.optim._sgd import sgd
+from jaxdl.optim._sparse_adam import sparse_adam
 from jaxdl.optim._transform import scale_by_torch_adagrad, scale_by_torch_adam, torch_momentum
 
 __all__ = [
@@ -34,4 +42,6 @@ __all__ = [
     "param_groups", "decay_labels", "weight_decay_mask", "accumulate_gradients",
     "torch_momentum", "scale_by_torch_adam", "scale_by_torch_adagrad",
     "freeze", "frozen_mask",
+    "nadam", "radam", "adamax", "asgd", "asgd_averaged_params", "ASGDState", "rprop", "adafactor", "muon",
+    "sparse_adam",
 ]

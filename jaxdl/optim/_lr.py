@@ -31,9 +31,13 @@ def _lr_value(lr, count):
     return jnp.asarray(value, dtype=jnp.result_type(float))
 
 
-def with_lr(direction: optax.GradientTransformation, lr) -> optax.GradientTransformation:
+def with_lr(direction: optax.GradientTransformation, lr, *, applies_lr: bool = False) -> optax.GradientTransformation:
     """``update = -state.lr * direction(g)``; ``lr`` gives the state's lr: a number or 0-d (possibly traced)
     array is its value at init, a schedule of the count is evaluated at init and after each update.
+
+    ``applies_lr=True`` is for the torch optimizers whose step is not -lr times an lr-free direction (ASGD's
+    eta, Rprop's initial step size, Adafactor's min(lr, 1/√t)): ``direction.update(g, s, params, lr=state.lr)``
+    returns the update itself (an ``optax.GradientTransformationExtraArgs``; ``optax.chain`` forwards ``lr``).
 
     torch: ``p.add_(d, alpha=-group['lr'])`` with ``group['lr']`` the only lr (``set_lr`` writes it). The
     transform is built from ``lr`` only at init: an ``optax.inject_hyperparams`` that rebuilds it with a new
@@ -45,8 +49,11 @@ def with_lr(direction: optax.GradientTransformation, lr) -> optax.GradientTransf
         return LrState(count, _lr_value(lr, count), direction.init(params))
 
     def update_fn(updates, state, params=None):
-        d, inner = direction.update(updates, state.inner, params)
-        updates = jax.tree.map(lambda x: (-state.lr).astype(x.dtype) * x, d)
+        if applies_lr:
+            updates, inner = direction.update(updates, state.inner, params, lr=state.lr)
+        else:
+            d, inner = direction.update(updates, state.inner, params)
+            updates = jax.tree.map(lambda x: (-state.lr).astype(x.dtype) * x, d)
         count = optax.safe_increment(state.count)
         new_lr = _lr_value(lr, count).astype(state.lr.dtype) if callable(lr) else state.lr
         return updates, LrState(count, new_lr, inner)
@@ -54,17 +61,19 @@ def with_lr(direction: optax.GradientTransformation, lr) -> optax.GradientTransf
     return optax.GradientTransformation(init_fn, update_fn)
 
 
-def torch_optimizer(lr, *direction, weight_decay=0.0, maximize=False) -> optax.GradientTransformation:
-    """torch's common prologue, then ``direction``: g ← -g if maximize; g ← g + weight_decay·θ; update = -lr·d."""
+def torch_optimizer(lr, *direction, weight_decay=0.0, maximize=False, applies_lr=False,
+                    decoupled_weight_decay=False) -> optax.GradientTransformation:
+    """torch's common prologue, then ``direction``: g ← -g if maximize; g ← g + weight_decay·θ; update = -lr·d
+    (``applies_lr``: the direction makes the update from the lr itself, see ``with_lr``;
+    ``decoupled_weight_decay``: d ← d + weight_decay·θ after the direction, torch's θ ← θ(1 - lr·λ))."""
     V.check_lr(lr)
     V.check_nonneg("weight_decay", weight_decay)
     parts = []
     if maximize:
         parts.append(optax.scale(-1.0))
-    if not V.is_zero(weight_decay):
-        parts.append(optax.add_decayed_weights(weight_decay))
-    parts += direction
-    return with_lr(optax.chain(*parts) if parts else optax.identity(), lr)
+    decay = [] if V.is_zero(weight_decay) else [optax.add_decayed_weights(weight_decay)]
+    parts += [*direction, *decay] if decoupled_weight_decay else [*decay, *direction]
+    return with_lr(optax.chain(*parts) if parts else optax.identity(), lr, applies_lr=applies_lr)
 
 
 def _holds_lr_state(tree) -> bool:

@@ -136,3 +136,20 @@ def scale_by_torch_adagrad(lr_decay: float = 0.0, initial_accumulator_value: flo
         return jax.tree.map(direction, updates, s), TorchAdagradState(step, s)
 
     return optax.GradientTransformation(init_fn, update_fn)
+
+
+def torch_lerp(start, end, weight):
+    """``start.lerp_(end, weight)`` as torch's CPU kernel rounds it: ``start + w·(end - start)`` for |w| < 0.5,
+    else ``end - (end - start)·(1 - w)`` (so weight 1 gives ``end`` exactly, e.g. Adafactor's first step), w in
+    the tensor's dtype."""
+    diff = end - start
+    weight = jnp.asarray(weight, diff.dtype)  # the kernel's weight is in the tensor's dtype: 1 - w rounds there
+    return jnp.where(jnp.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
+
+
+def scalar_dtype():
+    """The dtype torch's Python-float step arithmetic is done in here: float64 under x64, else float32."""
+    return jnp.result_type(float)
+
+
+TORCH_STATE_SCALAR = jnp.float32  # torch's _get_scalar_dtype(): float32 unless the default dtype is float64
