@@ -19,6 +19,7 @@ from jaxdl.optim._adagrad import adagrad
 from jaxdl.optim._adam import adam, adamw
 from jaxdl.optim._clip import ClipGradNormState, clip_grad_norm, clip_grads_with_norm, get_total_norm
 from jaxdl.optim._freeze import freeze, frozen_mask
+from jaxdl.optim._lbfgs import LBFGS, LbfgsState, lbfgs
 from jaxdl.optim._lr import LrState, get_lr, get_lrs, lr_used, set_lr, with_lr
 from jaxdl.optim._param_groups import decay_labels, param_groups, weight_decay_mask
 from jaxdl.optim._plateau import PlateauState, ReduceLROnPlateau
@@ -34,4 +35,5 @@ __all__ = [
     "param_groups", "decay_labels", "weight_decay_mask", "accumulate_gradients",
     "torch_momentum", "scale_by_torch_adam", "scale_by_torch_adagrad",
     "freeze", "frozen_mask",
+    "lbfgs", "LBFGS", "LbfgsState",
 ]
