@@ -12,7 +12,7 @@ traced base lr, ``StepLR(lr, 10)``, works too), or give one optimizer's states t
 ``tx = optim.adam(lr=1e-3)``, then ``jax.vmap`` the train step over ``states``.
 ``inject_hyperparams(optim.adam)(lr=...)`` follows an injected lr at init only: use ``static_args="lr"``, ``set_lr``.
 """
-from jaxdl.optim import lr_scheduler
+from jaxdl.optim import lr_scheduler, swa_utils
 from jaxdl.optim._accumulate import accumulate_gradients
 from jaxdl.optim._adadelta import adadelta
 from jaxdl.optim._adagrad import adagrad
@@ -35,5 +35,5 @@ __all__ = [
     "param_groups", "decay_labels", "weight_decay_mask", "accumulate_gradients",
     "torch_momentum", "scale_by_torch_adam", "scale_by_torch_adagrad",
     "freeze", "frozen_mask",
-    "lbfgs", "LBFGS", "LbfgsState",
+    "lbfgs", "LBFGS", "LbfgsState", "swa_utils",
 ]
