@@ -87,3 +87,36 @@ def _swalr(env):
         mine = jax.vmap(swa_utils.SWALR(0.1, **kw))(jnp.arange(15))
         out.append(Comparison(values=(to_numpy(mine), np.asarray(lrs))))
     return out
+
+
+def _nested(flat):
+    out = {}
+    for name, v in flat.items():
+        layer, leaf = name.split(".")
+        out.setdefault(layer, {})[leaf] = jnp.asarray(v.detach().cpu().numpy())
+    return out
+
+
+@register("train.update_bn", "optim")
+def _update_bn(env):
+    """torch's SWA model after the run, then update_bn over 3 (x, y) batches: the recomputed BatchNorm buffers."""
+    from jaxdl import nn, train  # noqa: PLC0415
+
+    torch = env.torch
+    U = torch.optim.swa_utils
+    holder = {}
+
+    def make(m):
+        holder["avg"] = U.AveragedModel(m)
+        return holder["avg"]
+
+    _torch_run(env, make, False)
+    avg = holder["avg"]
+    batches = [(env.randn(8, 4, scale=2.0), env.randn(8, 2)) for _ in range(3)]
+    params = {"2": {}, **_nested(dict(avg.module.named_parameters()))}
+    state = {"0": {}, "2": {}, "3": {}, **_nested(dict(avg.module.named_buffers()))}
+    U.update_bn([tuple(env.to_torch(t) for t in b) for b in batches], avg)
+    model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.Tanh(), nn.Linear(6, 2))
+    mine = train.update_bn([tuple(env.to_jax(t) for t in b) for b in batches], model,
+                           jax.tree.map(lambda a: a.astype(env.compute_dtype), params), state)
+    return Comparison(values=(to_numpy(mine["1"]), to_numpy(dict(avg.module[1].named_buffers()))))
