@@ -12,7 +12,7 @@ traced base lr, ``StepLR(lr, 10)``, works too), or give one optimizer's states t
 ``tx = optim.adam(lr=1e-3)``, then ``jax.vmap`` the train step over ``states``.
 ``inject_hyperparams(optim.adam)(lr=...)`` follows an injected lr at init only: use ``static_args="lr"``, ``set_lr``.
 """
-from jaxdl.optim import lr_scheduler
+from jaxdl.optim import lr_scheduler, swa_utils
 from jaxdl.optim._accumulate import accumulate_gradients
 from jaxdl.optim._adadelta import adadelta
 from jaxdl.optim._adagrad import adagrad
@@ -22,6 +22,7 @@ from jaxdl.optim._adamax import adamax
 from jaxdl.optim._asgd import ASGDState, asgd, asgd_averaged_params
 from jaxdl.optim._clip import ClipGradNormState, clip_grad_norm, clip_grads_with_norm, get_total_norm
 from jaxdl.optim._freeze import freeze, frozen_mask
+from jaxdl.optim._lbfgs import LBFGS, LbfgsState, lbfgs
 from jaxdl.optim._lr import LrState, get_lr, get_lrs, lr_used, set_lr, with_lr
 from jaxdl.optim._muon import muon
 from jaxdl.optim._nadam import nadam
@@ -44,4 +45,5 @@ __all__ = [
     "freeze", "frozen_mask",
     "nadam", "radam", "adamax", "asgd", "asgd_averaged_params", "ASGDState", "rprop", "adafactor", "muon",
     "sparse_adam",
+    "lbfgs", "LBFGS", "LbfgsState", "swa_utils",
 ]

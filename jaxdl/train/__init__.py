@@ -7,8 +7,9 @@ from jaxdl.train._sharding import data_parallel_mesh
 from jaxdl.train._state import TrainState
 from jaxdl.train._step import make_eval_step, make_train_step
 from jaxdl.train._sweep import SweepResult, sweep
+from jaxdl.train._update_bn import update_bn
 
 __all__ = ["TrainState", "make_train_step", "make_eval_step", "fit", "FitResult", "NonFiniteLossError",
            "save_checkpoint", "load_checkpoint", "load_checkpoint_model", "read_checkpoint", "read_checkpoint_metadata",
            "Checkpoint", "CheckpointError", "data_parallel_mesh", "permutation",
-           "sweep", "SweepResult"]
+           "sweep", "SweepResult", "update_bn"]
