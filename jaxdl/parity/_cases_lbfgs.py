@@ -1,12 +1,13 @@
 """Parity cases for jaxdl.optim.lbfgs: 50 ``step(closure)`` trajectories against torch.optim.LBFGS.
 
-The configurations are torch's own (``optim_inputs_func_lbfgs`` of torch.testing._internal.common_optimizers:
-default, lr 0.01, a Tensor lr, tolerance_grad, strong_wolfe), plus a short history (history_size 3) so the
-ring buffer drops pairs. Each step runs up to 20 quasi-Newton iterations on a deterministic loss (a closure
-that sees the whole data set, as LBFGS is used): an L2-regularised softmax regression. Every step's parameters
-and, in float64, torch's ``n_iter`` / ``func_evals`` counters are compared. Rosenbrock's function under
-strong_wolfe is compared in float64 by tests/optim/test_lbfgs.py (in float32 its end game is below float32's
-resolution: torch float32 and jaxdl stop at different points of the valley).
+The configurations are torch's own (``optim_inputs_func_lbfgs`` of torch.testing._internal.common_optimizers,
+copied: that module needs the ``expecttest`` package: default, lr 0.01, a Tensor lr, tolerance_grad,
+strong_wolfe), plus a short history (history_size 3) so the ring buffer drops pairs. Each step runs up to 20
+quasi-Newton iterations on a deterministic loss (a closure that sees the whole data set, as LBFGS is used): an
+L2-regularised softmax regression. Every step's parameters and, in float64, torch's ``n_iter`` / ``func_evals``
+counters are compared. Rosenbrock's function under strong_wolfe is compared in float64 by
+tests/optim/test_lbfgs.py (in float32 its end game is below float32's resolution: torch float32 and jaxdl stop
+at different points of the valley).
 
 Why these problems: 20 iterations per step compound rounding. On a non-convex loss with a fixed step (a small
 tanh MLP, fixed-step Rosenbrock) torch's trajectory amplifies a 1e-14 difference ~100× per step, so no
@@ -21,13 +22,6 @@ from jaxdl import optim
 from jaxdl.parity._core import Comparison, register, to_numpy
 
 STEPS = 50
-
-
-def torch_configs(env):
-    """torch's OptimizerInfo inputs for LBFGS (``optim_inputs_func_lbfgs``, copied: that module needs the
-    ``expecttest`` package), and a short history."""
-    return [{}, {"lr": 0.01}, {"lr": env.torch.tensor(0.001)}, {"tolerance_grad": 1e-6},
-            {"line_search_fn": "strong_wolfe"}, {"history_size": 3, "max_iter": 8}]
 
 
 def _jax_kwargs(kw):
@@ -96,10 +90,15 @@ def _softmax_case(env, configs):
 @register("optim.lbfgs", "optim")
 def _lbfgs(env):
     """torch's default and strong_wolfe configurations (CI: each config is a compile of nested while loops)."""
-    return _softmax_case(env, [c for c in torch_configs(env) if not c or "line_search_fn" in c])
+    return _softmax_case(env, [{}, {"line_search_fn": "strong_wolfe"}])
 
 
-@register("optim.lbfgs_configs", "optim", sweep=True)
-def _lbfgs_configs(env):
-    """torch's other LBFGS configurations and the short history (``pytest --parity-all``)."""
-    return _softmax_case(env, [c for c in torch_configs(env) if c and "line_search_fn" not in c])
+def _config_case(kw):
+    return lambda env: _softmax_case(env, [kw(env)])
+
+
+# torch's other LBFGS configurations and the short history, one sweep case each (CI runs a stratified part)
+for _name, _kw in (("lr", lambda env: {"lr": 0.01}), ("tensor_lr", lambda env: {"lr": env.torch.tensor(0.001)}),
+                   ("tolerance_grad", lambda env: {"tolerance_grad": 1e-6}),
+                   ("history_size_3", lambda env: {"history_size": 3, "max_iter": 8})):
+    register(f"optim.lbfgs_configs.{_name}", "optim", sweep=True)(_config_case(_kw))
