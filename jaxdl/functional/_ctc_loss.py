@@ -38,8 +38,8 @@ def _alphas(emit, skip):
 def _betas(emit, skip, input_lengths, target_lengths):
     """Backward variables log β_t(s) as torch's (they include e_t(s)), −inf past each input length."""
     T, _, S2 = emit.shape
-    s = jnp.arange(S2)
-    last = (s == 2 * target_lengths[:, None]) | ((s == 2 * target_lengths[:, None] - 1) & (target_lengths[:, None] > 0))
+    s, L = jnp.arange(S2, dtype=jnp.int32)[None, :], target_lengths[:, None]  # (1, 2S+1), (N, 1)
+    last = (s == 2 * L) | ((s == 2 * L - 1) & (L > 0))  # (N, 2S+1): where the alignments end
     skip_next = _shift(skip, -2, False)  # the skip s → s+2 is allowed where it is from s+2 back to s
 
     def step(b, inputs):
@@ -49,8 +49,8 @@ def _betas(emit, skip, input_lengths, target_lengths):
         new = jnp.where(end, jnp.where(last, e, _NEG_INF), jnp.where((t < input_lengths - 1)[:, None], rec, _NEG_INF))
         return new, new
 
-    _, betas = jax.lax.scan(step, jnp.full(emit.shape[1:], _NEG_INF, emit.dtype), (jnp.arange(T), emit),
-                            reverse=True)
+    times = jnp.arange(T, dtype=jnp.int32)
+    _, betas = jax.lax.scan(step, jnp.full(emit.shape[1:], _NEG_INF, emit.dtype), (times, emit), reverse=True)
     return betas
 
 
@@ -96,7 +96,7 @@ def _ctc_bwd(blank, zero_infinity, res, g):
     ab = alphas + _betas(emit, skip, input_lengths, target_lengths)  # (T, N, 2S+1)
     lcab = jax.vmap(_class_logsumexp, in_axes=(1, 0, None), out_axes=1)(ab, lprime, C)  # (T, N, C)
     grad = (jnp.exp(log_probs) - jnp.exp(lcab + nll[None, :, None] - log_probs)) * g[None, :, None]
-    live = jnp.arange(T)[:, None] < input_lengths[None, :]  # (T, N)
+    live = jnp.arange(T, dtype=jnp.int32)[:, None] < input_lengths[None, :]  # (T, N)
     if zero_infinity:
         live = live & ~jnp.isinf(nll)[None, :]
     return jnp.where(live[:, :, None], grad, jnp.zeros((), grad.dtype)), None, None, None
@@ -123,7 +123,7 @@ def _padded_targets(targets, target_lengths, N):
     else:
         width = max(targets.shape[0], 1)  # a traced split: the longest possible target
     offsets = jnp.cumsum(target_lengths) - target_lengths  # (N,)
-    idx = jnp.clip(offsets[:, None] + jnp.arange(width)[None], 0, max(targets.shape[0] - 1, 0))
+    idx = jnp.clip(offsets[:, None] + jnp.arange(width, dtype=offsets.dtype)[None], 0, max(targets.shape[0] - 1, 0))
     return targets[idx] if targets.shape[0] else jnp.zeros((N, width), targets.dtype)
 
 

@@ -21,7 +21,8 @@ def _bag_ids(input, offsets, include_last_offset: bool):
     if offsets is None or jnp.ndim(offsets) != 1:
         raise ValueError("embedding_bag: a 1-D input needs 1-D offsets (the start of each bag)")
     B = jnp.shape(offsets)[0] - (1 if include_last_offset else 0)
-    ids = jnp.searchsorted(offsets, jnp.arange(jnp.shape(input)[0]), side="right") - 1  # bag of each index
+    positions = jnp.arange(jnp.shape(input)[0], dtype=jnp.result_type(offsets))
+    ids = jnp.searchsorted(offsets, positions, side="right") - 1  # the bag of each index
     return input, ids, B
 
 
