@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from jaxdl._rules import SEED_ALLOWED, is_valid_seed
 from jaxdl.cli._errors import error
 from jaxdl.config import ConfigError, load_config
 
@@ -35,7 +36,7 @@ def run_sample(argv) -> int:
     p = argparse.ArgumentParser(prog="jaxdl sample", description="generate text from a trained GPT checkpoint, "
                                 "or token ids from a GPT state_dict of another codebase (--weights)")
     p.add_argument("checkpoint", nargs="?", help="checkpoint.msgpack or best.msgpack of a GPT run (jaxdl train)")
-    p.add_argument("--prompt", default="def ")
+    p.add_argument("--prompt", default=None, help="prompt text for a CHECKPOINT (default: 'def ')")
     p.add_argument("--max-new-tokens", type=int, default=200)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=None)
@@ -45,16 +46,29 @@ def run_sample(argv) -> int:
     p.add_argument("--weights", help="a .safetensors state_dict of --source's GPT (instead of CHECKPOINT)")
     p.add_argument("--source", choices=("rasbt", "nanogpt", "huggingface"), help="the codebase --weights is from")
     p.add_argument("--n-heads", type=int, help="attention heads of the --weights model (not in the weights)")
-    p.add_argument("--prompt-ids", help="comma-separated prompt token ids, for --weights")
+    p.add_argument("--prompt-ids", help="comma-separated prompt token ids (instead of --prompt; needed with "
+                                        "--weights, which has no tokenizer)")
     args = p.parse_args(argv)
     if (args.weights is None) == (args.checkpoint is None):
-        p.error("give a CHECKPOINT or --weights FILE (one of them)")
+        return error("give a CHECKPOINT or --weights FILE (one of them)")
     if args.weights is not None and (args.source is None or args.n_heads is None or args.prompt_ids is None):
-        p.error("--weights needs --source, --n-heads and --prompt-ids")
+        return error("--weights needs --source, --n-heads and --prompt-ids")
+    if args.weights is not None and args.prompt is not None:
+        return error("--prompt does not apply to --weights (no tokenizer comes with them): give --prompt-ids")
+    if args.checkpoint is not None:
+        given = [f"--{k.replace('_', '-')}" for k in ("source", "n_heads") if getattr(args, k) is not None]
+        if given:
+            return error(f"{' and '.join(given)} apply to --weights only: a CHECKPOINT of `jaxdl train` holds its "
+                         "model's config; remove them")
+        if args.prompt is not None and args.prompt_ids is not None:
+            return error("give --prompt or --prompt-ids, not both")
+    if not is_valid_seed(args.seed):
+        return error(f"--seed {args.seed}: expected {SEED_ALLOWED}")
     path = args.weights or args.checkpoint
     if not os.path.exists(path):
         return error(f"{'weights file' if args.weights else 'checkpoint'} {path} not found")
-    if args.weights is not None:
+    ids = None
+    if args.prompt_ids is not None:
         try:
             ids = [int(t) for t in args.prompt_ids.split(",")]
         except ValueError:
@@ -78,7 +92,8 @@ def run_sample(argv) -> int:
         # a bad checkpoint file (CheckpointError) exits 1; weights that do not fit the given --n-heads/--source, 2
         return error(str(err), 2 if args.weights is not None else 1)
     try:
-        prompt = jnp.asarray(ids, jnp.int32) if args.weights is not None else vocab.encode(args.prompt)
+        prompt = jnp.asarray(ids, jnp.int32) if ids is not None else vocab.encode(
+            "def " if args.prompt is None else args.prompt)
         out = np.asarray(generate(model, params, prompt, args.max_new_tokens, key=jax.random.key(args.seed),
                                   **sampling))
     except ValueError as err:
@@ -94,7 +109,8 @@ def run_params(argv) -> int:
                                 "model (a GPT's vocab_size from the config, or from its [data] text)")
     p.add_argument("config")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override a config value (Python literal), e.g. --set model.n_layers=2; repeatable")
+                   help="override a config value (as TOML spells it, or a Python literal), e.g. --set "
+                        "model.n_layers=2; repeatable")
     args = p.parse_args(argv)
     try:
         cfg = load_config(args.config, args.set)

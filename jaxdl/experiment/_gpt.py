@@ -48,6 +48,7 @@ def run_gpt(cfg: Config, fit_kwargs: dict, start) -> dict:
     """Train the GPT from ``start`` (a ``_resume.Start``); returns history, val_acc, test_acc (None),
     unigram_entropy, and vocab (a CharVocab)."""
     from jaxdl.data import unigram_entropy  # noqa: PLC0415
+    from jaxdl.experiment._memory import check_memory  # noqa: PLC0415
     from jaxdl.experiment._optim import build_tx  # noqa: PLC0415
     from jaxdl.nn import lm_loss  # noqa: PLC0415
     from jaxdl.train import fit  # noqa: PLC0415
@@ -57,6 +58,7 @@ def run_gpt(cfg: Config, fit_kwargs: dict, start) -> dict:
     t = cfg.train
     metadata = {**fit_kwargs.pop("metadata", {}), "model": model.config(), "vocab": vocab.chars}
     tx = build_tx(cfg.optim)
+    check_memory(model, tx)
     result = fit(model, tx, train, val, loss_fn=lm_loss, epochs=t.epochs, batch_size=t.batch_size,
                  mode=t.mode, patience=t.patience or None, metadata=metadata, **start.fit_kwargs(model, tx),
                  precision=t.precision,
