@@ -247,3 +247,64 @@ def test_train_prints_the_precision(precision, capsys):
 def test_config_error_is_config_error():
     with pytest.raises(ConfigError, match="data.seed = -1 is not allowed"):
         load_config(DIGITS, ["data.seed=-1"])
+
+
+# --- beyond the list: what the trial of unusual inputs found -------------------------------------------
+def test_an_empty_config_is_refused(tmp_path, capsys):
+    (tmp_path / "empty.toml").write_text("# nothing yet\n")
+    assert main(["train", str(tmp_path / "empty.toml")]) == 2
+    one_line(capsys, "is empty (no [model], [data], [optim] or [train] table)")
+
+
+@pytest.mark.parametrize("kind,words", [("npy", "holds one ndarray (a .npy file?)"),
+                                        ("no features", "x_train must be real numbers of shape (N, features ≥ 1)"),
+                                        ("empty", "the training split is empty (data.kind = 'npz', data.path = ")])
+def test_npz_files_that_are_not_data(kind, words, tmp_path, capsys):
+    path = tmp_path / "d.npz"
+    x, y = np.ones((10, 3), np.float32), np.arange(10) % 2
+    if kind == "npy":
+        with open(path, "wb") as f:
+            np.save(f, x)
+    else:
+        x = x[:, :0] if kind == "no features" else x[:0]
+        y = y if kind == "no features" else y[:0]
+        np.savez(path, x_train=x, y_train=y, x_val=x, y_val=y)
+    config = tmp_path / "c.toml"
+    config.write_text(f"[model]\nout_features = 2\n[data]\nkind = 'npz'\npath = '{path}'\n")
+    assert main(["train", str(config), "--no-progress"]) == 2
+    one_line(capsys, words)
+
+
+def test_weights_that_are_not_safetensors_are_one_line(tmp_path, capsys):
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"hello")
+    assert main(["sample", "--weights", str(weights), "--source", "rasbt", "--n-heads", "2",
+                 "--prompt-ids", "1"]) == 1
+    one_line(capsys, f"weights file {weights} is not a .safetensors file")
+
+
+@pytest.mark.parametrize("command", ["train", "compare"])
+def test_an_empty_out_is_refused(command, capsys):
+    assert main([command, COMPARE if command == "compare" else DIGITS, "--no-progress", "--out", ""]) == 2
+    one_line(capsys, "''")
+
+
+def test_generated_data_beyond_the_memory_is_refused(capsys):
+    assert main(["train", "configs/logreg_moons.toml", "--no-progress", "--set", "data.n=100000000000"]) == 2
+    one_line(capsys, ["data.n = 100,000,000,000 points of data.kind = 'moons'", "use a smaller data.n"])
+
+
+@pytest.mark.parametrize("command", ["train", "compare"])
+def test_running_out_of_memory_is_one_line_exit_1(command, monkeypatch, tmp_path, capsys):
+    import jaxdl.experiment
+    import jaxdl.experiment.compare
+
+    def exhausted(*args, **kwargs):
+        import jax
+        raise jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 9 bytes.")
+
+    monkeypatch.setattr(jaxdl.experiment, "run_train", exhausted)
+    monkeypatch.setattr(jaxdl.experiment.compare, "run_compare", exhausted)
+    assert main([command, COMPARE if command == "compare" else DIGITS, "--no-progress", "--out",
+                 str(tmp_path / "o")]) == 1
+    one_line(capsys, ["out of memory while running (RESOURCE_EXHAUSTED: Out of memory", "not activations"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from jaxdl.cli._errors import error, interrupted, os_error
+from jaxdl.cli._errors import error, interrupted, is_out_of_memory, os_error, out_of_memory
 from jaxdl.config import ConfigError, load_config
 
 
@@ -30,6 +30,10 @@ def main(argv) -> int:
         return error(str(err))
     except OSError as err:  # no space left, a folder removed under the run
         return os_error(err)
+    except Exception as err:
+        if not is_out_of_memory(err):
+            raise
+        return out_of_memory(err)
     except KeyboardInterrupt:  # runs.csv, compare.png and table.txt are written once every sweep is done
         return interrupted(f"nothing was saved ({args.out} gets its files when every sweep is done); rerun the "
                            "command to start the comparison again")

@@ -22,3 +22,17 @@ def interrupted(saved: str) -> int:
     """Ctrl-C: one line saying what was ``saved`` and how to go on, no traceback; exit 130."""
     print(f"jaxdl: interrupted (Ctrl-C): {saved}", file=sys.stderr)
     return INTERRUPTED
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    """numpy's MemoryError, or JAX's JaxRuntimeError for an allocation that failed (XLA's RESOURCE_EXHAUSTED)."""
+    return isinstance(err, MemoryError) or (type(err).__name__ in ("JaxRuntimeError", "XlaRuntimeError")
+                                            and "RESOURCE_EXHAUSTED" in str(err))
+
+
+def out_of_memory(err: BaseException) -> int:
+    """A run that ran out of memory although the estimate before it fit (activations are not estimated): exit 1."""
+    detail = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+    return error(f"out of memory while running ({detail}); the run stopped: use a smaller model, train.batch_size "
+                 "or data set (the check before the run counts weights, gradients and optimizer state, not "
+                 "activations)", 1)

@@ -84,8 +84,13 @@ def run_sample(argv) -> int:
         if args.weights is not None:
             from jaxdl.interop import load_gpt as load_foreign_gpt, load_safetensors  # noqa: PLC0415
 
-            model, params, _ = load_foreign_gpt(load_safetensors(args.weights), source=args.source,
-                                                n_heads=args.n_heads)
+            try:
+                entries = load_safetensors(args.weights)
+            except Exception as err:  # noqa: BLE001  (safetensors' own SafetensorError: not a .safetensors file)
+                if type(err).__name__ != "SafetensorError":
+                    raise
+                return error(f"weights file {args.weights} is not a .safetensors file ({err})", 1)
+            model, params, _ = load_foreign_gpt(entries, source=args.source, n_heads=args.n_heads)
         else:
             model, params, vocab = load_gpt(args.checkpoint)
     except (ValueError, ImportError, OSError) as err:

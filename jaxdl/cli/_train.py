@@ -5,7 +5,7 @@ import argparse
 import os
 import shlex
 
-from jaxdl.cli._errors import error, interrupted, os_error
+from jaxdl.cli._errors import error, interrupted, is_out_of_memory, os_error, out_of_memory
 from jaxdl.config import ConfigError, load_config
 
 
@@ -39,6 +39,10 @@ def main(argv) -> int:
             return error(str(err), 1)
         except OSError as err:
             return os_error(err)
+        except Exception as err:
+            if not is_out_of_memory(err):
+                raise
+            return out_of_memory(err)
         except KeyboardInterrupt:
             return interrupted(_saved(args, args.out or cfg.train.out_dir or None))
     except ConfigError as err:

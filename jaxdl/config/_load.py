@@ -149,6 +149,9 @@ def read_tables(path: str, overrides=()) -> dict:
         raw = tomllib.loads(decode_toml(path, data))
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    if not raw:
+        raise ConfigError(f"config file {path!r} is empty (no [model], [data], [optim] or [train] table); see "
+                          "configs/ for complete examples")
     for item in overrides:
         (section, key), value = parse_set(item)
         if section not in SECTIONS:
@@ -203,7 +206,8 @@ def _check_together(cfg: Config) -> None:
             raise ConfigError(f"train.loss = {t.loss!r} does not apply to model.kind = 'gpt' (it trains with "
                               "cross_entropy over next characters)")
     if isinstance(d, NpzData) and not os.path.isfile(d.path):
-        raise ConfigError(f"data.path = {d.path!r}: file not found (data.kind = 'npz' needs an .npz file)")
+        raise ConfigError(f"data.path = {d.path!r}: {'not a file' if os.path.exists(d.path) else 'file not found'} "
+                          "(data.kind = 'npz' needs an .npz file)")
     if isinstance(d, (DigitsData, ToyData)) and d.val_fraction + d.test_fraction >= 1:
         raise ConfigError(f"data.val_fraction + data.test_fraction = {d.val_fraction + d.test_fraction}: "
                           f"expected < 1")

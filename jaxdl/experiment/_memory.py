@@ -3,9 +3,11 @@
 
 The estimate is a lower bound: the arrays of the training state (``TrainState.create``: weights, buffers, the
 optimizer's state) plus one gradient per weight, times the copies a ``jaxdl compare`` sweep trains at once;
-activations and the data are not counted. The memory is the accelerator's (``memory_stats()["bytes_limit"]``) on
-a GPU, else the machine's RAM (``os.sysconf``: physical pages × page size), or the cgroup's limit
-(``/sys/fs/cgroup/memory.max``) when that is lower; the environment variable ``JAXDL_MEMORY_GB`` replaces it.
+activations are not counted. A generated data set (``data.n`` points) is checked the same way before it is
+drawn: ``TOY_POINT_BYTES`` per point (the float64 points, their noise and the shuffled copy, as numpy draws
+them). The memory is the accelerator's (``memory_stats()["bytes_limit"]``) on a GPU, else the machine's RAM
+(``os.sysconf``: physical pages × page size), or the cgroup's limit (``/sys/fs/cgroup/memory.max``) when that is
+lower; the environment variable ``JAXDL_MEMORY_GB`` replaces it.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from jaxdl.config import ConfigError
 OVERRIDE = "JAXDL_MEMORY_GB"
 CGROUP_LIMIT = "/sys/fs/cgroup/memory.max"
 GB = 1e9
+TOY_POINT_BYTES = 2 * 8 * 4  # 2 float64 coordinates, ~4 arrays of them alive at once while drawing and splitting
 
 
 def training_state_bytes(model, tx) -> int:
@@ -65,11 +68,15 @@ def available_memory() -> tuple[int, str]:
 
 def check_memory(model, tx, copies: int = 1) -> None:
     """ConfigError in one line when ``copies`` training states of ``model`` under ``tx`` exceed the memory."""
-    need = training_state_bytes(model, tx) * copies
+    what = f"{copies} copies × " if copies > 1 else ""
+    check_bytes(training_state_bytes(model, tx) * copies,
+                f"{what}weights, gradients and optimizer state, from their shapes; activations not counted",
+                "use a smaller model (see `jaxdl params CONFIG`)")
+
+
+def check_bytes(need: int, what: str, instead: str) -> None:
+    """ConfigError in one line when ``need`` bytes (``what`` they hold) exceed :func:`available_memory`."""
     have, where = available_memory()
     if need > have:
-        what = f"{copies} copies × " if copies > 1 else ""
-        raise ConfigError(
-            f"this config needs at least {need / GB:,.1f} GB ({what}weights, gradients and optimizer state, from "
-            f"their shapes; activations not counted) but {where} is {have / GB:,.1f} GB: use a smaller model "
-            f"(see `jaxdl params CONFIG`), or set {OVERRIDE} to allow more")
+        raise ConfigError(f"this config needs at least {need / GB:,.1f} GB ({what}) but {where} is {have / GB:,.1f} "
+                          f"GB: {instead}, or set {OVERRIDE} to allow more")

@@ -20,6 +20,10 @@ def build_data(cfg: Config):
     elif d.kind == "npz":
         parts = _read_npz(d)
     else:
+        from jaxdl.experiment._memory import TOY_POINT_BYTES, check_bytes  # noqa: PLC0415
+
+        check_bytes(d.n * TOY_POINT_BYTES, f"data.n = {d.n:,} points of data.kind = {d.kind!r}, "
+                    f"{TOY_POINT_BYTES} bytes each while drawn", "use a smaller data.n")
         make = {"moons": data.two_moons, "circles": data.circles,
                 "spirals": lambda n, noise, seed: data.spirals(n, classes=d.classes, noise=noise, seed=seed)}[d.kind]
         x, y = make(d.n, noise=d.noise, seed=d.seed)
@@ -34,7 +38,11 @@ def _read_npz(d: NpzData):
     """x_train, y_train, x_val, y_val from the .npz, each checked: x (N, F) floats, y (N,) integer labels."""
     where = f"data.path = {d.path!r}"
     try:
-        with np.load(d.path) as z:
+        loaded = np.load(d.path)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy: one array, no names
+            raise ValueError(f"it holds one {type(loaded).__name__} (a .npy file?), not named arrays; write it with "
+                             "np.savez(path, x_train=..., y_train=..., x_val=..., y_val=...)")
+        with loaded as z:
             arrays = {k: z[k] for k in NPZ_KEYS if k in z.files}
             files = sorted(z.files)
     except (OSError, ValueError) as err:  # not a zip, a pickled object array, unreadable
@@ -44,8 +52,9 @@ def _read_npz(d: NpzData):
         raise ConfigError(f"{where}: the .npz lacks {missing}; it has {files}, expected {list(NPZ_KEYS)}")
     for split in ("train", "val"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if x.ndim != 2 or not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
-            raise ConfigError(f"{where}: x_{split} must be real numbers of shape (N, features); got {x.dtype} "
+        if x.ndim != 2 or x.shape[1] == 0 or not (np.issubdtype(x.dtype, np.integer)
+                                                  or np.issubdtype(x.dtype, np.floating)):
+            raise ConfigError(f"{where}: x_{split} must be real numbers of shape (N, features ≥ 1); got {x.dtype} "
                               f"{x.shape}")
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
             raise ConfigError(f"{where}: y_{split} must be integer class labels of shape (N,); got {y.dtype} "
@@ -80,7 +89,7 @@ def check_fits(cfg: Config, train, val, test=None) -> None:
         splits.append(("test", test, "test_fraction"))
     for name, (x, _), fraction in splits:
         if len(x) == 0:
-            sizes = ", ".join(f"data.{k} = {getattr(d, k)}" for k in ("n", fraction) if hasattr(d, k))
+            sizes = ", ".join(f"data.{k} = {getattr(d, k)!r}" for k in ("n", fraction, "path") if hasattr(d, k))
             raise ConfigError(f"the {name} split is empty (data.kind = {d.kind!r}, {sizes}): use more data or "
                               "other fractions")
     y = np.concatenate([np.asarray(train[1]).ravel(), np.asarray(val[1]).ravel()])

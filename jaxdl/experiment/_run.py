@@ -24,6 +24,8 @@ def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, pro
     if "compare" in cfg.tables:
         raise ConfigError("this config has a [compare] table, which jaxdl train would ignore: run it with "
                           "`jaxdl compare CONFIG`, or remove [compare] (and give an [optim] table) to train once")
+    if out_dir == "":
+        raise ConfigError("--out '': expected a folder name (without --out and train.out_dir nothing is written)")
     out_dir = out_dir or cfg.train.out_dir or None
     if out_dir is None and (resume or overwrite):
         raise ConfigError(f"--{'resume' if resume else 'overwrite'} needs an output folder: pass --out DIR "
