@@ -149,9 +149,9 @@ def read_tables(path: str, overrides=()) -> dict:
         raw = tomllib.loads(decode_toml(path, data))
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML: {err}") from None
-    if not raw:
-        raise ConfigError(f"config file {path!r} is empty (no [model], [data], [optim] or [train] table); see "
-                          "configs/ for complete examples")
+    if not raw and not overrides:  # every default would run: a file saved before it was written, most likely
+        raise ConfigError(f"config file {path!r} is empty (no [model], [data], [optim] or [train] table) and no "
+                          "--set is given; see configs/ for complete examples")
     for item in overrides:
         (section, key), value = parse_set(item)
         if section not in SECTIONS:
