@@ -308,3 +308,44 @@ def test_running_out_of_memory_is_one_line_exit_1(command, monkeypatch, tmp_path
     assert main([command, COMPARE if command == "compare" else DIGITS, "--no-progress", "--out",
                  str(tmp_path / "o")]) == 1
     one_line(capsys, ["out of memory while running (RESOURCE_EXHAUSTED: Out of memory", "not activations"])
+
+
+def test_more_text_than_the_standard_library_holds_is_refused(capsys):
+    from jaxdl.data import stdlib_corpus
+
+    have = len(stdlib_corpus(10**12))
+    assert main(["params", "configs/gpt_char.toml", "--set", f"data.num_chars={have + 1}"]) == 2
+    one_line(capsys, f"data.num_chars = {have + 1:,}, but the standard library's *.py files hold {have:,} characters")
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["train"], "train: the following arguments are required: config (see `jaxdl train --help`)"),
+    (["train", DIGITS, DIGITS], "train: unrecognized arguments: "),
+    (["train", DIGITS, "--sett", "x"], "train: unrecognized arguments: --sett x"),
+    (["compare", DIGITS, "--set"], "compare: argument --set: expected one argument"),
+    (["params"], "params: the following arguments are required: config"),
+    (["sample", "--max-new-tokens", "x", "a"], "sample: argument --max-new-tokens: invalid int value: 'x'"),
+    (["nope"], "unknown command 'nope'; choose from compare, params, parity, sample, train"),
+])
+def test_command_line_mistakes_are_one_line(argv, words, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    one_line(capsys, words)
+
+
+def test_repeated_compare_seeds_are_refused(tmp_path, capsys):
+    # the same seed twice trains the same copy twice: a "± 0" spread that means nothing
+    assert main(["compare", COMPARE, "--out", str(tmp_path / "c"), "--set", "compare.seeds=[0, 0]"]) == 2
+    one_line(capsys, "compare.seeds = (0, 0) is not allowed: expected a non-empty list of distinct seeds")
+
+
+@pytest.mark.parametrize("args,words", [
+    ([], "--prompt 'def ' (the default): characters not in the vocabulary: [' ']; the checkpoint's vocabulary "
+         "is 6 characters"),
+    (["--prompt", ""], "--prompt '': expected at least one character"),
+])
+def test_sample_prompt_outside_the_vocabulary(gpt_checkpoint, args, words, capsys):
+    capsys.readouterr()
+    assert main(["sample", gpt_checkpoint, *args]) == 2
+    one_line(capsys, words)

@@ -1,17 +1,16 @@
 """``jaxdl compare CONFIG [--set k=v ...] [--out DIR]``: the command line of jaxdl.experiment.compare."""
 from __future__ import annotations
 
-import argparse
 import os
 
-from jaxdl.cli._errors import error, interrupted, is_out_of_memory, os_error, out_of_memory
+from jaxdl.cli._errors import ArgumentParser, error, interrupted, is_out_of_memory, os_error, out_of_memory
 from jaxdl.config import ConfigError, load_config
 
 
 def main(argv) -> int:
     """``jaxdl compare CONFIG [--set k=v ...] [--out DIR]``."""
-    p = argparse.ArgumentParser(prog="jaxdl compare",
-                                description="compare optimizers over a learning-rate grid and seeds (vmapped sweeps)")
+    p = ArgumentParser(prog="jaxdl compare",
+                       description="compare optimizers over a learning-rate grid and seeds (vmapped sweeps)")
     p.add_argument("config", help="a TOML file, e.g. configs/compare_optimizers.toml")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override a config value (as TOML spells it, or a Python literal), "

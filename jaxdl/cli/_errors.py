@@ -1,6 +1,7 @@
 """The ``jaxdl`` command's one-line errors: ``jaxdl: error: ...`` on stderr and an exit code."""
 from __future__ import annotations
 
+import argparse
 import sys
 
 INTERRUPTED = 130  # a shell's code for a process stopped by SIGINT (128 + 2)
@@ -36,3 +37,13 @@ def out_of_memory(err: BaseException) -> int:
     return error(f"out of memory while running ({detail}); the run stopped: use a smaller model, train.batch_size "
                  "or data set (the check before the run counts weights, gradients and optimizer state, not "
                  "activations)", 1)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser whose usage errors are one line too: ``jaxdl: error: train: ... (see `jaxdl train
+    --help`)``, exit 2 (argparse prints the usage text first)."""
+
+    def error(self, message):
+        command = self.prog.removeprefix("jaxdl").strip()
+        error(f"{command + ': ' if command else ''}{message} (see `{self.prog} --help`)")
+        raise SystemExit(2)

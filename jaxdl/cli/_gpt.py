@@ -1,11 +1,10 @@
 """``jaxdl sample CHECKPOINT`` and ``jaxdl params CONFIG``: the GPT's command-line glue."""
 from __future__ import annotations
 
-import argparse
 import os
 
 from jaxdl._rules import SEED_ALLOWED, is_valid_seed
-from jaxdl.cli._errors import error
+from jaxdl.cli._errors import ArgumentParser, error
 from jaxdl.config import ConfigError, load_config
 
 
@@ -33,8 +32,8 @@ def run_sample(argv) -> int:
     """``jaxdl sample CHECKPOINT --prompt TEXT --temperature T --top-k K --top-p P --max-new-tokens N --seed S``,
     or ``jaxdl sample --weights FILE.safetensors --source huggingface --n-heads 12 --prompt-ids 464,3290`` for a
     converted checkpoint of another codebase (jaxdl.interop.load_gpt): that prints token ids (no tokenizer)."""
-    p = argparse.ArgumentParser(prog="jaxdl sample", description="generate text from a trained GPT checkpoint, "
-                                "or token ids from a GPT state_dict of another codebase (--weights)")
+    p = ArgumentParser(prog="jaxdl sample", description="generate text from a trained GPT checkpoint, "
+                       "or token ids from a GPT state_dict of another codebase (--weights)")
     p.add_argument("checkpoint", nargs="?", help="checkpoint.msgpack or best.msgpack of a GPT run (jaxdl train)")
     p.add_argument("--prompt", default=None, help="prompt text for a CHECKPOINT (default: 'def ')")
     p.add_argument("--max-new-tokens", type=int, default=200)
@@ -96,9 +95,18 @@ def run_sample(argv) -> int:
     except (ValueError, ImportError, OSError) as err:
         # a bad checkpoint file (CheckpointError) exits 1; weights that do not fit the given --n-heads/--source, 2
         return error(str(err), 2 if args.weights is not None else 1)
+    text = "def " if args.prompt is None else args.prompt
+    if ids is None:
+        try:
+            if not text:
+                raise ValueError("expected at least one character")
+            ids = vocab.encode(text)
+        except ValueError as err:  # a character the checkpoint's text never had
+            return error(f"--prompt {text!r}{' (the default)' if args.prompt is None else ''}: "
+                         f"{str(err).replace('CharVocab.encode: ', '')}; the checkpoint's vocabulary is "
+                         f"{vocab.size} characters of its training text")
     try:
-        prompt = jnp.asarray(ids, jnp.int32) if ids is not None else vocab.encode(
-            "def " if args.prompt is None else args.prompt)
+        prompt = jnp.asarray(ids, jnp.int32)
         out = np.asarray(generate(model, params, prompt, args.max_new_tokens, key=jax.random.key(args.seed),
                                   **sampling))
     except ValueError as err:
@@ -110,8 +118,8 @@ def run_sample(argv) -> int:
 def run_params(argv) -> int:
     """``jaxdl params CONFIG.toml``: the [model] table's network layer by layer (``jaxdl.nn.summary``, as
     torchinfo prints it) and its parameter count; for a GPT also the count with the head untied and tied."""
-    p = argparse.ArgumentParser(prog="jaxdl params", description="print the layers and parameter count of a config's "
-                                "model (a GPT's vocab_size from the config, or from its [data] text)")
+    p = ArgumentParser(prog="jaxdl params", description="print the layers and parameter count of a config's "
+                       "model (a GPT's vocab_size from the config, or from its [data] text)")
     p.add_argument("config")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override a config value (as TOML spells it, or a Python literal), e.g. --set "

@@ -1,16 +1,15 @@
 """``jaxdl train CONFIG [--set k=v ...] [--out DIR] [--resume | --overwrite]``."""
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 
-from jaxdl.cli._errors import error, interrupted, is_out_of_memory, os_error, out_of_memory
+from jaxdl.cli._errors import ArgumentParser, error, interrupted, is_out_of_memory, os_error, out_of_memory
 from jaxdl.config import ConfigError, load_config
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="jaxdl train", description="train a model as a TOML config describes")
+def parser() -> ArgumentParser:
+    p = ArgumentParser(prog="jaxdl train", description="train a model as a TOML config describes")
     p.add_argument("config", help="a TOML file, e.g. configs/digits_mlp.toml")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                    help="override a config value (as TOML spells it, or a Python literal), "

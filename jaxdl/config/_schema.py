@@ -238,6 +238,6 @@ RULES = {
     ("compare", "num_lrs"): _pos_int,
     ("data", "seed"): (is_valid_seed, SEED_ALLOWED),
     ("train", "seed"): (is_valid_seed, SEED_ALLOWED),
-    ("compare", "seeds"): (lambda v: len(v) > 0 and all(is_valid_seed(s) for s in v),
-                           f"a non-empty list of seeds, each {SEED_ALLOWED}"),
+    ("compare", "seeds"): (lambda v: len(v) > 0 and all(is_valid_seed(s) for s in v) and len(set(v)) == len(v),
+                           f"a non-empty list of distinct seeds, each {SEED_ALLOWED}"),
 }
