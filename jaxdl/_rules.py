@@ -22,5 +22,16 @@ def is_positive_int(value) -> bool:
     return is_int(value) and value >= 1
 
 
+# Seeds: numpy's default_rng takes any int >= 0 and jax.random.key a signed 64-bit one; a seed goes to both
+# (data.seed to numpy, train.seed to jax.random.key), so one range, their intersection
+SEED_MAX = 2**63 - 1
+SEED_ALLOWED = f"an int in [0, 2**63 - 1] = [0, {SEED_MAX}] (numpy's default_rng needs >= 0, jax.random.key int64)"
+
+
+def is_valid_seed(seed) -> bool:
+    """A seed numpy's ``default_rng`` and ``jax.random.key`` both take: an int in [0, 2**63 - 1]."""
+    return is_int(seed) and 0 <= seed <= SEED_MAX
+
+
 # The training precisions (jaxdl.amp.precision_context's names)
 PRECISIONS = ("fp32", "bf16-mixed", "fp16-mixed")

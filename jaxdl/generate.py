@@ -10,7 +10,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from jaxdl.checks import check_positive_int
+from jaxdl.checks import check_positive_int, concrete_values
 
 
 def top_k_logits(logits, top_k: int | None):
@@ -121,8 +121,13 @@ def generate(model, params, idx, max_new_tokens: int, *, key, temperature: float
     if idx.ndim != 2 or idx.shape[1] < 1 or not jnp.issubdtype(idx.dtype, jnp.integer):
         raise ValueError(f"generate: idx must be (B, T0) or (T0,) integer ids with T0 ≥ 1; got shape "
                          f"{jnp.shape(idx)} dtype {idx.dtype}")
+    ids = concrete_values(idx)
+    if ids is not None and ids.size and not (0 <= ids.min() and ids.max() < model.vocab_size):
+        bad = ids[(ids < 0) | (ids >= model.vocab_size)]
+        raise ValueError(f"generate: idx holds ids outside [0, vocab_size={model.vocab_size}): "
+                         f"{bad[:10].tolist()} (an embedding lookup would clamp them silently)")
     check_positive_int("generate: max_new_tokens", max_new_tokens)
-    if temperature < 0:
+    if not temperature >= 0:  # NaN too
         raise ValueError(f"generate: temperature must be ≥ 0 (0 = greedy); got {temperature}")
     if top_k is not None and not 1 <= top_k <= model.vocab_size:
         raise ValueError(f"generate: top_k must be in [1, vocab_size={model.vocab_size}] or None; got {top_k}")

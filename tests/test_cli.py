@@ -356,7 +356,8 @@ def test_resume_with_a_new_lr_uses_and_logs_it_from_its_first_step(tmp_path, cap
 
 
 @pytest.mark.parametrize("args", [
-    ["train", "configs/digits_mlp.toml"], ["compare", "configs/compare_optimizers.toml"]])
+    ["train", "configs/digits_mlp.toml"], ["train", "configs/digits_cnn.toml"],
+    ["compare", "configs/compare_optimizers.toml"]])
 def test_a_batch_larger_than_the_training_set_is_one_line_exit_2(args, tmp_path, capsys):
     # fit drops each epoch's partial batch (torch's drop_last=True): no batch would remain, as for the GPT
     assert main(args + ["--no-progress", "--out", str(tmp_path / "run"), "--set", "train.batch_size=100000"]) == 2

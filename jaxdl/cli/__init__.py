@@ -6,11 +6,10 @@ loads. The cli imports downward only; nothing in jaxdl imports it.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
 from jaxdl.cli import _compare, _gpt, _parity, _train
-from jaxdl.cli._errors import error, os_error
+from jaxdl.cli._errors import ArgumentParser, error, os_error
 
 __all__ = ["COMMANDS", "main", "error", "os_error"]
 
@@ -28,7 +27,7 @@ COMMANDS = {
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = argparse.ArgumentParser(prog="jaxdl", description="jaxdl: PyTorch's deep-learning basics in pure JAX.")
+    parser = ArgumentParser(prog="jaxdl", description="jaxdl: PyTorch's deep-learning basics in pure JAX.")
     parser.add_argument("command", choices=sorted(COMMANDS),
                         help="; ".join(f"{k}: {v[1]}" for k, v in COMMANDS.items()))
     if not argv or argv[0] in ("-h", "--help"):

@@ -1,7 +1,10 @@
 """The ``jaxdl`` command's one-line errors: ``jaxdl: error: ...`` on stderr and an exit code."""
 from __future__ import annotations
 
+import argparse
 import sys
+
+INTERRUPTED = 130  # a shell's code for a process stopped by SIGINT (128 + 2)
 
 
 def error(message: str, code: int = 2) -> int:
@@ -14,3 +17,33 @@ def os_error(err: OSError) -> int:
     """A file system error met while running (no space, permission, a vanished folder): one line, exit 1."""
     where = f" ({err.filename})" if err.filename else ""
     return error(f"{err.strerror or err}{where}; the run stopped, files written before stay as they were", 1)
+
+
+def interrupted(saved: str) -> int:
+    """Ctrl-C: one line saying what was ``saved`` and how to go on, no traceback; exit 130."""
+    print(f"jaxdl: interrupted (Ctrl-C): {saved}", file=sys.stderr)
+    return INTERRUPTED
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    """numpy's MemoryError, or JAX's JaxRuntimeError for an allocation that failed (XLA's RESOURCE_EXHAUSTED)."""
+    return isinstance(err, MemoryError) or (type(err).__name__ in ("JaxRuntimeError", "XlaRuntimeError")
+                                            and "RESOURCE_EXHAUSTED" in str(err))
+
+
+def out_of_memory(err: BaseException) -> int:
+    """A run that ran out of memory although the estimate before it fit (activations are not estimated): exit 1."""
+    detail = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+    return error(f"out of memory while running ({detail}); the run stopped: use a smaller model, train.batch_size "
+                 "or data set (the check before the run counts weights, gradients and optimizer state, not "
+                 "activations)", 1)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser whose usage errors are one line too: ``jaxdl: error: train: ... (see `jaxdl train
+    --help`)``, exit 2 (argparse prints the usage text first)."""
+
+    def error(self, message):
+        command = self.prog.removeprefix("jaxdl").strip()
+        error(f"{command + ': ' if command else ''}{message} (see `{self.prog} --help`)")
+        raise SystemExit(2)

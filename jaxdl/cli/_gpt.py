@@ -1,10 +1,10 @@
 """``jaxdl sample CHECKPOINT`` and ``jaxdl params CONFIG``: the GPT's command-line glue."""
 from __future__ import annotations
 
-import argparse
 import os
 
-from jaxdl.cli._errors import error
+from jaxdl._rules import SEED_ALLOWED, is_valid_seed
+from jaxdl.cli._errors import ArgumentParser, error
 from jaxdl.config import ConfigError, load_config
 
 
@@ -32,10 +32,10 @@ def run_sample(argv) -> int:
     """``jaxdl sample CHECKPOINT --prompt TEXT --temperature T --top-k K --top-p P --max-new-tokens N --seed S``,
     or ``jaxdl sample --weights FILE.safetensors --source huggingface --n-heads 12 --prompt-ids 464,3290`` for a
     converted checkpoint of another codebase (jaxdl.interop.load_gpt): that prints token ids (no tokenizer)."""
-    p = argparse.ArgumentParser(prog="jaxdl sample", description="generate text from a trained GPT checkpoint, "
-                                "or token ids from a GPT state_dict of another codebase (--weights)")
+    p = ArgumentParser(prog="jaxdl sample", description="generate text from a trained GPT checkpoint, "
+                       "or token ids from a GPT state_dict of another codebase (--weights)")
     p.add_argument("checkpoint", nargs="?", help="checkpoint.msgpack or best.msgpack of a GPT run (jaxdl train)")
-    p.add_argument("--prompt", default="def ")
+    p.add_argument("--prompt", default=None, help="prompt text for a CHECKPOINT (default: 'def ')")
     p.add_argument("--max-new-tokens", type=int, default=200)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=None)
@@ -45,16 +45,29 @@ def run_sample(argv) -> int:
     p.add_argument("--weights", help="a .safetensors state_dict of --source's GPT (instead of CHECKPOINT)")
     p.add_argument("--source", choices=("rasbt", "nanogpt", "huggingface"), help="the codebase --weights is from")
     p.add_argument("--n-heads", type=int, help="attention heads of the --weights model (not in the weights)")
-    p.add_argument("--prompt-ids", help="comma-separated prompt token ids, for --weights")
+    p.add_argument("--prompt-ids", help="comma-separated prompt token ids (instead of --prompt; needed with "
+                                        "--weights, which has no tokenizer)")
     args = p.parse_args(argv)
     if (args.weights is None) == (args.checkpoint is None):
-        p.error("give a CHECKPOINT or --weights FILE (one of them)")
+        return error("give a CHECKPOINT or --weights FILE (one of them)")
     if args.weights is not None and (args.source is None or args.n_heads is None or args.prompt_ids is None):
-        p.error("--weights needs --source, --n-heads and --prompt-ids")
+        return error("--weights needs --source, --n-heads and --prompt-ids")
+    if args.weights is not None and args.prompt is not None:
+        return error("--prompt does not apply to --weights (no tokenizer comes with them): give --prompt-ids")
+    if args.checkpoint is not None:
+        given = [f"--{k.replace('_', '-')}" for k in ("source", "n_heads") if getattr(args, k) is not None]
+        if given:
+            return error(f"{' and '.join(given)} apply to --weights only: a CHECKPOINT of `jaxdl train` holds its "
+                         "model's config; remove them")
+        if args.prompt is not None and args.prompt_ids is not None:
+            return error("give --prompt or --prompt-ids, not both")
+    if not is_valid_seed(args.seed):
+        return error(f"--seed {args.seed}: expected {SEED_ALLOWED}")
     path = args.weights or args.checkpoint
     if not os.path.exists(path):
         return error(f"{'weights file' if args.weights else 'checkpoint'} {path} not found")
-    if args.weights is not None:
+    ids = None
+    if args.prompt_ids is not None:
         try:
             ids = [int(t) for t in args.prompt_ids.split(",")]
         except ValueError:
@@ -70,15 +83,30 @@ def run_sample(argv) -> int:
         if args.weights is not None:
             from jaxdl.interop import load_gpt as load_foreign_gpt, load_safetensors  # noqa: PLC0415
 
-            model, params, _ = load_foreign_gpt(load_safetensors(args.weights), source=args.source,
-                                                n_heads=args.n_heads)
+            try:
+                entries = load_safetensors(args.weights)
+            except Exception as err:  # noqa: BLE001  (safetensors' own SafetensorError: not a .safetensors file)
+                if type(err).__name__ != "SafetensorError":
+                    raise
+                return error(f"weights file {args.weights} is not a .safetensors file ({err})", 1)
+            model, params, _ = load_foreign_gpt(entries, source=args.source, n_heads=args.n_heads)
         else:
             model, params, vocab = load_gpt(args.checkpoint)
     except (ValueError, ImportError, OSError) as err:
         # a bad checkpoint file (CheckpointError) exits 1; weights that do not fit the given --n-heads/--source, 2
         return error(str(err), 2 if args.weights is not None else 1)
+    text = "def " if args.prompt is None else args.prompt
+    if ids is None:
+        try:
+            if not text:
+                raise ValueError("expected at least one character")
+            ids = vocab.encode(text)
+        except ValueError as err:  # a character the checkpoint's text never had
+            return error(f"--prompt {text!r}{' (the default)' if args.prompt is None else ''}: "
+                         f"{str(err).replace('CharVocab.encode: ', '')}; the checkpoint's vocabulary is "
+                         f"{vocab.size} characters of its training text")
     try:
-        prompt = jnp.asarray(ids, jnp.int32) if args.weights is not None else vocab.encode(args.prompt)
+        prompt = jnp.asarray(ids, jnp.int32)
         out = np.asarray(generate(model, params, prompt, args.max_new_tokens, key=jax.random.key(args.seed),
                                   **sampling))
     except ValueError as err:
@@ -90,11 +118,12 @@ def run_sample(argv) -> int:
 def run_params(argv) -> int:
     """``jaxdl params CONFIG.toml``: the [model] table's network layer by layer (``jaxdl.nn.summary``, as
     torchinfo prints it) and its parameter count; for a GPT also the count with the head untied and tied."""
-    p = argparse.ArgumentParser(prog="jaxdl params", description="print the layers and parameter count of a config's "
-                                "model (a GPT's vocab_size from the config, or from its [data] text)")
+    p = ArgumentParser(prog="jaxdl params", description="print the layers and parameter count of a config's "
+                       "model (a GPT's vocab_size from the config, or from its [data] text)")
     p.add_argument("config")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                   help="override a config value (Python literal), e.g. --set model.n_layers=2; repeatable")
+                   help="override a config value (as TOML spells it, or a Python literal), e.g. --set "
+                        "model.n_layers=2; repeatable")
     args = p.parse_args(argv)
     try:
         cfg = load_config(args.config, args.set)

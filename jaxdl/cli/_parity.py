@@ -1,10 +1,9 @@
 """``jaxdl parity [--group G] [--dtype D] [-k TEXT]``: every parity case against torch on this device, one table."""
 from __future__ import annotations
 
-import argparse
 import sys
 
-from jaxdl.cli._errors import error
+from jaxdl.cli._errors import ArgumentParser, error
 
 
 def main(argv=None) -> int:
@@ -13,8 +12,8 @@ def main(argv=None) -> int:
     from jaxdl.parity import ALL_DTYPES, CASES, format_table, run, select, torch_device  # noqa: PLC0415
 
     groups = sorted({case.group for case in CASES})
-    parser = argparse.ArgumentParser(prog="jaxdl parity",
-                                     description="Compare jaxdl with PyTorch, values and gradients, on this device.")
+    parser = ArgumentParser(prog="jaxdl parity",
+                            description="Compare jaxdl with PyTorch, values and gradients, on this device.")
     parser.add_argument("--group", action="append", help=f"only this group ({', '.join(groups)}); repeatable")
     parser.add_argument("--dtype", action="append", choices=ALL_DTYPES, help="only this dtype; repeatable")
     parser.add_argument("-k", dest="match", help="only cases whose name contains this text (case-insensitive)")

@@ -90,17 +90,50 @@ def _variants(items) -> tuple:
     return tuple(out)
 
 
+def parse_value(text: str):
+    """A ``--set`` value: a TOML value as the config file would spell it (``false``, ``[32, 16]``, ``'adam'``,
+    ``inf``), else a Python literal (``False``, ``(0.9, 0.99)``, ``None``), else the bare word as a string."""
+    try:
+        table = tomllib.loads(f"v = {text}")
+        if list(table) == ["v"]:  # not "1\nx = 2": one value
+            return table["v"]
+    except tomllib.TOMLDecodeError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text
+
+
 def parse_set(item: str):
-    """``"optim.lr=0.1"`` → (("optim", "lr"), 0.1); the value is a Python literal (a bare word is a string)."""
+    """``"optim.lr=0.1"`` → (("optim", "lr"), 0.1); the value as :func:`parse_value` reads it."""
     key, sep, text = item.partition("=")
     parts = tuple(key.strip().split("."))
     if not sep or len(parts) != 2 or not all(parts):
         raise ConfigError(f"--set {item!r}: expected SECTION.KEY=VALUE, e.g. optim.lr=0.1")
+    return parts, parse_value(text.strip())
+
+
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def decode_toml(path: str, data: bytes) -> str:
+    """The text of a TOML file: UTF-8 without a byte-order mark (the TOML spec's encoding), or ConfigError."""
+    expected = "TOML files must be UTF-8 (without a byte-order mark): save it as UTF-8"
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise ConfigError(f"config file {path!r} starts with a UTF-8 byte-order mark; {expected} without the BOM")
+    if data.startswith(UTF16_BOMS):
+        raise ConfigError(f"config file {path!r} is UTF-16 text (it starts with a UTF-16 byte-order mark); {expected}")
     try:
-        value = ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError):
-        value = text.strip()
-    return parts, value
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise ConfigError(f"config file {path!r} is not UTF-8 text (byte 0x{data[err.start]:02x} on line {line} "
+                          f"cannot be decoded; latin-1, UTF-16 or a binary file?); {expected}") from None
+    if "\x00" in text:
+        raise ConfigError(f"config file {path!r} holds NUL bytes (UTF-16 without a BOM, or a binary file?); "
+                          f"{expected}")
+    return text
 
 
 def read_tables(path: str, overrides=()) -> dict:
@@ -109,11 +142,16 @@ def read_tables(path: str, overrides=()) -> dict:
         raise ConfigError(f"config file {path!r} not found")
     try:
         with open(path, "rb") as f:
-            raw = tomllib.load(f)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+            data = f.read()
     except OSError as err:  # a folder, an unreadable file
         raise ConfigError(f"config file {path!r} cannot be read: {err.strerror}") from None
+    try:
+        raw = tomllib.loads(decode_toml(path, data))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    if not raw and not overrides:  # every default would run: a file saved before it was written, most likely
+        raise ConfigError(f"config file {path!r} is empty (no [model], [data], [optim] or [train] table) and no "
+                          "--set is given; see configs/ for complete examples")
     for item in overrides:
         (section, key), value = parse_set(item)
         if section not in SECTIONS:
@@ -143,8 +181,9 @@ def load_config(path: str, overrides=()) -> Config:
     if not isinstance(variants, (list, tuple)):
         raise ConfigError(f"compare.variants = {variants!r}: expected a list of tables")
     compare = dataclasses.replace(compare, variants=_variants(variants))
+    keys = frozenset(f"{name}.{key}" for name, table in raw.items() if isinstance(table, dict) for key in table)
     cfg = Config(model, data, _section("optim", raw.get("optim", {})), _section("train", raw.get("train", {})),
-                 compare, frozenset(raw))
+                 compare, frozenset(raw), keys)
     _check_together(cfg)
     return cfg
 
@@ -167,7 +206,8 @@ def _check_together(cfg: Config) -> None:
             raise ConfigError(f"train.loss = {t.loss!r} does not apply to model.kind = 'gpt' (it trains with "
                               "cross_entropy over next characters)")
     if isinstance(d, NpzData) and not os.path.isfile(d.path):
-        raise ConfigError(f"data.path = {d.path!r}: file not found (data.kind = 'npz' needs an .npz file)")
+        raise ConfigError(f"data.path = {d.path!r}: {'not a file' if os.path.exists(d.path) else 'file not found'} "
+                          "(data.kind = 'npz' needs an .npz file)")
     if isinstance(d, (DigitsData, ToyData)) and d.val_fraction + d.test_fraction >= 1:
         raise ConfigError(f"data.val_fraction + data.test_fraction = {d.val_fraction + d.test_fraction}: "
                           f"expected < 1")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from jaxdl._rules import LR_ALLOWED, PRECISIONS, is_positive_int, is_valid_lr
+from jaxdl._rules import LR_ALLOWED, PRECISIONS, SEED_ALLOWED, is_positive_int, is_valid_lr, is_valid_seed
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 GPT_ACTIVATIONS = ("gelu_tanh", "gelu")   # jaxdl.nn.GPT's
@@ -229,6 +229,7 @@ class Config:
     train: TrainConfig
     compare: CompareConfig
     tables: frozenset                 # the sections the file (or --set) wrote
+    keys: frozenset = frozenset()     # the "section.key"s the file (or --set) wrote
 
     def to_dict(self) -> dict:
         """Plain JSON-able tables (what a checkpoint stores as the config it was trained with)."""
@@ -292,6 +293,8 @@ RULES = {
     ("compare", "lr_min"): (_finite_pos[0], "a finite number > 0 (the lr grid is log-spaced)"),
     ("compare", "lr_max"): (_finite_pos[0], "a finite number > 0 (the lr grid is log-spaced)"),
     ("compare", "num_lrs"): _pos_int,
-    ("compare", "seeds"): (lambda v: len(v) > 0 and all(isinstance(s, int) and not isinstance(s, bool) for s in v),
-                           "a non-empty list of ints"),
+    ("data", "seed"): (is_valid_seed, SEED_ALLOWED),
+    ("train", "seed"): (is_valid_seed, SEED_ALLOWED),
+    ("compare", "seeds"): (lambda v: len(v) > 0 and all(is_valid_seed(s) for s in v) and len(set(v)) == len(v),
+                           f"a non-empty list of distinct seeds, each {SEED_ALLOWED}"),
 }

@@ -10,6 +10,7 @@ from jaxdl.experiment._gpt import build_gpt, build_vocab
 from jaxdl.experiment._mlp import accuracy, build_data, build_model, check_fits, loss_fn
 from jaxdl.experiment._optim import build_tx
 from jaxdl.experiment._run import run_train
+from jaxdl.experiment._run_dir import RUN_FILES
 
-__all__ = ["accuracy", "build_data", "build_gpt", "build_model", "build_tx", "build_vocab", "check_fits", "loss_fn",
-           "run_train"]
+__all__ = ["RUN_FILES", "accuracy", "build_data", "build_gpt", "build_model", "build_tx", "build_vocab", "check_fits",
+           "loss_fn", "run_train"]

@@ -10,20 +10,32 @@ from jaxdl.config import Config, ConfigError
 from jaxdl.experiment._batch import check_batch_size
 
 
+def corpus(cfg: Config) -> str:
+    """The [data] text: the first data.num_chars characters of the standard library's *.py files, or ConfigError
+    when there are fewer (stdlib_corpus would return them all: a shorter text than the config says)."""
+    from jaxdl.data import stdlib_corpus  # noqa: PLC0415
+
+    text = stdlib_corpus(cfg.data.num_chars)
+    if len(text) < cfg.data.num_chars:
+        raise ConfigError(f"data.num_chars = {cfg.data.num_chars:,}, but the standard library's *.py files hold "
+                          f"{len(text):,} characters on this machine: expected data.num_chars <= {len(text):,}")
+    return text
+
+
 def build_vocab(cfg: Config):
     """The CharVocab of the [data] text (what build_text_data's windows are encoded with)."""
-    from jaxdl.data import CharVocab, stdlib_corpus  # noqa: PLC0415
+    from jaxdl.data import CharVocab  # noqa: PLC0415
 
-    return CharVocab.from_text(stdlib_corpus(cfg.data.num_chars))
+    return CharVocab.from_text(corpus(cfg))
 
 
 def build_text_data(cfg: Config):
     """(vocab, (x_train, y_train), (x_val, y_val)) next-character windows of the [data] text."""
-    from jaxdl.data import char_lm_data, stdlib_corpus  # noqa: PLC0415
+    from jaxdl.data import char_lm_data  # noqa: PLC0415
 
     d = cfg.data
     try:
-        vocab, train, val = char_lm_data(stdlib_corpus(d.num_chars), cfg.model.context_length, d.val_fraction)
+        vocab, train, val = char_lm_data(corpus(cfg), cfg.model.context_length, d.val_fraction)
     except ValueError as err:  # a text too short for one window of context_length + 1 characters
         raise ConfigError(f"data.num_chars = {d.num_chars} with data.val_fraction = {d.val_fraction} is too little "
                           f"text for model.context_length = {cfg.model.context_length} ({err})") from None
@@ -48,6 +60,7 @@ def run_gpt(cfg: Config, fit_kwargs: dict, start) -> dict:
     """Train the GPT from ``start`` (a ``_resume.Start``); returns history, val_acc, test_acc (None),
     unigram_entropy, and vocab (a CharVocab)."""
     from jaxdl.data import unigram_entropy  # noqa: PLC0415
+    from jaxdl.experiment._memory import check_memory  # noqa: PLC0415
     from jaxdl.experiment._optim import build_tx  # noqa: PLC0415
     from jaxdl.nn import lm_loss  # noqa: PLC0415
     from jaxdl.train import fit  # noqa: PLC0415
@@ -57,6 +70,7 @@ def run_gpt(cfg: Config, fit_kwargs: dict, start) -> dict:
     t = cfg.train
     metadata = {**fit_kwargs.pop("metadata", {}), "model": model.config(), "vocab": vocab.chars}
     tx = build_tx(cfg.optim)
+    check_memory(model, tx)
     result = fit(model, tx, train, val, loss_fn=lm_loss, epochs=t.epochs, batch_size=t.batch_size,
                  mode=t.mode, patience=t.patience or None, metadata=metadata,
                  **start.fit_kwargs(model, tx, t.precision), precision=t.precision,

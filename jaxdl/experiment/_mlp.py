@@ -20,11 +20,15 @@ def build_data(cfg: Config):
     elif d.kind == "npz":
         parts = _read_npz(d)
     else:
+        from jaxdl.experiment._memory import TOY_POINT_BYTES, check_bytes  # noqa: PLC0415
+
+        check_bytes(d.n * TOY_POINT_BYTES, f"data.n = {d.n:,} points of data.kind = {d.kind!r}, "
+                    f"{TOY_POINT_BYTES} bytes each while drawn", "use a smaller data.n")
         make = {"moons": data.two_moons, "circles": data.circles,
                 "spirals": lambda n, noise, seed: data.spirals(n, classes=d.classes, noise=noise, seed=seed)}[d.kind]
         x, y = make(d.n, noise=d.noise, seed=d.seed)
         parts = data.split(x, y, val_fraction=d.val_fraction, test_fraction=d.test_fraction, seed=d.seed)
-    check_fits(cfg, parts[0], parts[1])
+    check_fits(cfg, *parts)
     if cfg.train.loss == "binary_cross_entropy":
         parts = tuple((x, y.astype(np.float32).reshape(-1, 1)) for x, y in parts)
     return parts
@@ -34,7 +38,11 @@ def _read_npz(d: NpzData):
     """x_train, y_train, x_val, y_val from the .npz, each checked: x (N, F) floats, y (N,) integer labels."""
     where = f"data.path = {d.path!r}"
     try:
-        with np.load(d.path) as z:
+        loaded = np.load(d.path)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a .npy: one array, no names
+            raise ValueError(f"it holds one {type(loaded).__name__} (a .npy file?), not named arrays; write it with "
+                             "np.savez(path, x_train=..., y_train=..., x_val=..., y_val=...)")
+        with loaded as z:
             arrays = {k: z[k] for k in NPZ_KEYS if k in z.files}
             files = sorted(z.files)
     except (OSError, ValueError) as err:  # not a zip, a pickled object array, unreadable
@@ -44,8 +52,10 @@ def _read_npz(d: NpzData):
         raise ConfigError(f"{where}: the .npz lacks {missing}; it has {files}, expected {list(NPZ_KEYS)}")
     for split in ("train", "val"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if x.ndim != 2 or not np.issubdtype(x.dtype, np.number):
-            raise ConfigError(f"{where}: x_{split} must be numbers of shape (N, features); got {x.dtype} {x.shape}")
+        if x.ndim != 2 or x.shape[1] == 0 or not (np.issubdtype(x.dtype, np.integer)
+                                                  or np.issubdtype(x.dtype, np.floating)):
+            raise ConfigError(f"{where}: x_{split} must be real numbers of shape (N, features ≥ 1); got {x.dtype} "
+                              f"{x.shape}")
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
             raise ConfigError(f"{where}: y_{split} must be integer class labels of shape (N,); got {y.dtype} "
                               f"{y.shape}" + (" (use y.ravel())" if y.ndim == 2 and y.shape[1] == 1 else ""))
@@ -53,20 +63,33 @@ def _read_npz(d: NpzData):
             raise ConfigError(f"{where}: x_{split} has {len(x)} rows but y_{split} has {len(y)}")
         if y.size and y.min() < 0:
             raise ConfigError(f"{where}: y_{split} has the negative label {int(y.min())}; expected labels 0..C-1")
+        with np.errstate(over="ignore"):  # a float64 beyond float32's range becomes inf: reported below
+            arrays[f"x_{split}"] = x = x.astype(np.float32)
+        bad = ~np.isfinite(x)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ConfigError(f"{where}: x_{split} holds {int(bad.sum())} NaN or infinite value(s) as float32, the "
+                              f"first at row {row}, column {col}; expected finite numbers (drop or impute them)")
     if arrays["x_val"].shape[1] != arrays["x_train"].shape[1]:
         raise ConfigError(f"{where}: x_val has {arrays['x_val'].shape[1]} features but x_train has "
                           f"{arrays['x_train'].shape[1]} (the model's in_features)")
-    x_train, x_val = (arrays[k].astype(np.float32) for k in ("x_train", "x_val"))
+    x_train, x_val = arrays["x_train"], arrays["x_val"]
     return (x_train, arrays["y_train"]), (x_val, arrays["y_val"]), (x_val[:0], arrays["y_val"][:0])
 
 
-def check_fits(cfg: Config, train, val) -> None:
+def check_fits(cfg: Config, train, val, test=None) -> None:
     """The tables must agree with each other and the data: one ConfigError line naming the keys, not a
-    traceback from fit (empty split, too few outputs for the labels, binary loss on a multi-class set)."""
+    traceback from fit (empty split, too few outputs for the labels, binary loss on a multi-class set).
+
+    A split the config asks for must hold examples: the training and validation splits always, the test split
+    when data.test_fraction > 0 (else its accuracy would be dropped without a word)."""
     m, d, loss = cfg.model, cfg.data, cfg.train.loss
-    for name, (x, _) in (("training", train), ("validation", val)):
+    splits = [("training", train, "val_fraction"), ("validation", val, "val_fraction")]
+    if test is not None and getattr(d, "test_fraction", 0) > 0:
+        splits.append(("test", test, "test_fraction"))
+    for name, (x, _), fraction in splits:
         if len(x) == 0:
-            sizes = ", ".join(f"data.{k} = {getattr(d, k)}" for k in ("n", "val_fraction") if hasattr(d, k))
+            sizes = ", ".join(f"data.{k} = {getattr(d, k)!r}" for k in ("n", fraction, "path") if hasattr(d, k))
             raise ConfigError(f"the {name} split is empty (data.kind = {d.kind!r}, {sizes}): use more data or "
                               "other fractions")
     y = np.concatenate([np.asarray(train[1]).ravel(), np.asarray(val[1]).ravel()])
@@ -127,6 +150,7 @@ def accuracy(model, state, x, y) -> float:
 def run_mlp(cfg: Config, fit_kwargs: dict, start) -> dict:
     """Train the MLP from ``start`` (a ``_resume.Start``: a new state, or a resumed one with the config's lr);
     ``fit_kwargs`` are fit's run arguments (out_dir, resume, progress, metadata)."""
+    from jaxdl.experiment._memory import check_memory  # noqa: PLC0415
     from jaxdl.experiment._optim import build_tx  # noqa: PLC0415
     from jaxdl.train import fit  # noqa: PLC0415
 
@@ -134,6 +158,7 @@ def run_mlp(cfg: Config, fit_kwargs: dict, start) -> dict:
     check_batch_size(cfg, len(train[0]), "examples", f"data.kind = {cfg.data.kind!r}")
     model = build_model(cfg, train[0].shape[1])
     tx, t = build_tx(cfg.optim), cfg.train
+    check_memory(model, tx)
     result = fit(model, tx, train, val, loss_fn=loss_fn(cfg), epochs=t.epochs, batch_size=t.batch_size, mode=t.mode,
                  precision=t.precision, patience=t.patience or None, accuracy=t.loss == "cross_entropy",
                  **start.fit_kwargs(model, tx, t.precision), **fit_kwargs)

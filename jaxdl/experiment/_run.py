@@ -21,6 +21,11 @@ def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, pro
     if cfg.model.kind == "gpt" and missing:
         raise ConfigError(f"this GPT config has no {' or '.join(missing)} table: it describes a model only (see "
                           "`jaxdl params CONFIG`); configs/gpt_char.toml is one that trains")
+    if "compare" in cfg.tables:
+        raise ConfigError("this config has a [compare] table, which jaxdl train would ignore: run it with "
+                          "`jaxdl compare CONFIG`, or remove [compare] (and give an [optim] table) to train once")
+    if out_dir == "":
+        raise ConfigError("--out '': expected a folder name (without --out and train.out_dir nothing is written)")
     out_dir = out_dir or cfg.train.out_dir or None
     if out_dir is None and (resume or overwrite):
         raise ConfigError(f"--{'resume' if resume else 'overwrite'} needs an output folder: pass --out DIR "
@@ -32,6 +37,7 @@ def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, pro
         prepare_run_dir(out_dir, resume=resume, overwrite=overwrite)
         if resume:
             start = _check_resume(cfg, os.path.join(out_dir, RUN_FILES[0]), log)
+    log(precision_line(cfg.train.precision))
     fit_kwargs = {"out_dir": out_dir, "resume": resume, "progress": progress, "metadata": {"config": cfg.to_dict()}}
     if cfg.model.kind == "gpt":
         from jaxdl.experiment._gpt import run_gpt  # noqa: PLC0415
@@ -40,6 +46,25 @@ def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, pro
     from jaxdl.experiment._mlp import run_mlp  # noqa: PLC0415
 
     return run_mlp(cfg, fit_kwargs, start)
+
+
+PRECISION_WORDS = {"fp32": "float32 weights and compute",
+                   "bf16-mixed": "torch.autocast(bfloat16) over float32 weights: bfloat16 matmuls and convolutions "
+                                 "(jaxdl.amp)"}
+
+
+def precision_line(precision: str) -> str:
+    """What ``jaxdl train`` prints first: the train.precision in force, and JAX's float32 matmul precision
+    (``jax_default_matmul_precision``: unset is XLA's DEFAULT, full float32 on CPU, TF32 on NVIDIA GPUs that
+    have it; set it with ``JAX_DEFAULT_MATMUL_PRECISION=highest``)."""
+    import jax  # noqa: PLC0415
+
+    matmul = jax.config.jax_default_matmul_precision
+    device = jax.local_devices()[0]
+    return (f"precision: train.precision = {precision!r} ({PRECISION_WORDS.get(precision, 'see jaxdl.amp')}); "
+            f"float32 matmul precision: " + (repr(matmul) if matmul else "XLA's default (full float32 on CPU, "
+                                             "TF32 on NVIDIA GPUs that have it)")
+            + f"; device: {device.platform} ({device.device_kind})")
 
 
 def _check_resume(cfg: Config, checkpoint: str, log):

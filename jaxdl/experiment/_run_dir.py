@@ -22,6 +22,8 @@ def prepare_run_dir(out_dir: str, *, resume: bool, overwrite: bool, files=RUN_FI
     (``--resume`` or ``--overwrite``); ``overwrite`` deletes those files. A path that is a file, or a folder
     that cannot be written, is one ConfigError line.
     """
+    if not out_dir:
+        raise ConfigError(f"output folder {out_dir!r}: expected a folder name")
     if resume and overwrite:
         raise ConfigError("--resume and --overwrite contradict each other: choose one")
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):

@@ -13,6 +13,11 @@ from jaxdl.experiment._batch import check_batch_size
 from jaxdl.experiment._run_dir import prepare_run_dir
 
 OUTPUTS = ("runs.csv", "compare.png", "table.txt")
+# the [train] keys a sweep has no use for, and why (compare reads epochs, batch_size, loss and precision)
+UNUSED_TRAIN_KEYS = {"train.seed": "the seeds are compare.seeds",
+                     "train.mode": "a sweep is one vmapped scan program",
+                     "train.patience": "a sweep trains every copy for train.epochs (no early stopping)",
+                     "train.out_dir": "the output folder is --out"}
 STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1)), "v"), ((0, (1, 1)), "P")]
 
 
@@ -27,6 +32,10 @@ def check_comparable(cfg: Config) -> None:
     if "optim" in cfg.tables:
         raise ConfigError("jaxdl compare takes each optimizer from compare.variants; the [optim] table would be "
                           "ignored: move its hyperparameters into the variants")
+    unused = sorted(k for k in cfg.keys if k in UNUSED_TRAIN_KEYS)
+    if unused:
+        raise ConfigError(f"jaxdl compare does not use {', '.join(unused)} (it would be ignored): "
+                          f"{'; '.join(UNUSED_TRAIN_KEYS[k] for k in unused)}; remove it")
 
 
 def run_compare(cfg: Config, out_dir: str, progress: bool = True, *, overwrite: bool = False) -> list[dict]:
@@ -40,6 +49,7 @@ def run_compare(cfg: Config, out_dir: str, progress: bool = True, *, overwrite: 
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     from jaxdl.experiment import build_data, build_model, build_tx, loss_fn  # noqa: PLC0415
+    from jaxdl.experiment._memory import check_memory  # noqa: PLC0415
     from jaxdl.train import sweep  # noqa: PLC0415
 
     c, t = cfg.compare, cfg.train
@@ -47,8 +57,9 @@ def run_compare(cfg: Config, out_dir: str, progress: bool = True, *, overwrite: 
     check_batch_size(cfg, len(train[0]), "examples", f"data.kind = {cfg.data.kind!r}")
     model = build_model(cfg, train[0].shape[1])
     lrs = np.logspace(np.log10(c.lr_min), np.log10(c.lr_max), c.num_lrs)
-    for i, v in enumerate(c.variants):  # a refused hyperparameter fails now, not after the first sweeps
-        build_tx(v.optim, float(lrs[0]), where=f"compare.variants[{i}]")
+    for i, v in enumerate(c.variants):  # a refused hyperparameter or a sweep too large fails now, not later
+        check_memory(model, build_tx(v.optim, float(lrs[0]), where=f"compare.variants[{i}]"),
+                     copies=len(lrs) * len(c.seeds))
     results, rows = {}, []
     bar = tqdm(c.variants, desc="compare", unit="optimizer", disable=not progress)
     for v in bar:
