@@ -25,5 +25,6 @@ def bilinear(input1, input2, weight, bias=None):
                          f"(weight {jnp.shape(weight)}); got {s1} and {s2}")
     if bias is not None and jnp.shape(bias) != (jnp.shape(weight)[0],):
         raise ValueError(f"bilinear: bias must have shape ({jnp.shape(weight)[0]},); got {jnp.shape(bias)}")
-    out = matmul.einsum("...i,kij,...j->...k", input1, weight, input2)  # (*, in1), (out, in1, in2), (*, in2) -> (*, out)
+    # (*, in1), (out, in1, in2), (*, in2) -> (*, out)
+    out = matmul.einsum("...i,kij,...j->...k", input1, weight, input2)
     return out if bias is None else out + jnp.reshape(bias, (1,) * (out.ndim - 1) + (-1,))
