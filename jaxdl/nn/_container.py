@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 import jax.numpy as jnp
 
-from jaxdl.nn._module import Module, split_keys
+from jaxdl.nn._module import Module, split_keys, unchecked
 
 
 def _check_child(owner, name, module):
@@ -120,6 +120,7 @@ class _Container(Module):
     def init(self, key, dtype=jnp.float32):
         return init_children(self, key, dtype)
 
+    @unchecked
     def apply(self, params, state, input, *, training=False, key=None):
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function: as in torch it only '
