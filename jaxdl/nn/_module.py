@@ -139,9 +139,14 @@ class Module:
     def init(self, key, dtype=jnp.float32):
         """Return ``(params, state)``: by default the children's (``nn.init_children``), nested under their
         names; both empty for modules without children, parameters or buffers."""
-        from jaxdl.nn._container import init_children  # noqa: PLC0415  (_container builds on this module)
-
         return init_children(self, key, dtype)
+
+    def _children(self) -> tuple:
+        """``(name, child)`` pairs: the dataclass fields that hold a module, in field order (containers override)."""
+        if not dataclasses.is_dataclass(self):
+            return ()
+        return tuple((f.name, getattr(self, f.name)) for f in dataclasses.fields(self)
+                     if isinstance(getattr(self, f.name), Module))
 
     def apply(self, params, state, input, *, training: bool = False, key=None):
         raise NotImplementedError
@@ -150,6 +155,27 @@ class Module:
         raise TypeError(f"{type(self).__name__} is a spec, not a function: call "
                         "module.apply(params, state, x, training=..., key=...) "
                         "with (params, state) = module.init(key)")
+
+
+def named_children(module) -> tuple[tuple[str, Module], ...]:
+    """``(name, child)`` pairs in order, as torch's ``module.named_children()``.
+
+    A container's children; for any other dataclass module, its fields that hold a jaxdl.nn module, in field
+    order (a custom module composes children by declaring them as fields). Leaves (Linear, ...) have none.
+    """
+    return module._children() if isinstance(module, Module) else ()
+
+
+def init_children(module, key, dtype=jnp.float32):
+    """``(params, state)`` nested under the children's names: one key per child, split in order.
+
+    The whole ``init`` of a custom module whose children are its fields: ``return nn.init_children(self, key, dtype)``.
+    """
+    children = named_children(module)
+    params, state = {}, {}
+    for (name, child), k in zip(children, split_keys(key, len(children))):
+        params[name], state[name] = child.init(k, dtype)
+    return params, state
 
 
 def module(cls):
