@@ -135,6 +135,8 @@ def check_dim(name: str, ndim: int, dim: int) -> int:
     """``dim`` in torch's range [-max(ndim, 1), max(ndim, 1) - 1] (a 0-d input takes 0 and -1); returns it
     as a non-negative axis."""
     n = max(ndim, 1)
+    if not is_int(dim):  # torch: "softmax(): argument 'dim' (position 1) must be int, not float"
+        raise TypeError(f"{name}: dim must be an int; got {_shown(dim)}")
     if not -n <= dim < n:
         raise ValueError(f"{name}: dim must be in [{-n}, {n - 1}] for a {ndim}-D input; got {dim}")
     return dim % n

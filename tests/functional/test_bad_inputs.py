@@ -96,3 +96,12 @@ def test_embedding_index_out_of_range_eager_and_validated():
     with pytest.raises(checkify.JaxRuntimeError, match=r"embedding: indices must be in \[0, 4\); got values in \[0, 5"):
         checks.validated(F.embedding)(jnp.array([0, 5]), weight)
     np.testing.assert_array_equal(checks.validated(F.embedding)(jnp.array([3, 0]), weight), np.ones((2, 2)))
+
+
+def test_a_float_dim_is_refused_in_one_line_as_torch():
+    x = np.ones((2, 4), np.float32)
+    for mine, theirs, name in [(F.softmax, tF.softmax, "softmax"), (F.glu, tF.glu, "glu")]:
+        with pytest.raises(TypeError, match="must be int, not float"):
+            theirs(torch.from_numpy(x), 1.5)
+        with pytest.raises(TypeError, match=rf"^{name}: dim must be an int; got 1.5 \(float\)$"):
+            mine(jnp.asarray(x), 1.5)
