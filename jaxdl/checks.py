@@ -7,6 +7,8 @@ work.
 """
 from __future__ import annotations
 
+import functools
+import threading
 from typing import Any
 
 import jax
@@ -28,6 +30,58 @@ def concrete_values(x):
     concrete, but jnp-style methods on it would be staged into the trace and fail.
     """
     return np.asarray(x) if is_concrete(x) else None
+
+
+_validating = threading.local()  # on while ``validated`` traces its function
+
+
+def check_traced(pred, message: str, *args, **kwargs) -> None:
+    """A check of traced values (class indices under jit) that only ``validated`` can make: there it is
+    ``jax.experimental.checkify.check(pred, message, *args, **kwargs)``; elsewhere it does nothing (the op's
+    documented fallback, NaN, stands). ``message`` formats the traced ``args``/``kwargs`` as str.format."""
+    if getattr(_validating, "on", False):
+        from jax.experimental import checkify  # noqa: PLC0415
+
+        checkify.check(pred, message, *args, **kwargs)
+
+
+def validated(fn):
+    """``fn`` jitted, with the value checks that jit cannot make in Python compiled in (jax.experimental.checkify):
+    a class index out of range in cross_entropy/nll_loss or an embedding index out of [0, num_embeddings) then
+    raises ``checkify.JaxRuntimeError`` (a ValueError) naming it, as the eager call raises, where plain
+    ``jax.jit(fn)`` gives NaN. ``fn``'s arguments are traced: bind options first,
+    ``validated(lambda x, y: F.cross_entropy(x, y, reduction="sum"))``. The checks cost a reduction per call.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from jaxdl import functional as F
+      >>> loss = validated(F.cross_entropy)
+      >>> round(float(loss(jnp.zeros((2, 3)), jnp.array([0, 2]))), 4)
+      1.0986
+      >>> loss(jnp.zeros((2, 3)), jnp.array([0, 3]))  # doctest: +ELLIPSIS
+      Traceback (most recent call last):
+      ...
+      jax._src.checkify.JaxRuntimeError: cross_entropy: Target 3 is out of bounds: class indices must be in [0, 3) ...
+    """
+    from jax.experimental import checkify  # noqa: PLC0415
+
+    def traced(*args, **kwargs):
+        before = getattr(_validating, "on", False)
+        _validating.on = True
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _validating.on = before
+
+    checked = jax.jit(checkify.checkify(traced))
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        err, out = checked(*args, **kwargs)
+        err.throw()
+        return out
+
+    return run
 
 
 def check_probability(name: str, p, what: str = "probability") -> None:
@@ -53,6 +107,24 @@ def check_floating(name: str, x, what: str = "input") -> None:
                         f"tensors here); got dtype {dtype}")
 
 
+def check_operand_dtypes(name: str, /, **operands) -> None:
+    """The operands of a torch kernel that neither promotes nor takes bool (linear, conv, relu): one dtype, not
+    bool (None skipped). Raises TypeError naming each operand's dtype.
+
+    torch: 'mat1 and mat2 must have the same dtype, but got Half and Float', 'Input type (float) and bias type
+    (double) should be the same', '"addmm_impl_cpu_" not implemented for 'Bool'', 'Boolean inputs not supported
+    for relu'; JAX would promote (float16 input, float32 weight -> float32) or compute on bools. Integer
+    operands of one dtype pass: torch computes them (int64 linear and conv on CPU).
+    """
+    dtypes = {k: jnp.result_type(v) for k, v in operands.items() if v is not None}
+    if len(set(dtypes.values())) > 1:
+        raise TypeError(f"{name}: {', '.join(dtypes)} must have the same dtype (torch does not promote here); got "
+                        + ", ".join(f"{k} {d}" for k, d in dtypes.items()))
+    if any(d == jnp.bool_ for d in dtypes.values()):
+        raise TypeError(f"{name}: bool {'/'.join(dtypes)} is not supported (torch raises for bool tensors here); "
+                        "cast to a floating dtype")
+
+
 def is_typed_key(x) -> bool:
     """Whether ``x`` is a typed PRNG key array (``jax.random.key``), of any shape."""
     dtype = getattr(x, "dtype", None)
@@ -63,6 +135,8 @@ def check_dim(name: str, ndim: int, dim: int) -> int:
     """``dim`` in torch's range [-max(ndim, 1), max(ndim, 1) - 1] (a 0-d input takes 0 and -1); returns it
     as a non-negative axis."""
     n = max(ndim, 1)
+    if not is_int(dim):  # torch: "softmax(): argument 'dim' (position 1) must be int, not float"
+        raise TypeError(f"{name}: dim must be an int; got {_shown(dim)}")
     if not -n <= dim < n:
         raise ValueError(f"{name}: dim must be in [{-n}, {n - 1}] for a {ndim}-D input; got {dim}")
     return dim % n

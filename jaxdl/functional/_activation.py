@@ -15,7 +15,8 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import amp
-from jaxdl.checks import check_choice, check_dim, check_floating, check_inplace, promote_to_float, upcast_half
+from jaxdl.checks import (check_choice, check_dim, check_floating, check_inplace, check_operand_dtypes,
+                          promote_to_float, upcast_half)
 
 
 def elementwise(name: str, forward, derivative, input):
@@ -43,6 +44,7 @@ def relu(input, inplace: bool = False):
     """max(x, 0), as torch.nn.functional.relu: relu'(0) = 0 and relu'(NaN) = 1 (torch's threshold_backward
     zeroes the gradient only where x ≤ 0; jax.nn.relu gives 0 at NaN)."""
     check_inplace("relu", inplace)
+    check_operand_dtypes("relu", input=input)  # torch: 'Boolean inputs not supported for relu'
     return jnp.where(input <= 0, jnp.zeros_like(input), input)
 
 

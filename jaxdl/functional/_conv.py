@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from jaxdl import amp, matmul
-from jaxdl.checks import check_positive_int, ntuple
+from jaxdl.checks import check_operand_dtypes, check_positive_int, ntuple
 
 _SPATIAL = {1: "L", 2: "HW"}
 
@@ -28,9 +28,6 @@ def _check_common(name, x, w, n, stride, dilation, groups):
         raise ValueError(f"{name}: expected a {n + 2}D weight "
                          f"(channels, channels, {', '.join('k' + s for s in _SPATIAL[n])}), "
                          f"but got weight of shape {w.shape}")
-    if jnp.result_type(x) != jnp.result_type(w):
-        raise TypeError(f"{name}: input dtype {jnp.result_type(x)} and weight dtype {jnp.result_type(w)} should be the "
-                        f"same (torch raises 'expected scalar type')")
     if any(s <= 0 for s in stride):
         raise ValueError(f"{name}: non-positive stride is not supported; got stride={stride}")
     if any(d <= 0 for d in dilation):
@@ -67,6 +64,7 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
         raise ValueError(f"{name}: Given groups={groups}, weight of shape {w.shape}, expected input{x.shape} to have "
                          f"{w.shape[1] * groups} channels, but got {x.shape[1]} channels instead")
     _check_bias(name, bias, w.shape[0], w)
+    check_operand_dtypes(name, input=x, weight=w, bias=bias)
     kernel = w.shape[2:]
     if isinstance(padding, str):
         if padding not in ("same", "valid"):
@@ -144,6 +142,7 @@ def _conv_transpose(name, n, input, weight, bias, stride, padding, output_paddin
         raise ValueError(f"{name}: Given transposed=1, weight of shape {w.shape}, expected input{x.shape} to have "
                          f"{c_in} channels, but got {x.shape[1]} channels instead")
     _check_bias(name, bias, c_out_g * groups, w)
+    check_operand_dtypes(name, input=x, weight=w, bias=bias)
     out_sizes = [(size - 1) * s - 2 * p + d * (k - 1) + op + 1
                  for size, s, p, d, k, op in zip(x.shape[2:], stride, padding, dilation, kernel, output_padding)]
     if any(o <= 0 for o in out_sizes):

@@ -27,6 +27,9 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
       [-1.0, 0.5, 1.0]
     """
     check_inplace("hardtanh", inplace)
+    if jnp.issubdtype(jnp.result_type(input), jnp.unsignedinteger) and (min_val < 0 or max_val < 0):
+        raise ValueError(f"hardtanh: cannot do hardtanh on an unsigned type with negative limits; got dtype "
+                         f"{jnp.result_type(input)}, min_val={min_val}, max_val={max_val}")
     if jnp.issubdtype(jnp.result_type(input), jnp.integer):  # torch clamps integers with integer bounds
         return jnp.clip(input, int(min_val), int(max_val))
     return elementwise("hardtanh", lambda x: jnp.minimum(jnp.maximum(x, min_val), max_val),

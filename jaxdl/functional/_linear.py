@@ -6,11 +6,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp, matmul
-from jaxdl.checks import concrete_values, is_concrete
+from jaxdl.checks import check_operand_dtypes, check_traced, concrete_values, is_concrete
 
 
 def linear(input, weight, bias=None):
     """y = x Wᵀ + b, as torch.nn.functional.linear (under jaxdl.amp.autocast: in its low dtype, summed in float32).
+
+    input, weight and bias must share one dtype, not bool, as torch's (JAX would promote a float16 input to the
+    float32 weight's dtype); under autocast after its casts.
 
     Args:
       input: (*, in_features).
@@ -24,6 +27,7 @@ def linear(input, weight, bias=None):
                          f"(weight shape {jnp.shape(weight)}); got input shape {jnp.shape(input)}")
     if bias is not None and jnp.shape(bias) != (jnp.shape(weight)[0],):
         raise ValueError(f"linear: bias must have shape ({jnp.shape(weight)[0]},); got {jnp.shape(bias)}")
+    check_operand_dtypes("linear", **dict(zip(("input", "weight", "bias"), amp.cast("linear", input, weight, bias))))
     return amp.bilinear("linear", _matmul_transposed, input, weight, bias, _add_bias)
 
 
@@ -41,6 +45,8 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm: float | N
 
     ``scale_grad_by_freq=True`` divides each row's gradient by how often its index occurs in ``input``, as
     torch. ``sparse`` only changes the layout of torch's gradient: JAX's is dense, with the same values.
+    Indices outside [0, num_embeddings) raise IndexError when ``input`` is concrete; under jit they cannot be
+    read in Python and give NaN rows, unless the function runs under ``jaxdl.checks.validated``, which raises.
     ``max_norm`` is not supported: torch renormalises the looked-up rows of ``weight`` in place, a hidden
     change to the parameters that a pure function cannot make (clip the rows of the weight yourself).
 
@@ -63,6 +69,10 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm: float | N
         lo, hi = int(values.min()), int(values.max())
         if lo < 0 or hi >= num:
             raise IndexError(f"embedding: indices must be in [0, {num}); got values in [{lo}, {hi}]")
+    elif values is None and jnp.size(input):  # traced: checked only under jaxdl.checks.validated
+        check_traced((jnp.min(input) >= 0) & (jnp.max(input) < num),
+                     f"embedding: indices must be in [0, {num}); got values in [{{}}, {{}}]", jnp.min(input),
+                     jnp.max(input))
     # (*input.shape, embedding_dim); a traced index outside [0, num) gives NaN (jnp.take's fill), negative ones
     # included (jnp.take would wrap −1 to the last row, where torch raises)
     out = jnp.take(weight, jnp.where(input < 0, num, input), axis=0)

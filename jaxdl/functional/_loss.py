@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_floating, check_reduction, check_same_shape, is_concrete
+from jaxdl.checks import check_floating, check_reduction, check_same_shape, check_traced, is_concrete
 from jaxdl.functional._reduction import reduce
 
 # torch's `constexpr float EPSILON = 1e-12` of Loss.cpp (binary_cross_entropy_backward, cosine_embedding_loss):
@@ -45,12 +45,17 @@ def _check_index_target(name: str, input, target, num_classes: int, ignore_index
     if tshape != expected:
         raise ValueError(f"{name}: expected target shape {expected} for input shape {ishape} "
                          f"(input (C,), (N, C) or (N, C, d1, ...)); got target shape {tshape}")
+    message = (f"{name}: Target {{}} is out of bounds: class indices must be in [0, {num_classes}) or equal "
+               f"ignore_index={ignore_index}")
     if is_concrete(target) and np.size(target):
         t = np.asarray(target)
         bad = t[(t != ignore_index) & ((t < 0) | (t >= num_classes))]
         if bad.size:
-            raise ValueError(f"{name}: Target {int(bad[0])} is out of bounds: class indices must be in "
-                             f"[0, {num_classes}) or equal ignore_index={ignore_index}")
+            raise ValueError(message.format(int(bad[0])))
+    elif np.size(target):  # traced (jit): only jaxdl.checks.validated can check it; else NaN (see _nll)
+        t = jnp.ravel(target)
+        bad = (t != ignore_index) & ((t < 0) | (t >= num_classes))
+        check_traced(~jnp.any(bad), message, t[jnp.argmax(bad)])
 
 
 def _nll(logp, target, weight, ignore_index: int, axis: int):
@@ -72,7 +77,8 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     """Negative log-likelihood of class indices, as torch.nn.functional.nll_loss.
 
     ℓ_i = −w_{y_i}·input[i, y_i] (0 where y_i == ignore_index); 'mean' divides Σℓ by Σ w_{y_i} over the
-    non-ignored positions (NaN when all are ignored, like torch).
+    non-ignored positions (NaN when all are ignored, like torch). Class indices out of range raise when
+    ``target`` is concrete; under jit they give NaN unless run under ``jaxdl.checks.validated`` (see cross_entropy).
 
     Args:
       input: log-probabilities, (C,), (N, C) or (N, C, d1, ..., dK).
@@ -104,6 +110,11 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
     non-ignored positions for 'mean'. Probability targets (same shape as input): t' = (1−ε)·t + ε/C,
     ℓ_i = −Σ_c w_c·t'_c·logp_c, and 'mean' divides by numel/C (not by the weights).
     Differs from optax.softmax_cross_entropy*: class axis 1, reduced, with weights and ignore_index.
+
+    What is checked where: shapes, dtypes, reduction and label_smoothing always (at trace time); class indices
+    outside [0, C) (not ignore_index) raise ValueError when ``target`` is concrete (eager), but under
+    ``jax.jit`` their values are unknown in Python, so they give NaN there, as in nll_loss; wrap the function
+    in ``jaxdl.checks.validated`` to have them raise under jit too (checkify).
 
     Args:
       input: logits, (C,), (N, C) or (N, C, d1, ..., dK).

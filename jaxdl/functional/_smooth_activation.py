@@ -9,7 +9,7 @@ import jax.numpy as jnp
 
 from jaxdl import amp
 from jaxdl.functional._activation import elementwise
-from jaxdl.checks import check_dim, check_floating, check_inplace
+from jaxdl.checks import check_dim, check_floating, check_inplace, check_operand_dtypes, promote_to_float
 
 # torch's constants (torch/nn/functional.py selu, from Klambauer et al. 2017)
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -75,9 +75,12 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
 
 
 def softsign(input):
-    """x / (1 + |x|), as torch.nn.functional.softsign (NaN at ±inf, as torch's inf/inf)."""
+    """x / (1 + |x|), as torch.nn.functional.softsign (NaN at ±inf, as torch's inf/inf); integer inputs
+    give float32, as torch's (its softsign is that Python expression, which promotes; bool raises in its abs)."""
+    check_operand_dtypes("softsign", input=input)
     return elementwise("softsign", lambda x: x / (jnp.abs(x) + 1),
-                       lambda x: 1 / (jnp.abs(x) + 1) - x * jnp.sign(x) / jnp.square(jnp.abs(x) + 1), input)
+                       lambda x: 1 / (jnp.abs(x) + 1) - x * jnp.sign(x) / jnp.square(jnp.abs(x) + 1),
+                       promote_to_float(input))
 
 
 def logsigmoid(input):

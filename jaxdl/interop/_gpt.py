@@ -7,11 +7,15 @@ Public through jaxdl.interop (load_gpt, export_gpt).
 """
 from __future__ import annotations
 
+import json
+import os
 import re
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
+from jaxdl.interop._safetensors import load_safetensors
 from jaxdl.interop._state_dict import flatten, match_state_dict, to_numpy
 from jaxdl.nn import GPT
 
@@ -53,6 +57,71 @@ BUFFERS = {"rasbt": r"trf_blocks\.\d+\.att\.mask", "nanogpt": r"transformer\.h\.
 # what each source's code computes where its state_dict cannot tell
 DEFAULTS = {"rasbt": {"activation": "gelu_tanh"}, "nanogpt": {"activation": "gelu"},
             "huggingface": {"activation": "gelu_tanh"}}  # HF GPT2Config: activation_function="gelu_new" (tanh)
+
+
+# the config keys of the metadata that travels with the weights -> jaxdl GPT's: nanoGPT's checkpoint["model_args"]
+# (the keys its train.py forces equal on resume; dropout is a training choice there, not read) and Hugging Face's
+# config.json (GPT2Config; its dropouts are not read either: drop_rate stays 0.0 unless overridden)
+META_KEYS = {"nanogpt": {"n_layer": "n_layers", "n_head": "n_heads", "n_embd": "emb_dim",
+                         "block_size": "context_length",
+                         "vocab_size": "vocab_size", "bias": "bias"},
+             "huggingface": {"n_layer": "n_layers", "n_head": "n_heads", "n_embd": "emb_dim",
+                             "n_positions": "context_length", "vocab_size": "vocab_size",
+                             "layer_norm_epsilon": "layer_norm_eps", "activation_function": "activation",
+                             "tie_word_embeddings": "tie_weights"}}
+HF_ACTIVATIONS = {"gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh", "gelu": "gelu"}
+# GPT2Config settings jaxdl's GPT does not compute otherwise: (key, the value jaxdl computes; None = absent too)
+HF_FIXED = (("scale_attn_weights", True), ("scale_attn_by_inverse_layer_idx", False), ("add_cross_attention", False))
+
+
+def _metadata(source: str, meta: Mapping, where: str, problems: list[str]) -> dict:
+    """The jaxdl GPT config that ``meta`` (model_args or config.json) gives; problems for what jaxdl cannot
+    compute (another activation, an inner width other than 4·n_embd, unscaled attention)."""
+    out = {dst: meta[src] for src, dst in META_KEYS[source].items() if src in meta}
+    if source == "nanogpt" and "bias" in out:
+        out["qkv_bias"] = out["bias"]  # nanoGPT's bias covers every Linear, c_attn included
+    if source == "huggingface":
+        if meta.get("model_type", "gpt2") != "gpt2":
+            problems.append(f"{where}: model_type must be 'gpt2'; got {meta['model_type']!r}")
+        if "activation" in out:
+            act = out["activation"]
+            if act not in HF_ACTIVATIONS:
+                problems.append(f"{where}: activation_function {act!r} is not one jaxdl's GPT computes; expected one "
+                                f"of {list(HF_ACTIVATIONS)}")
+            out["activation"] = HF_ACTIVATIONS.get(act, act)
+        if meta.get("n_inner") not in (None, 4 * meta.get("n_embd", 0)):
+            problems.append(f"{where}: n_inner={meta['n_inner']} is not supported (jaxdl's GPT has 4·n_embd)")
+        for key, value in HF_FIXED:
+            if meta.get(key, value) != value:
+                problems.append(f"{where}: {key}={meta[key]!r} is not supported (jaxdl's GPT computes {value!r})")
+    return out
+
+
+def _read_checkpoint(checkpoint, source: str, problems: list[str]):
+    """``(state_dict, metadata config, where it came from)`` of load_gpt's first argument."""
+    if isinstance(checkpoint, (str, os.PathLike)):
+        path = Path(checkpoint)
+        weights = path / "model.safetensors" if path.is_dir() else path
+        if not weights.is_file() or weights.suffix != ".safetensors":
+            raise ValueError(f"load_gpt: {str(checkpoint)!r} must be a .safetensors file or a directory holding "
+                             f"model.safetensors (a torch .bin/.pt needs torch.load first: pass its dict)")
+        config = weights.parent / "config.json"
+        meta, where = {}, None
+        if source == "huggingface" and config.is_file():
+            try:
+                meta, where = json.loads(config.read_text(encoding="utf-8")), str(config)
+            except (ValueError, UnicodeDecodeError) as err:
+                raise ValueError(f"load_gpt: {config} is not valid JSON: {err}") from None
+        return load_safetensors(weights), meta, where
+    if not isinstance(checkpoint, Mapping):
+        raise TypeError(f"load_gpt: expected a state_dict, a nanoGPT checkpoint dict or a path; got "
+                        f"{type(checkpoint).__name__}")
+    if "model" in checkpoint and "model_args" in checkpoint:  # nanoGPT's ckpt.pt, as torch.load gives it
+        if source != "nanogpt":
+            problems.append(f"a nanoGPT checkpoint (model, model_args) given with source={source!r}")
+            return checkpoint["model"], {}, None
+        return checkpoint["model"], dict(checkpoint["model_args"]), "model_args"
+    return checkpoint, {}, None
 
 
 def _compiled(source):
@@ -112,8 +181,16 @@ def _infer(flat: dict, problems: list[str]) -> dict:
     return cfg
 
 
-def load_gpt(state_dict: Mapping[str, Any], *, source: str, n_heads: int, **config_overrides):
+def load_gpt(checkpoint, *, source: str, n_heads: int | None = None, **config_overrides):
     """A GPT checkpoint of another codebase -> ``(model, params, state)`` of an exactly equal jaxdl.nn.GPT.
+
+    ``checkpoint``: a state_dict (name -> tensor or array); nanoGPT's whole checkpoint dict
+    (``torch.load("ckpt.pt")``: its "model" state_dict and its "model_args"); or a path, a .safetensors file or a
+    directory holding model.safetensors, with Hugging Face's config.json beside it (``save_pretrained``'s
+    layout). The metadata (model_args, config.json) gives n_heads and the rest of the config where it has them
+    (see META_KEYS; dropout is not read); a value that contradicts it, or that the weights contradict, is an
+    error naming both. A bare state_dict or a file without config.json holds no head count: the weights cannot
+    tell it (any n_heads dividing emb_dim fits them and computes something else), so ``n_heads`` is then required.
 
     ``source``: "rasbt" (the LLMs-from-scratch book's GPTModel, whose config the lecture's GPT_CONFIG_124M is),
     "nanogpt" (karpathy/nanoGPT's GPT; its ckpt.pt's ["model"], "_orig_mod." prefixes and all) or "huggingface"
@@ -121,19 +198,39 @@ def load_gpt(state_dict: Mapping[str, Any], *, source: str, n_heads: int, **conf
     the older attn.bias/masked_bias buffers).
     vocab_size, context_length, emb_dim, n_layers, qkv_bias, bias and tie_weights (no head, or a head equal to
     the token embedding, as nanoGPT's and GPT-2's shared tensor) are read from the weights; ``n_heads`` is not
-    in them. ``config_overrides`` give the rest (drop_rate, layer_norm_eps, activation: by default the
+    in them (see above). ``config_overrides`` give the rest (drop_rate, layer_norm_eps, activation: by default the
     source's own, "gelu" for nanoGPT and "gelu_tanh" for the others); an override that contradicts the
     weights is an error. Every problem (unknown or missing names, shapes, contradictions) is listed in one
     ValueError. dtypes follow load_state_dict's policy.
     """
     _check_source("load_gpt", source)
     problems: list[str] = []
+    state_dict, meta, where = _read_checkpoint(checkpoint, source, problems)
     flat = _rename(source, state_dict, problems)
     inferred = _infer(flat, problems)
-    cfg = {"n_heads": n_heads, "drop_rate": 0.0, "layer_norm_eps": 1e-5, **DEFAULTS[source], **inferred}
+    given = _metadata(source, meta, where, problems) if where else {}
+    for k, v in given.items():  # the metadata against the weights
+        if k == "tie_weights" and inferred[k] and not v:
+            config_overrides.setdefault(k, v)  # untied in the config, equal in value: untie as an override would
+        elif k in inferred and v != inferred[k]:
+            problems.append(f"{where} gives {k}={v!r} but the weights give {k}={inferred[k]!r}")
+    if n_heads is not None:
+        config_overrides["n_heads"] = n_heads
+    for k, v in config_overrides.items():  # the caller against the metadata
+        if k in given and v != given[k]:
+            problems.append(f"{k}={v!r} contradicts {where}, which gives {k}={given[k]!r}")
+    if "n_heads" not in given and n_heads is None:
+        problems.append("n_heads is needed: the weights cannot tell the head count and "
+                        + (f"{where} does not give it" if where else "there is no metadata (model_args or "
+                           "config.json) with them"))
+    cfg = {"drop_rate": 0.0, "layer_norm_eps": 1e-5, **DEFAULTS[source],
+           **{k: v for k, v in given.items() if k not in ("tie_weights",)}, **inferred,
+           "n_heads": given.get("n_heads", n_heads)}
     for k, v in config_overrides.items():
-        if k not in GPT.__dataclass_fields__ or k == "n_heads":
+        if k not in GPT.__dataclass_fields__:
             problems.append(f"unknown config override {k}={v!r}")
+        elif k == "n_heads" or (k in given and v != given[k]):
+            continue  # reported above
         elif k == "tie_weights" and inferred[k] and not v:
             cfg[k] = False  # untie: the head starts as a copy of the shared tensor
             flat.setdefault("out_head.weight", flat.get("tok_emb.weight"))
@@ -145,7 +242,7 @@ def load_gpt(state_dict: Mapping[str, Any], *, source: str, n_heads: int, **conf
         flat.pop("out_head.weight", None)
     model = params = state = None
     try:  # built from the weights' values even where an override contradicts them, to list their problems too
-        model = GPT(**cfg)
+        model = None if cfg["n_heads"] is None else GPT(**cfg)
     except (ValueError, TypeError) as err:
         problems.append(str(err))
     if model is not None:

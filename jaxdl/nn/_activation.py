@@ -8,7 +8,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from jaxdl import functional as F
-from jaxdl.checks import check_inplace
+from jaxdl.checks import check_inplace, check_size
 from jaxdl.nn._module import Module, module
 
 
@@ -227,6 +227,7 @@ class PReLU(Module):
         # init_value= is what dataclasses.replace passes back; torch's name is init=
         object.__setattr__(self, "num_parameters", num_parameters)
         object.__setattr__(self, "init_value", init if init_value is None else init_value)
+        check_size("PReLU", "num_parameters", num_parameters)
 
     def init(self, key, dtype=jnp.float32):
         return {"weight": jnp.full((self.num_parameters,), self.init_value, dtype)}, {}

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
-from jaxdl.checks import upcast_half
+from jaxdl.checks import check_size, upcast_half
 from jaxdl.nn._module import Module, module
 
 
@@ -35,6 +35,9 @@ class _BatchNorm(Module):
     track_running_stats: bool = True
     _: dataclasses.KW_ONLY
     bias: bool = True
+
+    def __post_init__(self):
+        check_size(type(self).__name__, "num_features", self.num_features)
 
     def init(self, key, dtype=jnp.float32):
         c = self.num_features

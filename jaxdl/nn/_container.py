@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 
 import jax.numpy as jnp
 
-from jaxdl.nn._module import Module, split_keys
+from jaxdl.nn._module import Module, init_children, named_children, split_keys, unchecked
 
 
 def _check_child(owner, name, module):
@@ -33,38 +33,15 @@ def _check_child(owner, name, module):
         raise KeyError(f"attribute '{name}' already exists")
 
 
-def named_children(module) -> tuple[tuple[str, Module], ...]:
-    """``(name, child)`` pairs in order, as torch's ``module.named_children()``.
-
-    A container's children; for any other dataclass module, its fields that hold a jaxdl.nn module, in field
-    order (a custom module composes children by declaring them as fields). Leaves (Linear, ...) have none.
-    """
-    if isinstance(module, _Container):
-        return tuple(zip(module.names, module.layers))
-    if dataclasses.is_dataclass(module):
-        return tuple((f.name, getattr(module, f.name)) for f in dataclasses.fields(module)
-                     if isinstance(getattr(module, f.name), Module))
-    return ()
-
-
-def init_children(module, key, dtype=jnp.float32):
-    """``(params, state)`` nested under the children's names: one key per child, split in order.
-
-    The whole ``init`` of a custom module whose children are its fields: ``return nn.init_children(self, key, dtype)``.
-    """
-    children = named_children(module)
-    params, state = {}, {}
-    for (name, child), k in zip(children, split_keys(key, len(children))):
-        params[name], state[name] = child.init(k, dtype)
-    return params, state
-
-
 @dataclasses.dataclass(frozen=True, init=False)
 class _Container(Module):
     """Named children, immutable: ``names[i]`` is the state_dict prefix of ``layers[i]``."""
 
     names: tuple
     layers: tuple
+
+    def _children(self):
+        return tuple(zip(self.names, self.layers))
 
     def _set_children(self, pairs):
         pairs = list(pairs)
@@ -120,6 +97,7 @@ class _Container(Module):
     def init(self, key, dtype=jnp.float32):
         return init_children(self, key, dtype)
 
+    @unchecked
     def apply(self, params, state, input, *, training=False, key=None):
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function: as in torch it only '

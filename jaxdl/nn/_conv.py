@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
-from jaxdl.checks import check_positive_int, ntuple
+from jaxdl.checks import check_positive_int, check_size, ntuple
 from jaxdl.nn._module import Module, module, uniform
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -35,6 +35,10 @@ class _ConvNd(Module):
             object.__setattr__(self, name, ntuple(name, getattr(self, name), self._n, cls))
         if not isinstance(self.padding, str):
             object.__setattr__(self, "padding", ntuple("padding", self.padding, self._n, cls))
+        check_size(cls, "in_channels", self.in_channels)
+        check_size(cls, "out_channels", self.out_channels)
+        if not all(k >= 1 for k in self.kernel_size):  # torch builds it, then its forward fails in the kernel
+            raise ValueError(f"{cls}: kernel_size must be ints ≥ 1; got {self.kernel_size}")
         check_positive_int(f"{cls}: groups", self.groups)
         if self.in_channels % self.groups:
             raise ValueError(f"{cls}: in_channels must be divisible by groups; got in_channels={self.in_channels}, "

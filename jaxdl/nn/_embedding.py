@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
+from jaxdl.checks import check_size
 from jaxdl.nn._module import Module, module
 
 
@@ -26,6 +27,8 @@ class Embedding(Module):
     sparse: bool = False
 
     def __post_init__(self):
+        check_size("Embedding", "num_embeddings", self.num_embeddings)
+        check_size("Embedding", "embedding_dim", self.embedding_dim)
         if self.padding_idx is not None and not -self.num_embeddings <= self.padding_idx < self.num_embeddings:
             raise ValueError(f"Embedding: padding_idx must be within num_embeddings, in [{-self.num_embeddings}, "
                              f"{self.num_embeddings}); got {self.padding_idx}")

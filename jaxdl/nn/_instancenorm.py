@@ -6,6 +6,7 @@ import warnings
 import jax.numpy as jnp
 
 from jaxdl import functional as F
+from jaxdl.checks import check_size
 from jaxdl.nn._batchnorm import running_stats
 from jaxdl.nn._module import Module, module
 
@@ -25,6 +26,10 @@ class InstanceNorm2d(Module):
     momentum: float | None = 0.1
     affine: bool = False
     track_running_stats: bool = False
+
+    def __post_init__(self):
+        if self.affine or self.track_running_stats:  # torch sizes nothing by num_features otherwise
+            check_size("InstanceNorm2d", "num_features", self.num_features)
 
     def init(self, key, dtype=jnp.float32):
         c = self.num_features

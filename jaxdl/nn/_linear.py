@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from jaxdl import functional as F
 from jaxdl.nn import init
-from jaxdl.checks import check_floating, check_size
+from jaxdl.checks import check_size
 from jaxdl.nn._module import Module, module, uniform
 
 
@@ -37,8 +37,6 @@ class Linear(Module):
         return params, {}
 
     def apply(self, params, state, input, *, training=False, key=None):
-        # torch: "mat1 and mat2 must have the same dtype, but got Long and Float"; JAX would cast silently
-        check_floating("Linear", input)
         return F.linear(input, params["weight"], params.get("bias")), state
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from jaxdl import functional as F
-from jaxdl.checks import check_positive_int
+from jaxdl.checks import check_positive_int, check_size
 from jaxdl.nn._module import Module, module
 
 
@@ -23,6 +23,8 @@ class LayerNorm(Module):
     def __post_init__(self):
         shape = self.normalized_shape
         object.__setattr__(self, "normalized_shape", (shape,) if isinstance(shape, int) else tuple(shape))
+        for n in self.normalized_shape:
+            check_size("LayerNorm", "normalized_shape", n)
 
     def init(self, key, dtype=jnp.float32):
         if not self.elementwise_affine:
@@ -48,6 +50,7 @@ class GroupNorm(Module):
 
     def __post_init__(self):
         check_positive_int("GroupNorm: num_groups", self.num_groups)
+        check_size("GroupNorm", "num_channels", self.num_channels)
         if self.num_channels % self.num_groups:
             raise ValueError(f"GroupNorm: num_channels must be divisible by num_groups; got num_channels="
                              f"{self.num_channels}, num_groups={self.num_groups}")

@@ -89,7 +89,8 @@ def _mha_case(kind):
             kw_j["average_attn_weights"] = kw_t["average_attn_weights"] = False
         mha = nn.MultiheadAttention(E, HEADS, batch_first=True)
         return compare_function(  # outputs (attn_output, attn_weights or None); gradients w.r.t. q, k, v
-            env, lambda q, k, v: mha.apply(params, {}, q, k, v, **kw_j)[0], lambda q, k, v: ref(q, k, v, **kw_t),
+            env, lambda q, k, v: mha.apply(jax.tree_util.tree_map(lambda p: p.astype(q.dtype), params), {}, q, k, v,
+                                           **kw_j)[0], lambda q, k, v: ref(q, k, v, **kw_t),
             [env.randn(2, L, E), env.randn(2, S, E), env.randn(2, S, E)], diff_argnums=(0, 1, 2))
     return case
 

@@ -67,7 +67,7 @@ def _training_steps(env, jm, tm, xs, x_eval, *, randomize_buffers=False):
     comparisons = []
     for i, x in enumerate(xs):
         key = jax.random.key(i)
-        ct = env.randn(*jax.eval_shape(lambda: jm.apply(params, state, x, training=True, key=key)[0]).shape)
+        ct = env.randn(*jax.eval_shape(lambda: jm.apply(params, state, env.to_jax(x), training=True, key=key)[0]).shape)
         y, state, (gp, gx) = step(params, state, env.to_jax(x), ct, key)
 
         tm.train()

@@ -199,3 +199,64 @@ def test_nanogpt_checkpoint_of_a_compiled_model():
     idx = idx_batch()
     np.testing.assert_allclose(np.asarray(model.apply(params, state, jnp.asarray(idx.numpy()))[0]),
                                logits_of("nanogpt", ref, idx).numpy(), rtol=1e-4, atol=1e-4)
+
+
+# --- the head count from the metadata that travels with the weights (issue 22) ----------------------------------
+def nanogpt_checkpoint(**model_args):
+    """nanoGPT's ckpt.pt as torch.load gives it: train.py saves {"model", "optimizer", "model_args", ...}."""
+    ref = reference("nanogpt")
+    args = {"n_layer": LAYERS, "n_head": H, "n_embd": E, "block_size": CTX, "bias": True, "vocab_size": V,
+            "dropout": 0.1, **model_args}
+    return ref, {"model": {f"_orig_mod.{k}": v for k, v in ref.state_dict().items()}, "model_args": args,
+                 "iter_num": 10, "best_val_loss": 1.5, "config": {}}
+
+
+def test_nanogpt_checkpoint_gives_the_head_count_and_refuses_another():
+    ref, ckpt = nanogpt_checkpoint()
+    model, params, state = load_gpt(ckpt, source="nanogpt")  # no n_heads: model_args has it
+    assert (model.n_heads, model.drop_rate, model.bias, model.qkv_bias) == (H, 0.0, True, True)
+    idx = idx_batch()
+    np.testing.assert_allclose(np.asarray(model.apply(params, state, jnp.asarray(idx.numpy()))[0]),
+                               logits_of("nanogpt", ref, idx).numpy(), rtol=1e-4, atol=1e-4)
+    assert load_gpt(ckpt, source="nanogpt", n_heads=H)[0] == model
+    with pytest.raises(ValueError, match="n_heads=8 contradicts model_args, which gives n_heads=4"):
+        load_gpt(ckpt, source="nanogpt", n_heads=8)
+    with pytest.raises(ValueError, match="model_args gives emb_dim=64 but the weights give emb_dim=32"):
+        load_gpt(nanogpt_checkpoint(n_embd=64)[1], source="nanogpt")
+    with pytest.raises(ValueError, match=r"a nanoGPT checkpoint \(model, model_args\) given with source='rasbt'"):
+        load_gpt(ckpt, source="rasbt")
+
+
+def test_a_bare_state_dict_cannot_tell_the_head_count():
+    """The issue's case: n_heads=8 on 4-head weights fits every shape, so without metadata n_heads is required."""
+    sd = reference("nanogpt").state_dict()
+    with pytest.raises(ValueError, match="n_heads is needed: the weights cannot tell the head count"):
+        load_gpt(sd, source="nanogpt")
+    assert load_gpt(sd, source="nanogpt", n_heads=8)[0].n_heads == 8  # its docstring says so
+
+
+def test_huggingface_directory_and_file_read_config_json(tmp_path):
+    import json
+
+    ref = reference("huggingface")
+    ref.save_pretrained(tmp_path)  # model.safetensors + config.json, the hub's layout
+    idx = idx_batch()
+    for where in (tmp_path, tmp_path / "model.safetensors", str(tmp_path)):
+        model, params, state = load_gpt(where, source="huggingface")
+        assert (model.n_heads, model.activation, model.tie_weights) == (H, "gelu_tanh", True)
+        np.testing.assert_allclose(np.asarray(model.apply(params, state, jnp.asarray(idx.numpy()))[0]),
+                                   logits_of("huggingface", ref, idx).numpy(), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="n_heads=8 contradicts .*config.json, which gives n_heads=4"):
+        load_gpt(tmp_path, source="huggingface", n_heads=8)
+    config = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**config, "activation_function": "relu", "n_inner": 7}))
+    with pytest.raises(ValueError) as err:
+        load_gpt(tmp_path, source="huggingface")
+    assert "activation_function 'relu' is not one jaxdl's GPT computes" in str(err.value)
+    assert "n_inner=7 is not supported" in str(err.value)
+    (tmp_path / "config.json").unlink()  # weights alone: the head count must be given
+    with pytest.raises(ValueError, match="n_heads is needed"):
+        load_gpt(tmp_path, source="huggingface")
+    assert load_gpt(tmp_path, source="huggingface", n_heads=H)[0].n_heads == H
+    with pytest.raises(ValueError, match="must be a .safetensors file or a directory holding model.safetensors"):
+        load_gpt(tmp_path / "missing", source="huggingface")
