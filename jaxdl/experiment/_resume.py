@@ -87,9 +87,10 @@ class Start:
     checkpoint: str | None = None
     lr: float | None = None
 
-    def fit_kwargs(self, model, tx, precision: str = "fp32") -> dict:
-        """``{"key": ...}`` for a new run, ``{"state": ...}`` for a resumed one: fit's start arguments (a
-        resumed "fp16-mixed" state holds the loss scaler's state beside the optimizer's)."""
+    def fit_kwargs(self, model, tx, precision: str = "fp32", ema_decay: float | None = None) -> dict:
+        """``{"key": ...}`` for a new run, ``{"state": ...}`` for a resumed one, and ``ema_decay``: fit's start
+        arguments (a resumed "fp16-mixed" state holds the loss scaler's state beside the optimizer's; with
+        train.ema_decay, the EMA copy)."""
         import jax  # noqa: PLC0415
 
         from jaxdl.amp import training_optimizer  # noqa: PLC0415
@@ -98,8 +99,9 @@ class Start:
 
         key = jax.random.key(self.seed)
         if self.checkpoint is None:
-            return {"key": key}
-        state, _ = load_checkpoint(self.checkpoint, TrainState.create(model, training_optimizer(tx, precision), key))
+            return {"key": key, "ema_decay": ema_decay}
+        state, _ = load_checkpoint(self.checkpoint, TrainState.create(model, training_optimizer(tx, precision), key,
+                                                                       ema=ema_decay is not None))
         if self.lr is not None:
             state = state.replace(opt_state=set_lr(state.opt_state, self.lr))
-        return {"state": state}
+        return {"state": state, "ema_decay": ema_decay}
