@@ -98,3 +98,19 @@ def test_config_ema_decay_must_lie_in_the_open_unit_interval(tmp_path, value):
         load_config(path)
     path.write_text("[train]\nema_decay = 0.999\n")
     assert load_config(path).train.ema_decay == 0.999
+
+
+def test_a_config_with_ema_decay_trains_resumes_and_refuses_dropping_it(tmp_path):
+    from jaxdl.experiment import run_train
+
+    path = tmp_path / "c.toml"
+    path.write_text("[data]\nkind = 'moons'\nn = 64\n[model]\nhidden = [8]\n[train]\nepochs = 1\nbatch_size = 16\n"
+                    "ema_decay = 0.9\n")
+    run = tmp_path / "run"
+    first = run_train(load_config(path), out_dir=run, progress=False)
+    assert first["history"][0]["ema_val_acc"] is not None
+    resumed = run_train(load_config(path, ["train.epochs=2"]), out_dir=run, resume=True, progress=False, log=list)
+    assert [h["epoch"] for h in resumed["history"]] == [1, 2] and resumed["history"][1]["ema_val_loss"] is not None
+    path.write_text(path.read_text().replace("ema_decay = 0.9\n", ""))
+    with pytest.raises(ConfigError, match=r"train.ema_decay 0.9 -> None"):
+        run_train(load_config(path, ["train.epochs=3"]), out_dir=run, resume=True, progress=False)
