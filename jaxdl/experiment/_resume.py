@@ -46,6 +46,12 @@ def resume_changes(saved: dict, now: dict, epoch: int) -> list[str]:
             if (section, key) == ("train", "precision") and "fp16-mixed" in (old.get(key), new.get(key)):
                 refused.append(item + " (the loss scaler's state is in the optimizer's)")
                 continue
+            if (section, key) == ("train", "ema_decay") and None in (old.get(key), new.get(key)):
+                refused.append(item + " (the EMA copy is in the state; its decay alone may change)")
+                continue
+            if (section, key) == ("train", "ema_decay"):
+                changed.append(item)
+                continue
             (changed if section == "train" and key in CHANGEABLE_TRAIN else refused).append(item)
     old, new = saved["optim"], now["optim"]
     if old["name"] != new["name"]:

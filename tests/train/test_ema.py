@@ -115,3 +115,18 @@ def test_a_config_with_ema_decay_trains_resumes_and_refuses_dropping_it(tmp_path
     path.write_text(path.read_text().replace("ema_decay = 0.9\n", ""))
     with pytest.raises(ConfigError, match=r"train.ema_decay 0.9 -> None"):
         run_train(load_config(path, ["train.epochs=3"]), out_dir=run, resume=True, progress=False)
+
+
+def test_resume_may_change_the_ema_decay_but_not_turn_the_ema_on_or_off():
+    import dataclasses
+
+    from jaxdl.config import TrainConfig
+    from jaxdl.experiment._resume import resume_changes
+
+    def tables(decay):
+        return {"model": {}, "data": {}, "train": dataclasses.asdict(TrainConfig(ema_decay=decay)),
+                "optim": {"name": "sgd"}}
+
+    assert resume_changes(tables(0.9), tables(0.99), 3) == ["train.ema_decay 0.9 -> 0.99 from epoch 3"]
+    with pytest.raises(ConfigError, match=r"train.ema_decay None -> 0.99 \(the EMA copy is in the state"):
+        resume_changes(tables(None), tables(0.99), 3)
