@@ -203,6 +203,7 @@ class TrainConfig:
     precision: str = "fp32"           # "bf16-mixed"/"fp16-mixed": torch.autocast, float32 weights; fp16 + GradScaler
     patience: int = 0                 # 0: no early stopping
     out_dir: str = ""                 # "": nothing is written unless --out names a folder
+    ema_decay: float | None = None    # absent: no EMA; else fit keeps an EMA copy (AveragedModel), ema_val_* metrics
 
 
 @dataclasses.dataclass(frozen=True)
@@ -290,6 +291,7 @@ RULES = {
     ("train", "mode"): (lambda v: v in ("scan", "loop"), "'scan' or 'loop'"),
     ("train", "precision"): (lambda v: v in PRECISIONS, f"one of {PRECISIONS}"),
     ("train", "patience"): (lambda v: v >= 0, "an int ≥ 0 (0: off)"),
+    ("train", "ema_decay"): (lambda v: 0 < v < 1, "a number in (0, 1) (leave it out for no EMA)"),
     ("compare", "lr_min"): (_finite_pos[0], "a finite number > 0 (the lr grid is log-spaced)"),
     ("compare", "lr_max"): (_finite_pos[0], "a finite number > 0 (the lr grid is log-spaced)"),
     ("compare", "num_lrs"): _pos_int,

@@ -46,6 +46,12 @@ def resume_changes(saved: dict, now: dict, epoch: int) -> list[str]:
             if (section, key) == ("train", "precision") and "fp16-mixed" in (old.get(key), new.get(key)):
                 refused.append(item + " (the loss scaler's state is in the optimizer's)")
                 continue
+            if (section, key) == ("train", "ema_decay") and None in (old.get(key), new.get(key)):
+                refused.append(item + " (the EMA copy is in the state; its decay alone may change)")
+                continue
+            if (section, key) == ("train", "ema_decay"):
+                changed.append(item)
+                continue
             (changed if section == "train" and key in CHANGEABLE_TRAIN else refused).append(item)
     old, new = saved["optim"], now["optim"]
     if old["name"] != new["name"]:
@@ -87,9 +93,10 @@ class Start:
     checkpoint: str | None = None
     lr: float | None = None
 
-    def fit_kwargs(self, model, tx, precision: str = "fp32") -> dict:
-        """``{"key": ...}`` for a new run, ``{"state": ...}`` for a resumed one: fit's start arguments (a
-        resumed "fp16-mixed" state holds the loss scaler's state beside the optimizer's)."""
+    def fit_kwargs(self, model, tx, precision: str = "fp32", ema_decay: float | None = None) -> dict:
+        """``{"key": ...}`` for a new run, ``{"state": ...}`` for a resumed one, and ``ema_decay``: fit's start
+        arguments (a resumed "fp16-mixed" state holds the loss scaler's state beside the optimizer's; with
+        train.ema_decay, the EMA copy)."""
         import jax  # noqa: PLC0415
 
         from jaxdl.amp import training_optimizer  # noqa: PLC0415
@@ -98,8 +105,9 @@ class Start:
 
         key = jax.random.key(self.seed)
         if self.checkpoint is None:
-            return {"key": key}
-        state, _ = load_checkpoint(self.checkpoint, TrainState.create(model, training_optimizer(tx, precision), key))
+            return {"key": key, "ema_decay": ema_decay}
+        state, _ = load_checkpoint(self.checkpoint, TrainState.create(model, training_optimizer(tx, precision), key,
+                                                                       ema=ema_decay is not None))
         if self.lr is not None:
             state = state.replace(opt_state=set_lr(state.opt_state, self.lr))
-        return {"state": state}
+        return {"state": state, "ema_decay": ema_decay}

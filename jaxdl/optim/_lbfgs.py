@@ -46,10 +46,7 @@ class LBFGS(NamedTuple):
 
 
 def _check(lr, max_iter, max_eval, history_size, line_search_fn):
-    if not callable(lr) and jnp.size(lr) != 1:
-        raise ValueError(f"Tensor lr must be 1-element: expected a number or a 0-d array, got shape "
-                         f"{jnp.shape(lr)}")
-    V.check_lr(lr)
+    V.check_lr(lr)  # also refuses array lrs (torch: "Tensor lr must be 1-element")
     V.check_positive_int("history_size", history_size)
     for name, v in (("max_iter", max_iter), ("max_eval", max_eval)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:

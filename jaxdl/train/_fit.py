@@ -32,7 +32,7 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
         key=None, state: TrainState | None = None, mode: str = "scan", patience: int | None = None, out_dir=None,
         resume: bool = False, progress: bool = True, mesh=None, accuracy: bool = True, dtype=jnp.float32,
         metadata: dict | None = None, callbacks: Sequence[Callable] = (), tensorboard: bool = False,
-        precision: str = "fp32") -> FitResult:
+        precision: str = "fp32", ema_decay: float | None = None, ema_use_buffers: bool = False) -> FitResult:
     """Train ``model`` with ``tx`` on ``train_data``: the torch epoch loop as one function.
 
     fit takes one kind of data, a ``jaxdl.data.DataLoader`` of (x, y); arrays are wrapped at the door into
@@ -78,6 +78,12 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
     ``"fp16-mixed"`` in float16 with torch's GradScaler (``tx`` wrapped by ``amp.training_optimizer``: the
     scaler's state is in ``state.opt_state``; a given ``state`` must have been created with the wrapped tx).
 
+    ``ema_decay`` keeps an EMA copy of the model in ``state.ema`` (torch's ``AveragedModel(model,
+    multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=ema_use_buffers)``, updated after every optimizer
+    step: make_train_step), checkpointed and resumed with the state; each epoch also evaluates it on val_data as
+    ``ema_val_loss`` and ``ema_val_acc`` (val_loss, val_acc and early stopping stay the trained model's). A
+    given ``state`` must hold one (``TrainState.create(..., ema=True)`` or ``state.with_ema()``).
+
     Args:
       train_data, val_data: (x of shape (N, ...), y of shape (N, ...)) numpy arrays, or DataLoaders of (x, y).
       loss_fn: ``(output, target) -> scalar``. key: PRNG key for init, shuffling and dropout
@@ -87,6 +93,8 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
       metadata: a JSON-able dict (model spec, vocabulary, the run's config) stored in every checkpoint
         written (checkpoint.msgpack, best.msgpack); read it back with ``read_checkpoint_metadata``.
       dtype: parameter dtype; float32 with a mixed precision. precision: "fp32", "bf16-mixed" or "fp16-mixed".
+      ema_decay: None (no EMA copy) or the EMA's decay in [0, 1]. ema_use_buffers: average the buffers
+        (BatchNorm's running statistics) too; else the EMA copy evaluates with the model's buffers.
       callbacks: callables ``callback(record, state)`` run after each epoch (after its checkpoint) on every
         process, with the epoch's history record and state; write files only where
         ``jax.process_index() == 0``. The state's buffers are donated to the next step: copy what you keep.
@@ -95,15 +103,17 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
     tx = amp.training_optimizer(tx, precision)  # fp16-mixed: torch's GradScaler around tx, its state in opt_state
     callbacks = _validate.check_fit(epochs=epochs, mode=mode, patience=patience, has_val=val_data is not None,
                                     key=key, state=state, resume=resume, out_dir=out_dir, tensorboard=tensorboard,
-                                    callbacks=callbacks, metadata=metadata)
+                                    callbacks=callbacks, metadata=metadata, ema_decay=ema_decay)
     given = state is not None
-    state = state if given else TrainState.create(model, tx, key, dtype)
+    state = state if given else TrainState.create(model, tx, key, dtype, ema=ema_decay is not None)
+    _validate.check_state_ema(state, ema_decay)
     train, val = _data.loaders(train_data, val_data, batch_size, state.data_key(), mode)
     _check_fits(model, state, loss_fn, train, val, mesh)
     files = RunFiles(out_dir, metadata, tensorboard)
     state, run = files.restore(state, resume=resume, given=given, epochs=epochs)
     steps_done = int(state.step)
-    train_epoch, evaluate = _epoch_runners(mode, model, tx, loss_fn, train, val, mesh, accuracy, precision)
+    train_epoch, evaluate = _epoch_runners(mode, model, tx, loss_fn, train, val, mesh, accuracy, precision,
+                                           (ema_decay, ema_use_buffers))
     state = _sharding.place_replicated(state, mesh)
     run.best = None if run.best is None else _sharding.place_replicated(run.best, mesh)
 
@@ -120,6 +130,8 @@ def fit(model, tx, train_data, val_data=None, *, loss_fn=F.cross_entropy, epochs
         steps_done += len(losses)
         record = _epoch_record(epoch, steps_done, metrics, None if val is None else jax.device_get(evaluate(state)),
                                train, val, seconds)
+        if ema_decay is not None:
+            record.update(_ema_record(None if val is None else jax.device_get(evaluate(_ema_model(state))), val))
         _show(bar, record)
         improved, stop = run.end_epoch(record, state, patience, val is not None)
         files.end_epoch(record, state, run, improved=improved, stop=stop)
@@ -145,9 +157,10 @@ def _check_fits(model, state, loss_fn, train, val, mesh) -> None:
                                        min(loader.batch_size, loader.num_examples))
 
 
-def _epoch_runners(mode, model, tx, loss_fn, train, val, mesh, accuracy, precision):
+def _epoch_runners(mode, model, tx, loss_fn, train, val, mesh, accuracy, precision, ema):
     """(train_epoch(state, epoch, bar) -> (state, metrics per step), evaluate(state) -> totals) for ``mode``."""
-    train_step = make_train_step(model, tx, loss_fn, accuracy=accuracy, precision=precision)
+    train_step = make_train_step(model, tx, loss_fn, accuracy=accuracy, precision=precision, ema_decay=ema[0],
+                                 ema_use_buffers=ema[1])
     eval_step = make_eval_step(model, loss_fn, accuracy=accuracy, precision=precision)
     options = amp.compiler_options(precision)
     if mode == "scan":  # one jitted lax.scan per epoch over the loader's arrays, resident on the device(s)
@@ -189,10 +202,23 @@ def _epoch_record(epoch, step, metrics, totals, train, val, seconds) -> dict:
             "step_lr": np.asarray(metrics["lr"]).tolist() if "lr" in metrics else None}
 
 
+def _ema_model(state):
+    """``state`` with the EMA copy's params and buffers as the model's (what evaluating the EMA model runs)."""
+    return state.replace(params=state.ema.params, model_state=state.ema.buffers)
+
+
+def _ema_record(totals, val) -> dict:
+    """The EMA model's validation metrics, as _epoch_record's val_loss/val_acc, named ema_val_loss/ema_val_acc."""
+    return {"ema_val_loss": None if totals is None else float(totals["loss"]) / val.examples_per_epoch,
+            "ema_val_acc": None if totals is None else _acc(totals)}
+
+
 def _show(bar, record) -> None:
     shown = {"loss": f"{record['train_loss']:.4f}", "ex_per_s": f"{record['examples_per_s']:.0f}"}
     if record["val_loss"] is not None:
         shown["val_loss"] = f"{record['val_loss']:.4f}"
+    if record.get("ema_val_loss") is not None:
+        shown["ema_val_loss"] = f"{record['ema_val_loss']:.4f}"
     bar.set_postfix(shown)
     bar.close()
 

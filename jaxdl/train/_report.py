@@ -80,7 +80,7 @@ class TensorBoard:
             self.writer.add_scalar("train/step_loss", loss, first + i)
             if record.get("step_lr") is not None:
                 self.writer.add_scalar("train/lr", record["step_lr"][i], first + i)
-        for key in ("train_loss", "train_acc", "val_loss", "val_acc", "examples_per_s"):
+        for key in ("train_loss", "train_acc", "val_loss", "val_acc", "ema_val_loss", "ema_val_acc", "examples_per_s"):
             if record.get(key) is not None:
                 self.writer.add_scalar(f"epoch/{key}", record[key], record["epoch"])
         self.writer.flush()
@@ -102,7 +102,7 @@ def plot_curves(history: list[dict], path) -> None:
     FigureCanvasAgg(fig)  # attaches the Agg canvas without touching pyplot's global state
     for i, (title, train_key, val_key) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1)
-        for key, label in ((train_key, "train"), (val_key, "validation")):
+        for key, label in ((train_key, "train"), (val_key, "validation"), (f"ema_{val_key}", "validation (EMA)")):
             ys = [h.get(key) for h in history]
             if any(y is not None for y in ys):
                 ax.plot(epochs, [math.nan if y is None else y for y in ys], marker="o", label=label)

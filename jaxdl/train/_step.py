@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxdl import amp
-from jaxdl.optim import lr_used
+from jaxdl.optim import lr_used, swa_utils
 
 IGNORE_INDEX = -100  # torch's default ignore_index: such targets count neither as right nor as seen
 
@@ -29,7 +29,8 @@ def _is_classification(out_shape, target_shape, target_dtype) -> bool:
     return jnp.issubdtype(target_dtype, jnp.integer) and tuple(out_shape[:-1]) == tuple(target_shape)
 
 
-def make_train_step(model, tx, loss_fn, *, accuracy: bool = True, precision: str = "fp32"):
+def make_train_step(model, tx, loss_fn, *, accuracy: bool = True, precision: str = "fp32", ema_decay=None,
+                    ema_use_buffers: bool = False):
     """The pure step ``train_step(state, x, y) -> (state, metrics)`` of ``model`` trained by ``tx``.
 
     torch's ``loss = loss_fn(model(x), y); loss.backward(); optimizer.step()``: the gradient of the batch's
@@ -51,11 +52,19 @@ def make_train_step(model, tx, loss_fn, *, accuracy: bool = True, precision: str
     gradients overflow skipped with the scale halved; the state must be created with the wrapped optimizer,
     ``TrainState.create(model, amp.training_optimizer(tx, "fp16-mixed"), key)`` (fit does this).
 
+    ``ema_decay``: after the update, the state's EMA copy (``TrainState.create(..., ema=True)``) takes it in,
+    torch's ``optimizer.step(); ema_model.update_parameters(model)`` with ``ema_model = AveragedModel(model,
+    multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=ema_use_buffers)`` (``jaxdl.optim.swa_utils``;
+    also after a step GradScaler skipped, as torch's recipe).
+
     Args:
       model: jaxdl.nn module. tx: optax transform. loss_fn: ``(output, target) -> scalar``, e.g. F.cross_entropy.
       accuracy: add "correct" and "count" to the metrics for integer targets of shape output.shape[:-1].
       precision: "fp32", "bf16-mixed" or "fp16-mixed".
+      ema_decay: None (no EMA) or the EMA's decay, in [0, 1]. ema_use_buffers: average the buffers too (else
+        the EMA copy's buffers are the model's).
     """
+    ema_fn = None if ema_decay is None else swa_utils.get_ema_multi_avg_fn(ema_decay)
     autocast = amp.precision_context(precision)
     tx = amp.training_optimizer(tx, precision)
     scaled = amp.is_loss_scaled(tx)
@@ -65,6 +74,10 @@ def make_train_step(model, tx, loss_fn, *, accuracy: bool = True, precision: str
             raise TypeError(f"make_train_step: {'a' if scaled else 'no'} loss-scaled optimizer state expected "
                             f"(precision={precision!r}); create the TrainState with amp.training_optimizer(tx, "
                             f"{precision!r})")
+        if (ema_fn is None) != (state.ema is None):
+            raise TypeError(f"make_train_step: ema_decay={ema_decay!r} needs a state with{'out' * (ema_fn is None)} "
+                            f"an EMA copy; got one with{'out' * (state.ema is None)} (TrainState.create(..., "
+                            f"ema={ema_fn is not None}))")
 
         def objective(params):
             with autocast:
@@ -78,8 +91,11 @@ def make_train_step(model, tx, loss_fn, *, accuracy: bool = True, precision: str
         lr = lr_used(state.opt_state, opt_state)
         if lr is not None:
             metrics["lr"] = lr
-        state = state.replace(params=optax.apply_updates(state.params, updates), model_state=model_state,
-                              opt_state=opt_state, step=state.step + 1)
+        params = optax.apply_updates(state.params, updates)
+        ema = None if ema_fn is None else swa_utils.update_parameters(
+            state.ema, params, model_state, multi_avg_fn=ema_fn, use_buffers=ema_use_buffers)
+        state = state.replace(params=params, model_state=model_state, opt_state=opt_state, step=state.step + 1,
+                              ema=ema)
         return state, metrics
 
     return train_step

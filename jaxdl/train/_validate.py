@@ -6,6 +6,7 @@ import numpy as np
 
 from jaxdl import amp
 from jaxdl.checks import check_positive_int
+from jaxdl.optim import swa_utils
 from jaxdl.train._checkpoint import json_text
 from jaxdl.train._state import TrainState
 from jaxdl.train._step import IGNORE_INDEX
@@ -42,7 +43,7 @@ def check_mode(mode) -> None:
 
 
 def check_fit(*, epochs, mode, patience, has_val, key, state, resume, out_dir, tensorboard, callbacks,
-              metadata) -> tuple:
+              metadata, ema_decay=None) -> tuple:
     """fit's arguments other than the data, checked before anything is built; returns the callbacks as a tuple."""
     check_positive_int("epochs", epochs)
     check_mode(mode)
@@ -63,7 +64,21 @@ def check_fit(*, epochs, mode, patience, has_val, key, state, resume, out_dir, t
     if not all(callable(c) for c in callbacks):
         raise TypeError(f"callbacks must be callables callback(record, state); got {callbacks!r}")
     json_text("metadata", metadata)  # a bad metadata dict fails now, not at the first checkpoint
+    if ema_decay is not None:
+        if isinstance(ema_decay, bool) or not isinstance(ema_decay, (int, float)):
+            raise TypeError(f"ema_decay must be a float in [0, 1] or None; got {type(ema_decay).__name__}")
+        swa_utils.get_ema_multi_avg_fn(ema_decay)  # torch's check of the decay
     return callbacks
+
+
+def check_state_ema(state, ema_decay) -> None:
+    """A state holds an EMA copy exactly when fit keeps one (ema_decay set)."""
+    if ema_decay is not None and state.ema is None:
+        raise ValueError(f"ema_decay={ema_decay!r} needs a state with an EMA copy: TrainState.create(..., ema=True) "
+                         "or state.with_ema()")
+    if ema_decay is None and state.ema is not None:
+        raise ValueError("state holds an EMA copy but ema_decay is None: pass the run's ema_decay, or drop the copy "
+                         "(state.replace(ema=None))")
 
 
 def check_model_fits(model, state, loss_fn, x, y, batch_size: int) -> None:

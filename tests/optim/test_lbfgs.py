@@ -18,7 +18,7 @@ def test_rosenbrock_follows_torch_for_50_steps(kw, x64):
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    ({"lr": jnp.array([1e-3, 1e-3])}, "Tensor lr must be 1-element"),
+    ({"lr": jnp.array([1e-3, 1e-3])}, r"lr must be a number or a 0-d array, got an array of shape \(2,\)"),
     ({"lr": -0.5}, "lr = -0.5 is not allowed"),
     ({"line_search_fn": "backtracking"}, "line_search_fn must be None or 'strong_wolfe'"),
     ({"history_size": 0}, "history_size"),

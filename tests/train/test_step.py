@@ -88,7 +88,7 @@ def test_the_state_is_arrays_only_and_an_equal_tx_serves(key):
     model = nn.Linear(6, 3)
     state = TrainState.create(model, optax.sgd(0.1), key)
     assert all(isinstance(leaf, jax.Array) for leaf in jax.tree.leaves(state))
-    assert [f for f in state.__dataclass_fields__] == ["params", "model_state", "opt_state", "step", "key"]
+    assert [f for f in state.__dataclass_fields__] == ["params", "model_state", "opt_state", "step", "key", "ema"]
     x, y = blobs(n=8)
     a, _ = jax.jit(make_train_step(model, optax.sgd(0.1), F.cross_entropy))(state, x, y)
     b, _ = make_train_step(model, optax.sgd(0.1), F.cross_entropy)(state, x, y)
