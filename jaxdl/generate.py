@@ -1,5 +1,6 @@
-"""Text generation from a GPT: a KV-cache prefill, then one compiled step per token in a lax.while_loop over a
-fixed-size token buffer (no per-token recompiles; the window is recomputed when the text outgrows the context).
+"""Text generation from a GPT (or any model mapping (B, T) ids to (B, T, V) logits): a KV-cache prefill, then one
+compiled step per token in a lax.while_loop over a fixed-size token buffer (no per-token recompiles; the window is
+recomputed when the text outgrows the context).
 
 ``jaxdl sample`` (jaxdl/cli/_gpt.py) and the training recipe (jaxdl/experiment/_gpt.py) live elsewhere.
 """
@@ -105,10 +106,13 @@ def generate(model, params, idx, max_new_tokens: int, *, key, temperature: float
     top_p (smallest set of tokens with probability ≥ top_p) and an end-of-text stop: once a row emits
     ``eos_id`` every later token of it is eos_id, and the loop ends when all rows have (no recompile).
     temperature=0 takes the argmax (greedy). Batched prompts are rows of one (B, T0) array (same length: no
-    padding). With ``use_cache`` (default: when T0 + max_new_tokens ≤ context_length) the prompt is run once
+    padding). With ``use_cache`` (default: when T0 + max_new_tokens ≤ context_length and the model has
+    ``decode``) the prompt is run once
     through model.decode and each new token costs one step over a key/value cache; without it (or once the
     text outgrows the context, where learned positions make a cache invalid) the model recomputes the last
-    context_length tokens for each new one, as the lecture does. Compiled once per (model, shapes, options).
+    context_length tokens for each new one, as the lecture does; a model without ``decode`` (nn.CharLSTM: any
+    model whose apply maps (B, T) ids to (B, T, V) logits) always does. Compiled once per (model, shapes,
+    options).
 
     Args:
       idx: (B, T0) or (T0,) integer prompt ids, T0 ≥ 1. key: a jax.random key.
@@ -135,6 +139,9 @@ def generate(model, params, idx, max_new_tokens: int, *, key, temperature: float
         raise ValueError(f"generate: top_p must be in (0, 1] or None; got {top_p}")
     if eos_id is not None and not 0 <= eos_id < model.vocab_size:
         raise ValueError(f"generate: eos_id must be in [0, vocab_size={model.vocab_size}) or None; got {eos_id}")
+    if use_cache and not hasattr(model, "decode"):
+        raise ValueError(f"generate: use_cache=True needs a model with init_cache/decode (a GPT); "
+                         f"{type(model).__name__} has none (use_cache=False recomputes the window)")
     fits = idx.shape[1] + max_new_tokens <= model.context_length
     if use_cache and not fits:
         raise ValueError(f"generate: use_cache=True needs T0 + max_new_tokens ≤ context_length="
@@ -143,5 +150,6 @@ def generate(model, params, idx, max_new_tokens: int, *, key, temperature: float
     if key is None:
         raise ValueError("generate: pass key=jax.random.key(seed)")
     out = _generate(model, params, {} if state is None else state, idx, key, max_new_tokens, float(temperature),
-                    top_k, None if top_p is None else float(top_p), eos_id, fits if use_cache is None else use_cache)
+                    top_k, None if top_p is None else float(top_p), eos_id,
+                    fits and hasattr(model, "decode") if use_cache is None else use_cache)
     return out[0] if squeeze else out

@@ -90,7 +90,7 @@ def test_gpt_config_uses_the_same_schema(sets, words):
 def test_gpt_config_values():
     cfg = load_config("configs/gpt_char.toml", ["optim.lr=7", "model.drop_rate=0"])
     assert cfg.optim.name == "adamw" and cfg.optim.kwargs() == {"lr": 7.0, "weight_decay": 0.1}
-    assert cfg.model.gpt_kwargs() == {"context_length": 64, "emb_dim": 128, "n_heads": 4, "n_layers": 4,
+    assert cfg.model.model_kwargs() == {"context_length": 64, "emb_dim": 128, "n_heads": 4, "n_layers": 4,
                                       "drop_rate": 0.0, "qkv_bias": False, "tie_weights": False}
     assert cfg.data.num_chars == 400_000 and cfg.train.out_dir == "runs/gpt_char"
 

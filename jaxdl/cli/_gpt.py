@@ -5,17 +5,18 @@ import os
 
 from jaxdl._rules import SEED_ALLOWED, is_valid_seed
 from jaxdl.cli._errors import ArgumentParser, error
-from jaxdl.config import ConfigError, load_config
+from jaxdl.config import TEXT_MODELS, ConfigError, load_config
 
 
 def load_gpt(checkpoint: str):
-    """(model, params, vocab) from a checkpoint ``jaxdl train`` wrote for a GPT config.
+    """(model, params, vocab) from a checkpoint ``jaxdl train`` wrote for a language-model config (a GPT, or a
+    CharLSTM when its stored config says model.kind = "lstm").
 
     The model's config and the vocabulary come from the checkpoint's metadata, read (like the arrays) through
     jaxdl.train's one checked reader: a missing, truncated or bit-flipped file is a CheckpointError naming it.
     """
     from jaxdl.data import CharVocab  # noqa: PLC0415
-    from jaxdl.nn import GPT  # noqa: PLC0415
+    from jaxdl.experiment import language_model_class  # noqa: PLC0415
     from jaxdl.train import CheckpointError, load_checkpoint_model, read_checkpoint  # noqa: PLC0415
 
     contents = read_checkpoint(checkpoint)  # read and hashed once, for the metadata and the arrays
@@ -23,7 +24,8 @@ def load_gpt(checkpoint: str):
     if not isinstance(meta.get("model"), dict) or not isinstance(meta.get("vocab"), str):
         raise CheckpointError(f"checkpoint {checkpoint} holds no GPT config and vocabulary in its metadata: "
                               "it was not written by `jaxdl train` for a GPT config (e.g. configs/gpt_char.toml)")
-    model = GPT.from_config(meta["model"])
+    kind = ((meta.get("config") or {}).get("model") or {}).get("kind", "gpt")
+    model = language_model_class(kind).from_config(meta["model"])
     params, _ = load_checkpoint_model(checkpoint, model, contents=contents)
     return model, params, CharVocab(meta["vocab"])
 
@@ -129,11 +131,11 @@ def run_params(argv) -> int:
         cfg = load_config(args.config, args.set)
         from jaxdl.nn import GPT, count_parameters, summary  # noqa: PLC0415
 
-        if cfg.model.kind == "gpt":
-            from jaxdl.experiment import build_gpt, build_vocab  # noqa: PLC0415
+        if cfg.model.kind in TEXT_MODELS:
+            from jaxdl.experiment import build_lm, build_vocab  # noqa: PLC0415
 
             vocab_size = build_vocab(cfg).size if cfg.data is not None else None
-            model = build_gpt(cfg, vocab_size)
+            model = build_lm(cfg, vocab_size)
         else:
             from jaxdl.experiment import build_data, build_model  # noqa: PLC0415
 
@@ -143,15 +145,19 @@ def run_params(argv) -> int:
             model = build_model(cfg, in_features)
     except ConfigError as err:
         return error(str(err))
-    if cfg.model.kind != "gpt":
+    if cfg.model.kind not in TEXT_MODELS:
         print(summary(model, (1, in_features)))
         return 0
     import jax.numpy as jnp  # noqa: PLC0415
 
-    untied = count_parameters(GPT(**{**model.config(), "tie_weights": False}))
-    tied = count_parameters(GPT(**{**model.config(), "tie_weights": True}))
-    print(f"{args.config}: {count_parameters(model):,} parameters (tie_weights={str(model.tie_weights).lower()}"
-          + (f", vocab_size={vocab_size} from the [data] text" if vocab_size is not None else "") + ")")
-    print(f"  untied output head: {untied:,}; tied to tok_emb: {tied:,}")
+    from_data = f"vocab_size={vocab_size} from the [data] text" if vocab_size is not None else ""
+    if not isinstance(model, GPT):  # the CharLSTM
+        print(f"{args.config}: {count_parameters(model):,} parameters" + (f" ({from_data})" if from_data else ""))
+    else:
+        untied = count_parameters(GPT(**{**model.config(), "tie_weights": False}))
+        tied = count_parameters(GPT(**{**model.config(), "tie_weights": True}))
+        print(f"{args.config}: {count_parameters(model):,} parameters (tie_weights={str(model.tie_weights).lower()}"
+              + (f", {from_data}" if from_data else "") + ")")
+        print(f"  untied output head: {untied:,}; tied to tok_emb: {tied:,}")
     print(summary(model, (1, model.context_length), input_dtype=jnp.int32))
     return 0

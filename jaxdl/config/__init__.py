@@ -1,6 +1,6 @@
 """Experiment configs: TOML files (tomllib) validated into frozen dataclasses, with ``--set key=value`` overrides.
 
-Sections: [model] (``kind`` selects the model: "mlp", "cnn" or "gpt"), [data] (``kind`` selects the data set),
+Sections: [model] (``kind`` selects the model: "mlp", "cnn", "gpt" or "lstm"), [data] (``kind`` selects the data set),
 [optim] (``name`` selects the optimizer), [train], and [compare] for ``jaxdl compare``. Every model kind goes
 through the same schema: each kind's keys are one dataclass (``_schema``), and an unknown key, a key of another kind,
 a wrong type or an impossible value raises ConfigError with one line naming the key, the value and what is
@@ -15,6 +15,7 @@ from jaxdl.config._schema import (
                                   LOSSES,
                                   OPTIMIZERS,
                                   SECTIONS,
+                                  TEXT_MODELS,
                                   AdamConfig,
                                   CNNConfig,
                                   CompareConfig,
@@ -22,6 +23,7 @@ from jaxdl.config._schema import (
                                   ConfigError,
                                   DigitsData,
                                   GPTModelConfig,
+                                  LSTMModelConfig,
                                   MLPConfig,
                                   NpzData,
                                   OptimConfig,
@@ -39,6 +41,7 @@ __all__ = [
                                   "LOSSES",
                                   "OPTIMIZERS",
                                   "SECTIONS",
+                                  "TEXT_MODELS",
                                   "AdamConfig",
                                   "CNNConfig",
                                   "CompareConfig",
@@ -46,6 +49,7 @@ __all__ = [
                                   "ConfigError",
                                   "DigitsData",
                                   "GPTModelConfig",
+                                  "LSTMModelConfig",
                                   "MLPConfig",
                                   "NpzData",
                                   "OptimConfig",

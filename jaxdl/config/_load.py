@@ -8,11 +8,11 @@ import tomllib
 import typing
 
 from jaxdl.config._schema import (
-    GPT_REQUIRED,
     KINDS,
     MIGRATED,
     RULES,
     SECTIONS,
+    TEXT_MODELS,
     Config,
     ConfigError,
     DigitsData,
@@ -170,9 +170,9 @@ def load_config(path: str, overrides=()) -> Config:
     """Read the TOML file at ``path``, apply ``overrides`` (``"section.key=value"`` strings) and validate."""
     raw = read_tables(path, overrides)
     model = _section("model", raw.get("model", {}))
-    gpt = model.kind == "gpt"
-    if "data" in raw or not gpt:
-        data = _section("data", raw.get("data", {}), default_kind="stdlib_text" if gpt else None)
+    lm = model.kind in TEXT_MODELS
+    if "data" in raw or not lm:
+        data = _section("data", raw.get("data", {}), default_kind="stdlib_text" if lm else None)
     else:
         data = None
     compare_table = dict(raw.get("compare", {})) if isinstance(raw.get("compare", {}), dict) else raw["compare"]
@@ -192,18 +192,18 @@ def _check_together(cfg: Config) -> None:
     """The tables must agree with each other: one line naming both keys."""
     m, d, t, c = cfg.model, cfg.data, cfg.train, cfg.compare
     text = isinstance(d, TextData)
-    if (m.kind == "gpt") != text and d is not None:
-        raise ConfigError(f"model.kind = {m.kind!r} cannot train on data.kind = {d.kind!r}: the GPT trains on "
-                          "data.kind = 'stdlib_text', an MLP or a CNN on the other kinds")
-    if m.kind == "gpt":
-        missing = [k for k in GPT_REQUIRED + (() if text else ("vocab_size",)) if getattr(m, k) is None]
+    if (m.kind in TEXT_MODELS) != text and d is not None:
+        raise ConfigError(f"model.kind = {m.kind!r} cannot train on data.kind = {d.kind!r}: the GPT and the LSTM "
+                          "train on data.kind = 'stdlib_text', an MLP or a CNN on the other kinds")
+    if m.kind in TEXT_MODELS:
+        missing = [k for k in TEXT_MODELS[m.kind] + (() if text else ("vocab_size",)) if getattr(m, k) is None]
         if missing:
-            raise ConfigError(f"model.kind = 'gpt' needs {', '.join('model.' + k for k in missing)} (missing)")
+            raise ConfigError(f"model.kind = {m.kind!r} needs {', '.join('model.' + k for k in missing)} (missing)")
         if text and m.vocab_size is not None:
             raise ConfigError(f"model.vocab_size = {m.vocab_size}: with data.kind = 'stdlib_text' the vocabulary "
                               "comes from the text; remove model.vocab_size")
         if t.loss != "cross_entropy":
-            raise ConfigError(f"train.loss = {t.loss!r} does not apply to model.kind = 'gpt' (it trains with "
+            raise ConfigError(f"train.loss = {t.loss!r} does not apply to model.kind = {m.kind!r} (it trains with "
                               "cross_entropy over next characters)")
     if isinstance(d, NpzData) and not os.path.isfile(d.path):
         raise ConfigError(f"data.path = {d.path!r}: {'not a file' if os.path.exists(d.path) else 'file not found'} "

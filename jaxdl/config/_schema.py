@@ -49,11 +49,22 @@ class CNNConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class GPTModelConfig:
-    """jaxdl.nn.GPT's arguments; None: not set (vocab_size then comes from the text data, the rest from nn.GPT)."""
-    kind: str = "gpt"
+class TextModelConfig:
+    """A language model's arguments (the kinds below); None: not set (vocab_size then comes from the text data,
+    the rest from the model class)."""
+    kind: str = ""
     vocab_size: int | None = None
-    context_length: int | None = None
+    context_length: int | None = None  # characters the model sees in training (and per step when sampling)
+
+    def model_kwargs(self) -> dict:
+        """The keyword arguments for the model class: every key that is set."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "kind" and v is not None}
+
+
+@dataclasses.dataclass(frozen=True)
+class GPTModelConfig(TextModelConfig):
+    """jaxdl.nn.GPT's arguments."""
+    kind: str = "gpt"
     emb_dim: int | None = None
     n_heads: int | None = None
     n_layers: int | None = None
@@ -64,12 +75,20 @@ class GPTModelConfig:
     layer_norm_eps: float | None = None
     bias: bool | None = None          # false: no bias in any Linear or LayerNorm (nanoGPT's bias=False)
 
-    def gpt_kwargs(self) -> dict:
-        """The keyword arguments for nn.GPT: every key that is set."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k != "kind" and v is not None}
+
+@dataclasses.dataclass(frozen=True)
+class LSTMModelConfig(TextModelConfig):
+    """jaxdl.nn.CharLSTM's arguments: Embedding(vocab, emb_dim) → LSTM(num_layers) → Linear(hidden_size, vocab)."""
+    kind: str = "lstm"
+    emb_dim: int | None = None
+    hidden_size: int | None = None
+    num_layers: int | None = None
+    dropout: float | None = None      # between LSTM layers
 
 
 GPT_REQUIRED = ("context_length", "emb_dim", "n_heads", "n_layers")
+LSTM_REQUIRED = ("context_length", "emb_dim", "hidden_size")
+TEXT_MODELS = {"gpt": GPT_REQUIRED, "lstm": LSTM_REQUIRED}  # the language models' kinds -> their required keys
 
 
 # --- [data] -------------------------------------------------------------------------------------------------
@@ -224,7 +243,7 @@ class Variant:
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    model: MLPConfig | CNNConfig | GPTModelConfig
+    model: MLPConfig | CNNConfig | GPTModelConfig | LSTMModelConfig
     data: DigitsData | ToyData | NpzData | TextData | None   # None: a model description only (no [data])
     optim: OptimConfig
     train: TrainConfig
@@ -240,7 +259,8 @@ class Config:
 
 # section -> (the key that selects the kind, its default, {kind: dataclass}); train/compare have one kind
 KINDS = {
-    "model": ("kind", "mlp", {"mlp": MLPConfig, "cnn": CNNConfig, "gpt": GPTModelConfig}),
+    "model": ("kind", "mlp", {"mlp": MLPConfig, "cnn": CNNConfig, "gpt": GPTModelConfig,
+                         "lstm": LSTMModelConfig}),
     "data": ("kind", "digits", {"digits": DigitsData, "moons": ToyData, "circles": ToyData, "spirals": SpiralsData,
                                 "npz": NpzData, "stdlib_text": TextData}),
     "optim": ("name", "sgd", {"sgd": SGDConfig, "adam": AdamConfig, "adamw": AdamConfig, "nadam": NAdamConfig,
@@ -271,7 +291,8 @@ RULES = {
     ("model", "activation"): (lambda v: v in ACTIVATIONS, f"one of {ACTIVATIONS}"),
     ("model", "dropout"): (lambda v: 0.0 <= v < 1.0, "a probability in [0, 1)"),
     ("model", "drop_rate"): (lambda v: 0.0 <= v < 1.0, "a probability in [0, 1)"),
-    **{("model", k): _pos_int for k in ("out_features", "in_channels", "vocab_size", *GPT_REQUIRED)},
+    **{("model", k): _pos_int for k in ("out_features", "in_channels", "vocab_size", *GPT_REQUIRED,
+                                              "hidden_size", "num_layers")},
     ("data", "n"): (lambda v: v >= 4, "an int ≥ 4"),
     ("data", "noise"): _finite_nonneg,
     ("data", "classes"): (lambda v: v >= 2, "an int ≥ 2"),

@@ -1,4 +1,5 @@
-"""The character-level GPT recipe (``model.kind = "gpt"``, ``data.kind = "stdlib_text"``): configs/gpt_char.toml.
+"""The character-level language-model recipe (``model.kind = "gpt"`` or ``"lstm"``, ``data.kind = "stdlib_text"``):
+configs/gpt_char.toml and configs/lstm_char.toml; only the model class differs (``build_lm``).
 
 The vocabulary comes from the text; the model's config and the vocabulary go into every checkpoint's
 metadata, so ``jaxdl sample CHECKPOINT`` needs nothing else. The loss is nn.lm_loss (cross_entropy over
@@ -43,21 +44,29 @@ def build_text_data(cfg: Config):
     return vocab, train, val
 
 
-def build_gpt(cfg: Config, vocab_size: int | None = None):
-    """nn.GPT from the [model] table (``vocab_size`` from the data when the table leaves it out)."""
-    from jaxdl.nn import GPT  # noqa: PLC0415
+def language_model_class(kind: str):
+    """The class of a language model's ``model.kind``: nn.GPT ("gpt") or nn.CharLSTM ("lstm")."""
+    from jaxdl.nn import GPT, CharLSTM  # noqa: PLC0415
 
-    kwargs = cfg.model.gpt_kwargs()
+    return {"gpt": GPT, "lstm": CharLSTM}[kind]
+
+
+def build_lm(cfg: Config, vocab_size: int | None = None):
+    """The [model] table's language model (nn.GPT or nn.CharLSTM by model.kind; ``vocab_size`` from the data
+    when the table leaves it out)."""
+    cls = language_model_class(cfg.model.kind)
+    kwargs = cfg.model.model_kwargs()
     if vocab_size is not None:
         kwargs["vocab_size"] = vocab_size
     try:
-        return GPT(**kwargs)
+        return cls(**kwargs)
     except ValueError as err:  # e.g. emb_dim not divisible by n_heads
-        raise ConfigError(f"[model] kind = 'gpt': {str(err).removeprefix('GPT: ')}") from None
+        raise ConfigError(f"[model] kind = {cfg.model.kind!r}: {str(err).removeprefix(cls.__name__ + ': ')}") \
+            from None
 
 
 def run_gpt(cfg: Config, fit_kwargs: dict, start) -> dict:
-    """Train the GPT from ``start`` (a ``_resume.Start``); returns history, val_acc, test_acc (None),
+    """Train the GPT or the LSTM from ``start`` (a ``_resume.Start``); returns history, val_acc, test_acc (None),
     unigram_entropy, and vocab (a CharVocab)."""
     from jaxdl.data import unigram_entropy  # noqa: PLC0415
     from jaxdl.experiment._memory import check_memory  # noqa: PLC0415
@@ -66,7 +75,7 @@ def run_gpt(cfg: Config, fit_kwargs: dict, start) -> dict:
     from jaxdl.train import fit  # noqa: PLC0415
 
     vocab, train, val = build_text_data(cfg)
-    model = build_gpt(cfg, vocab.size)
+    model = build_lm(cfg, vocab.size)
     t = cfg.train
     metadata = {**fit_kwargs.pop("metadata", {}), "model": model.config(), "vocab": vocab.chars}
     tx = build_tx(cfg.optim)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 
-from jaxdl.config import Config, ConfigError
+from jaxdl.config import TEXT_MODELS, Config, ConfigError
 from jaxdl.experiment._run_dir import RUN_FILES, prepare_run_dir
 
 
@@ -18,9 +18,10 @@ def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, pro
     model that ignores context, and "vocab".
     """
     missing = [f"[{t}]" for t in ("data", "train") if t not in cfg.tables]
-    if cfg.model.kind == "gpt" and missing:
-        raise ConfigError(f"this GPT config has no {' or '.join(missing)} table: it describes a model only (see "
-                          "`jaxdl params CONFIG`); configs/gpt_char.toml is one that trains")
+    if cfg.model.kind in TEXT_MODELS and missing:
+        raise ConfigError(f"this {cfg.model.kind.upper()} config has no {' or '.join(missing)} table: it describes "
+                          f"a model only (see `jaxdl params CONFIG`); configs/{cfg.model.kind}_char.toml is one "
+                          "that trains")
     if "compare" in cfg.tables:
         raise ConfigError("this config has a [compare] table, which jaxdl train would ignore: run it with "
                           "`jaxdl compare CONFIG`, or remove [compare] (and give an [optim] table) to train once")
@@ -39,7 +40,7 @@ def run_train(cfg: Config, out_dir: str | None = None, resume: bool = False, pro
             start = _check_resume(cfg, os.path.join(out_dir, RUN_FILES[0]), log)
     log(precision_line(cfg.train.precision))
     fit_kwargs = {"out_dir": out_dir, "resume": resume, "progress": progress, "metadata": {"config": cfg.to_dict()}}
-    if cfg.model.kind == "gpt":
+    if cfg.model.kind in TEXT_MODELS:
         from jaxdl.experiment._gpt import run_gpt  # noqa: PLC0415
 
         return run_gpt(cfg, fit_kwargs, start)

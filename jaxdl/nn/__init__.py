@@ -14,6 +14,7 @@ from jaxdl.nn._dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropo
 from jaxdl.nn._embedding import Embedding
 from jaxdl.nn._embedding_bag import EmbeddingBag
 from jaxdl.nn._gpt import GPT, lm_loss
+from jaxdl.nn._char_lstm import CharLSTM
 from jaxdl.nn._instancenorm import InstanceNorm2d
 from jaxdl.nn._linear import Flatten, Identity, Linear, Unflatten
 from jaxdl.nn._loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
@@ -50,7 +51,7 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
     "Dropout", "Dropout1d", "Dropout2d",
     "RMSNorm", "Bilinear", "EmbeddingBag",
-    "MultiheadAttention", "GPT", "lm_loss",
+    "MultiheadAttention", "GPT", "lm_loss", "CharLSTM",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "utils",
     "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer",
     # activations
