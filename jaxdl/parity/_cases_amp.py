@@ -43,7 +43,8 @@ def _grad_scaler_steps(env):
                    compiler_options=amp.compiler_options(precision))
     mine = {"params": [], "scale": [], "tracker": []}
     for i in range(STEPS):
-        state, _ = step(state, env.to_jax(xs[i]), env.to_jax(ys[i]))
+        # the state's dtype: a reference run judges torch's float64 side only, so jaxdl's stays as built
+        state, _ = step(state, jnp.asarray(xs[i], dtype), env.to_jax(ys[i]))
         mine["params"].append({f"{k}.{n}": v for k, d in state.params.items() for n, v in d.items()})
         mine["scale"].append(state.opt_state.scaler.scale)
         mine["tracker"].append(state.opt_state.scaler.growth_tracker.astype(jnp.float32))
