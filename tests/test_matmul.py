@@ -28,7 +28,8 @@ def _r(*shape, seed=0):
 def _gpt():
     model = nn.GPT(vocab_size=11, context_length=8, emb_dim=8, n_heads=2, n_layers=1)
     params, state = model.init(jax.random.key(0))
-    return lambda w: model.apply({**params, "tok_emb": {**params["tok_emb"], "weight": w}}, state, jnp.arange(6)[None])[0].sum(), _r(11, 8)
+    with_weight = lambda w: {**params, "tok_emb": {**params["tok_emb"], "weight": w}}
+    return lambda w: model.apply(with_weight(w), state, jnp.arange(6)[None])[0].sum(), _r(11, 8)
 
 
 def _mha():
