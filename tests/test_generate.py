@@ -123,7 +123,7 @@ def test_sample_cli_goes_through_the_checked_reader(torch_and_jax, tmp_path, cap
     assert out.err.count("\n") == 1, out.err
     save_checkpoint(path, state)  # a checkpoint without a GPT's metadata
     assert cli_main(["sample", str(path)]) == 1
-    assert "holds no GPT config and vocabulary" in capsys.readouterr().err
+    assert "holds no language-model config and vocabulary" in capsys.readouterr().err
 
 
 def test_train_char_gpt_beats_the_unigram_entropy_then_sample(tmp_path, capsys):

@@ -20,8 +20,8 @@ COMMANDS = {
     "compare": (_compare.main,
                 "compare optimizers over learning rates and seeds: jaxdl compare CONFIG [--out DIR]"),
     "parity": (_parity.main, "compare jaxdl with PyTorch (values and gradients) on this device"),
-    "sample": (_gpt.run_sample, "generate text from a trained GPT checkpoint"),
-    "params": (_gpt.run_params, "print the parameter count of a GPT config"),
+    "sample": (_gpt.run_sample, "generate text from a trained language model's checkpoint (GPT or char-LSTM)"),
+    "params": (_gpt.run_params, "print the layers and parameter count of a model config"),
 }
 
 

@@ -1,4 +1,4 @@
-"""``jaxdl sample CHECKPOINT`` and ``jaxdl params CONFIG``: the GPT's command-line glue."""
+"""``jaxdl sample CHECKPOINT`` and ``jaxdl params CONFIG``: the language models' (GPT, char-LSTM) command line."""
 from __future__ import annotations
 
 import os
@@ -22,8 +22,9 @@ def load_gpt(checkpoint: str):
     contents = read_checkpoint(checkpoint)  # read and hashed once, for the metadata and the arrays
     meta = contents.metadata
     if not isinstance(meta.get("model"), dict) or not isinstance(meta.get("vocab"), str):
-        raise CheckpointError(f"checkpoint {checkpoint} holds no GPT config and vocabulary in its metadata: "
-                              "it was not written by `jaxdl train` for a GPT config (e.g. configs/gpt_char.toml)")
+        raise CheckpointError(f"checkpoint {checkpoint} holds no language-model config and vocabulary in its "
+                              "metadata: it was not written by `jaxdl train` for a GPT or LSTM config (e.g. "
+                              "configs/gpt_char.toml, configs/lstm_char.toml)")
     kind = ((meta.get("config") or {}).get("model") or {}).get("kind", "gpt")
     model = language_model_class(kind).from_config(meta["model"])
     params, _ = load_checkpoint_model(checkpoint, model, contents=contents)
@@ -34,9 +35,10 @@ def run_sample(argv) -> int:
     """``jaxdl sample CHECKPOINT --prompt TEXT --temperature T --top-k K --top-p P --max-new-tokens N --seed S``,
     or ``jaxdl sample --weights FILE.safetensors --source huggingface --n-heads 12 --prompt-ids 464,3290`` for a
     converted checkpoint of another codebase (jaxdl.interop.load_gpt): that prints token ids (no tokenizer)."""
-    p = ArgumentParser(prog="jaxdl sample", description="generate text from a trained GPT checkpoint, "
-                       "or token ids from a GPT state_dict of another codebase (--weights)")
-    p.add_argument("checkpoint", nargs="?", help="checkpoint.msgpack or best.msgpack of a GPT run (jaxdl train)")
+    p = ArgumentParser(prog="jaxdl sample", description="generate text from a trained language model's checkpoint "
+                       "(GPT or char-LSTM), or token ids from a GPT state_dict of another codebase (--weights)")
+    p.add_argument("checkpoint", nargs="?",
+                   help="checkpoint.msgpack or best.msgpack of a GPT or LSTM run (jaxdl train)")
     p.add_argument("--prompt", default=None, help="prompt text for a CHECKPOINT (default: 'def ')")
     p.add_argument("--max-new-tokens", type=int, default=200)
     p.add_argument("--temperature", type=float, default=1.0)
