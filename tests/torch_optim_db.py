@@ -41,13 +41,7 @@ NAMES = {"Adadelta": "adadelta", "Adafactor": "adafactor", "Adagrad": "adagrad",
 TWO_D_ONLY = {"Muon"}
 
 # configurations that do not reach 1e-9, and why (each an xfail(strict) in tests/test_optim_db.py)
-KNOWN_DEVIATIONS = {
-    ("Muon", "Tensor lr"): "torch keeps a float32 tensor lr a float32 tensor: 1 - lr·λ and lr·ratio round in float32 "
-                           "(4e-7 relative); jaxdl's state lr is a float64 number under x64",
-    ("Muon", "passing alternative ns_coefficients"):
-        "one bfloat16 product sum rounds differently from torch's CPU gemm at step 33 (1 bfloat16 ulp), then 3e-5 "
-        "relative by step 50",
-}
+KNOWN_DEVIATIONS: dict = {}
 
 # torch error inputs that have no JAX counterpart: (a regex on torch's message, why)
 NOT_APPLICABLE = {
