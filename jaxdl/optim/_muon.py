@@ -36,13 +36,14 @@ def _sum_to_odd(a, b):
     return jnp.where((e != 0) & even, jnp.nextafter(u, jnp.where(e > 0, jnp.inf, -jnp.inf).astype(u.dtype)), u)
 
 
-def _fma(beta: float, c, t):
+def _fma(beta, c, t):
     """float32 fma(β, C, T) = β·C + T rounded once, for C with ≤ 8 significant bits (bfloat16 values): β·C is
     split exactly (β's high 16 bits times C is exact), then the sum is rounded once (Boldo–Melquiond's emulated
-    FMA, ph + (pl via round-to-odd)); JAX has no fma."""
-    b32 = np.float32(beta)
-    b_hi = (np.array(b32).view(np.uint32) & np.uint32(0xFFFF0000)).view(np.float32)
-    b_lo = np.float32(b32 - b_hi)
+    FMA, ph + (pl via round-to-odd)); JAX has no fma. β may be traced."""
+    b32 = jnp.asarray(beta, jnp.float32)
+    b_hi = jax.lax.bitcast_convert_type(jax.lax.bitcast_convert_type(b32, jnp.uint32) & jnp.uint32(0xFFFF0000),
+                                        jnp.float32)
+    b_lo = b32 - b_hi
     ph = b32 * c
     pl = (b_hi * c - ph) + b_lo * c
     th, tl = _two_sum(t, ph)
@@ -52,7 +53,7 @@ def _fma(beta: float, c, t):
 def _addmm(c, a, b, beta, alpha):
     """torch.addmm on bfloat16 as torch's CPU gemm: fma(β, C, α·(A@B)) in float32 (its compiler contracts
     ``beta * c + alpha * dot`` into one fma), rounded to bfloat16 once."""
-    return _fma(beta, c.astype(jnp.float32), np.float32(alpha) * _mm(a, b)).astype(jnp.bfloat16)
+    return _fma(beta, c.astype(jnp.float32), jnp.asarray(alpha, jnp.float32) * _mm(a, b)).astype(jnp.bfloat16)
 
 
 def zeropower_via_newtonschulz(g, ns_coefficients=NS_COEFFICIENTS, ns_steps: int = 5, eps: float = 1e-7):
