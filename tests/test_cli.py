@@ -217,7 +217,7 @@ def test_gpt_config_typo_is_one_line_exit_2(capsys):
     assert main(["train", "configs/gpt_char.toml", "--set", "train.lrr=0.5"]) == 2
     err = capsys.readouterr().err
     assert err == ("jaxdl: error: unknown key train.lrr; allowed keys: epochs, batch_size, seed, loss, mode, "
-                   "precision, patience, out_dir, ema_decay\n"), err
+                   "precision, patience, out_dir, ema_decay, ema_use_buffers\n"), err
 
 
 # --- the run lifecycle (issue 15 items 1, 2, 6) ---------------------------------------------------------------

@@ -110,3 +110,59 @@ def test_gpt_activations_are_the_models():
     from jaxdl.nn._transformer import ACTIVATIONS
 
     assert set(GPT_ACTIVATIONS) == set(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("sets,words", [
+    (["optim.eps=[0.001]"], ["optim.eps = (0.001,)", "a pair [eps1, eps2]"]),
+    (["optim.eps=[-1, 0.001]"], ["optim.eps = (-1, 0.001)", "≥ 0"]),
+    (["optim.eps=0.001"], ["optim.eps = 0.001", "expected a list"]),
+])
+def test_adafactor_eps_pair_is_checked(sets, words):
+    with pytest.raises(ConfigError) as err:
+        load_config("configs/digits_mlp.toml", ["optim.name='adafactor'", *sets])
+    assert all(w in str(err.value) for w in words), str(err.value)
+
+
+def test_adafactor_eps_pair_from_the_config_is_torchs():
+    # eps = [eps1, eps2] reaches jaxdl.optim.adafactor: its first update equals torch's Adafactor(eps=(eps1, eps2))
+    import jax.numpy as jnp
+    import numpy as np
+    import torch
+
+    from jaxdl.experiment import build_tx
+
+    cfg = load_config("configs/digits_mlp.toml", ["optim.name='adafactor'", "optim.eps=[0.5, 0.25]"])
+    kwargs = cfg.optim.kwargs()
+    assert kwargs["eps"] == (0.5, 0.25)
+    theta, grad = np.array([[0.1, -0.2], [0.3, 0.05]], np.float32), np.array([[1.0, -2.0], [0.5, 3.0]], np.float32)
+    tx = build_tx(cfg.optim)
+    update, _ = tx.update({"w": jnp.asarray(grad)}, tx.init({"w": jnp.asarray(theta)}), {"w": jnp.asarray(theta)})
+    p = torch.nn.Parameter(torch.from_numpy(theta.copy()))
+    p.grad = torch.from_numpy(grad)
+    torch.optim.Adafactor([p], **kwargs).step()
+    np.testing.assert_allclose(theta + np.asarray(update["w"]), p.detach().numpy(), rtol=1e-6, atol=0)
+    default = build_tx(load_config("configs/digits_mlp.toml", ["optim.name='adafactor'"]).optim)
+    other, _ = default.update({"w": jnp.asarray(grad)}, default.init({"w": jnp.asarray(theta)}),
+                              {"w": jnp.asarray(theta)})
+    assert not np.allclose(np.asarray(other["w"]), np.asarray(update["w"]))  # the pair changed the update
+
+
+def test_ema_use_buffers_reaches_fit(monkeypatch):
+    # train.ema_use_buffers is fit's ema_use_buffers (AveragedModel's use_buffers); without ema_decay it is refused
+    import jaxdl.train
+    from jaxdl.cli import main
+
+    seen = {}
+
+    def fake_fit(*args, **kwargs):
+        seen.update(ema_decay=kwargs["ema_decay"], ema_use_buffers=kwargs["ema_use_buffers"])
+        raise SystemExit(0)
+
+    monkeypatch.setattr(jaxdl.train, "fit", fake_fit)
+    for flag in (True, False):
+        with pytest.raises(SystemExit):
+            main(["train", "configs/digits_cnn.toml", "--set", "train.ema_decay=0.9", "--set",
+                  f"train.ema_use_buffers={str(flag).lower()}", "--set", "train.out_dir=''", "--no-progress"])
+        assert seen == {"ema_decay": 0.9, "ema_use_buffers": flag}
+    with pytest.raises(ConfigError, match="train.ema_use_buffers = true needs train.ema_decay"):
+        load_config("configs/digits_cnn.toml", ["train.ema_use_buffers=true"])

@@ -211,5 +211,7 @@ def _check_together(cfg: Config) -> None:
     if isinstance(d, (DigitsData, ToyData)) and d.val_fraction + d.test_fraction >= 1:
         raise ConfigError(f"data.val_fraction + data.test_fraction = {d.val_fraction + d.test_fraction}: "
                           f"expected < 1")
+    if t.ema_use_buffers and t.ema_decay is None:
+        raise ConfigError("train.ema_use_buffers = true needs train.ema_decay (it is the EMA copy's use_buffers)")
     if c.lr_min > c.lr_max:
         raise ConfigError(f"compare.lr_min = {c.lr_min} > compare.lr_max = {c.lr_max}")

@@ -199,6 +199,7 @@ class RpropConfig(OptimConfig):
 class AdafactorConfig(OptimConfig):
     name: str = "adafactor"
     beta2_decay: float | None = None
+    eps: tuple | None = None           # [eps1, eps2]; left out: torch's (None, 1e-3), eps1 = the params' dtype eps
     d: float | None = None
 
 
@@ -223,6 +224,7 @@ class TrainConfig:
     patience: int = 0                 # 0: no early stopping
     out_dir: str = ""                 # "": nothing is written unless --out names a folder
     ema_decay: float | None = None    # absent: no EMA; else fit keeps an EMA copy (AveragedModel), ema_val_* metrics
+    ema_use_buffers: bool = False     # AveragedModel's use_buffers: average BatchNorm's running stats too
 
 
 @dataclasses.dataclass(frozen=True)
@@ -304,6 +306,9 @@ RULES = {
     ("optim", "dampening"): (lambda v: 0 <= v <= 1, "a number in [0, 1]"),
     ("optim", "weight_decay"): _finite_nonneg,
     ("optim", "eps"): _finite_nonneg,
+    ("optim", "adafactor", "eps"): (lambda v: len(v) == 2 and all(
+        isinstance(e, (int, float)) and not isinstance(e, bool) and 0 <= e < math.inf for e in v),
+        "a pair [eps1, eps2] of finite numbers ≥ 0 (TOML has no None: leave eps out for torch's (None, 1e-3))"),
     ("optim", "betas"): (lambda v: len(v) == 2 and all(isinstance(b, (int, float)) and not isinstance(b, bool)
                                                        and 0 <= b < 1 for b in v), "two numbers in [0, 1)"),
     ("train", "epochs"): _pos_int,

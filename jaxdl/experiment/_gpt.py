@@ -83,6 +83,7 @@ def run_gpt(cfg: Config, fit_kwargs: dict, start) -> dict:
     result = fit(model, tx, train, val, loss_fn=lm_loss, epochs=t.epochs, batch_size=t.batch_size,
                  mode=t.mode, patience=t.patience or None, metadata=metadata,
                  **start.fit_kwargs(model, tx, t.precision, t.ema_decay), precision=t.precision,
+                 ema_use_buffers=t.ema_use_buffers,
                  **fit_kwargs)
     state_epoch = result.best_epoch if t.patience else result.history[-1]["epoch"]  # fit returns that epoch's state
     record = next(h for h in result.history if h["epoch"] == state_epoch)

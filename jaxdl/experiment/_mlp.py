@@ -161,6 +161,7 @@ def run_mlp(cfg: Config, fit_kwargs: dict, start) -> dict:
     check_memory(model, tx)
     result = fit(model, tx, train, val, loss_fn=loss_fn(cfg), epochs=t.epochs, batch_size=t.batch_size, mode=t.mode,
                  precision=t.precision, patience=t.patience or None, accuracy=t.loss == "cross_entropy",
-                 **start.fit_kwargs(model, tx, t.precision, t.ema_decay), **fit_kwargs)
+                 **start.fit_kwargs(model, tx, t.precision, t.ema_decay), ema_use_buffers=t.ema_use_buffers,
+                 **fit_kwargs)
     test_acc = accuracy(model, result.state, *test) if len(test[0]) else None
     return {"history": result.history, "val_acc": accuracy(model, result.state, *val), "test_acc": test_acc}

@@ -1,11 +1,11 @@
 """Parity cases for jaxdl.optim.lbfgs: 50 ``step(closure)`` trajectories against torch.optim.LBFGS.
 
-The configurations are torch's own (``optim_inputs_func_lbfgs`` of torch.testing._internal.common_optimizers,
-copied: that module needs the ``expecttest`` package: default, lr 0.01, a Tensor lr, tolerance_grad,
-strong_wolfe), plus a short history (history_size 3) so the ring buffer drops pairs. Each step runs up to 20
-quasi-Newton iterations on a deterministic loss (a closure that sees the whole data set, as LBFGS is used): an
-L2-regularised softmax regression. Every step's parameters and, in float64, torch's ``n_iter`` / ``func_evals``
-counters are compared. Rosenbrock's function under strong_wolfe is compared in float64 by
+Here: torch's default and strong_wolfe configurations (float32 and float64), plus a short history (history_size
+3) so the ring buffer drops pairs; every one of torch's own configurations (``optim_inputs_func_lbfgs``,
+read from torch.testing._internal.common_optimizers) runs through ``softmax_case`` in tests/test_optim_db.py.
+Each step runs up to 20 quasi-Newton iterations on a deterministic loss (a closure that sees the whole data set,
+as LBFGS is used): an L2-regularised softmax regression. Every step's parameters and, in float64, torch's
+``n_iter`` / ``func_evals`` counters are compared. Rosenbrock's function under strong_wolfe is compared in float64 by
 tests/optim/test_lbfgs.py (in float32 its end game is below float32's resolution: torch float32 and jaxdl stop
 at different points of the valley).
 
@@ -43,8 +43,8 @@ def rosenbrock(p, x=None, y=None, xp=jnp):
     return (1 - a) ** 2 + 100 * (b - a**2) ** 2
 
 
-def trajectories(env, fn, params, data, kw):
-    """(jaxdl, torch): per step the params and the (n_iter, func_evals) counters, STEPS steps of one config."""
+def trajectories(env, fn, params, data, kw, steps=STEPS):
+    """(jaxdl, torch): per step the params and the (n_iter, func_evals) counters, ``steps`` steps of one config."""
     torch = env.torch
     opt = optim.lbfgs(**_jax_kwargs(kw))
     jdata = [env.to_jax(d) for d in data]
@@ -56,7 +56,7 @@ def trajectories(env, fn, params, data, kw):
             _, p, s = opt.step(fn, p, s, *jdata)
             return (p, s), (p, jnp.stack([s.inner.n_iter, s.inner.func_evals]))
 
-        return jax.lax.scan(body, (p, opt.init(p)), None, length=STEPS)[1]
+        return jax.lax.scan(body, (p, opt.init(p)), None, length=steps)[1]
 
     mine = run({k: env.to_jax(v) for k, v in params.items()})
     tp = {k: env.to_torch(v, requires_grad=True) for k, v in params.items()}
@@ -70,7 +70,7 @@ def trajectories(env, fn, params, data, kw):
         return loss
 
     traj, counts = [], []
-    for _ in range(STEPS):
+    for _ in range(steps):
         topt.step(closure)
         traj.append({k: v.detach().clone() for k, v in tp.items()})
         st = topt.state[next(iter(tp.values()))]
@@ -81,24 +81,20 @@ def trajectories(env, fn, params, data, kw):
     return Comparison(values=(to_numpy(mine), to_numpy(ref)))
 
 
-def _softmax_case(env, configs):
+def softmax_case(env, configs, steps=STEPS):
+    """One Comparison per configuration (torch's kwargs) on the L2-regularised softmax regression."""
     params = {"w": env.uniform(3, 4, low=-0.5, high=0.5), "b": env.uniform(3, low=-0.5, high=0.5)}
     data = (env.randn(32, 4), env.randint(0, 3, (32,)))
-    return [trajectories(env, softmax_regression, params, data, kw) for kw in configs]
+    return [trajectories(env, softmax_regression, params, data, kw, steps) for kw in configs]
 
 
 @register("optim.lbfgs", "optim")
 def _lbfgs(env):
     """torch's default and strong_wolfe configurations (CI: each config is a compile of nested while loops)."""
-    return _softmax_case(env, [{}, {"line_search_fn": "strong_wolfe"}])
+    return softmax_case(env, [{}, {"line_search_fn": "strong_wolfe"}])
 
 
-def _config_case(kw):
-    return lambda env: _softmax_case(env, [kw(env)])
-
-
-# torch's other LBFGS configurations and the short history, one sweep case each (CI runs a stratified part)
-for _name, _kw in (("lr", lambda env: {"lr": 0.01}), ("tensor_lr", lambda env: {"lr": env.torch.tensor(0.001)}),
-                   ("tolerance_grad", lambda env: {"tolerance_grad": 1e-6}),
-                   ("history_size_3", lambda env: {"history_size": 3, "max_iter": 8})):
-    register(f"optim.lbfgs_configs.{_name}", "optim", sweep=True)(_config_case(_kw))
+@register("optim.lbfgs_configs.history_size_3", "optim", sweep=True)
+def _lbfgs_short_history(env):
+    """A history of 3 pairs: the ring buffer drops the oldest (not among torch's configurations)."""
+    return softmax_case(env, [{"history_size": 3, "max_iter": 8}])
