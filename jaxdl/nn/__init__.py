@@ -38,6 +38,7 @@ from jaxdl.nn import utils
 from jaxdl.nn._rms_norm import RMSNorm
 from jaxdl.nn._pixel_shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from jaxdl.nn._fold import Fold, Unfold
+from jaxdl.nn._upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from jaxdl.nn._transformer_layers import TransformerDecoderLayer, TransformerEncoderLayer
 from jaxdl.nn._transformer_stack import Transformer, TransformerDecoder, TransformerEncoder
 
@@ -68,6 +69,7 @@ __all__ = [
     "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "LocalResponseNorm", "CrossMapLRN2d",
     "CosineSimilarity", "PairwiseDistance",
     "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Fold", "Unfold",
+    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
     # losses (called as criterion(input, target))
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "KLDivLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MarginRankingLoss", "CosineEmbeddingLoss",
