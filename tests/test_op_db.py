@@ -13,10 +13,19 @@ from jaxdl.parity import _op_db  # noqa: E402
 # nn.functional.multi_head_attention_forward is not here yet: on its saturated-softmax samples (scores in the
 # hundreds) torch's q/k gradients are exact zeros where jaxdl's carry rounding noise (1e-3 in float32), an open item
 OPS = ("nn.functional.rms_norm", "nn.functional.bilinear", "nn.functional.embedding_bag", "nn.functional.ctc_loss")
+# issue 20's item 2, resampling and rearranging
+OPS += ("nn.functional.pixel_shuffle", "nn.functional.pixel_unshuffle", "nn.functional.channel_shuffle",
+        "nn.functional.unfold")
+# issue 20's item 2, resampling and rearranging (every interpolate variant)
+OPS += ("nn.functional.pixel_shuffle", "nn.functional.pixel_unshuffle", "nn.functional.channel_shuffle",
+        "nn.functional.unfold", "nn.functional.upsample_nearest", "nn.functional.upsample_bilinear",
+        "_upsample_bilinear2d_aa", *(f"nn.functional.interpolate.{m}" for m in (
+            "nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")))
 CI_STRIDE = 32
 SAMPLES = [(sid, dtype) for name in OPS for sid in _op_db.op_db_samples(name) for dtype in parity.DTYPES]
 
 
+@pytest.mark.filterwarnings("ignore:`nn.functional.upsample")  # torch's (and jaxdl's) deprecation warning
 @pytest.mark.parametrize("sid,dtype", SAMPLES, ids=[f"{n.split('.')[-1]}-{i}-{d}" for (n, i), d in SAMPLES])
 def test_op_db_sample(sid, dtype, request):
     if not request.config.getoption("--parity-all") and sid[1] % CI_STRIDE:

@@ -36,6 +36,9 @@ from jaxdl.nn._softmax import LogSoftmax, Softmax2d, Softmin
 from jaxdl.nn._summary import summary
 from jaxdl.nn import utils
 from jaxdl.nn._rms_norm import RMSNorm
+from jaxdl.nn._pixel_shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
+from jaxdl.nn._fold import Fold, Unfold
+from jaxdl.nn._upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from jaxdl.nn._transformer_layers import TransformerDecoderLayer, TransformerEncoderLayer
 from jaxdl.nn._transformer_stack import Transformer, TransformerDecoder, TransformerEncoder
 
@@ -65,6 +68,8 @@ __all__ = [
     "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
     "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "LocalResponseNorm", "CrossMapLRN2d",
     "CosineSimilarity", "PairwiseDistance",
+    "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Fold", "Unfold",
+    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
     # losses (called as criterion(input, target))
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "KLDivLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MarginRankingLoss", "CosineEmbeddingLoss",

@@ -171,6 +171,22 @@ def _mha_random(sample):
 op_counterpart("nn.functional.embedding_bag", _embedding_bag, _embedding_bag_left_out)
 op_counterpart("nn.functional.multi_head_attention_forward", F.multi_head_attention_forward, _mha_random)
 
+# issue 20's item 2: interpolate's OpInfo variants (one per mode) and torch's antialiased aten op
+def _upsample_bilinear2d_aa(x, output_size=None, align_corners=False, scale_factors=None, **scales):
+    return F.interpolate(x, None if output_size is None else tuple(output_size), scale_factors, "bilinear",
+                         align_corners, antialias=True)
+
+
+def _aa_scales_left_out(sample):
+    return ("aten's default overload: an output_size and the kernel's scales_h/scales_w together (F.interpolate "
+            "takes one or the other)" if "scales_h" in sample.kwargs else None)
+
+
+for _mode in ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area"):
+    op_counterpart(f"nn.functional.interpolate.{_mode}", F.interpolate)
+op_counterpart("_upsample_bilinear2d_aa", _upsample_bilinear2d_aa, _aa_scales_left_out)
+
+
 if __name__ == "__main__":
     print(f"{'op':<44} samples  passed  failed  left out")
     op_db_report(sys.argv[1:], progress=lambda text: print(text, flush=True))
