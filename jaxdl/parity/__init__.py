@@ -21,6 +21,7 @@ CASE_MODULES = ("_cases_functional", "_cases_nn", "_cases_lr_scheduler", "_cases
                 "_cases_train", "_cases_compose", "_cases_nn_activation", "_cases_margin_loss", "_cases_nn_loss",
                 "_cases_norm", "_cases_scheduler_more", "_cases_conv", "_cases_amp", "_cases_rnn", "_cases_transformer",
                 "_cases_nn_extra", "_cases_lbfgs", "_cases_swa")
+CASE_MODULES += ("_cases_dims",)  # issue 20's 3-D convolutions and remaining pools
 for _module in CASE_MODULES:
     importlib.import_module(f"jaxdl.parity.{_module}")
 
