@@ -31,6 +31,15 @@ from jaxdl.functional._padding import pad
 from jaxdl.functional._pdist import pdist
 from jaxdl.functional._pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,
                                        adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
+from jaxdl.functional._conv import conv3d, conv_tbc, conv_transpose3d
+from jaxdl.functional._pooling import (adaptive_avg_pool3d, adaptive_max_pool1d_with_indices,
+                                       adaptive_max_pool2d_with_indices, adaptive_max_pool3d,
+                                       adaptive_max_pool3d_with_indices, avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d,
+                                       max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d,
+                                       max_pool3d_with_indices)
+from jaxdl.functional._fractional_pool import (fractional_max_pool2d, fractional_max_pool2d_with_indices,
+                                               fractional_max_pool3d, fractional_max_pool3d_with_indices)
+from jaxdl.functional._unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from jaxdl.functional._rms_norm import rms_norm
 from jaxdl.functional._regression_loss import huber_loss, kl_div, l1_loss, mse_loss, smooth_l1_loss
 from jaxdl.functional._rnn import gru_cell, lstm_cell, rnn, rnn_relu_cell, rnn_tanh_cell
@@ -58,6 +67,12 @@ __all__ = [
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "pad",
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "conv3d", "conv_transpose3d", "conv_tbc",
+    "max_pool3d", "avg_pool3d", "adaptive_avg_pool3d", "adaptive_max_pool3d", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+    "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d", "fractional_max_pool2d", "fractional_max_pool3d",
+    "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices",
     "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell", "rnn",
     "threshold", "hardshrink", "softshrink", "tanhshrink", "rrelu", "softmin", "gumbel_softmax",
     "alpha_dropout", "feature_alpha_dropout", "dropout3d", "local_response_norm", "pdist",

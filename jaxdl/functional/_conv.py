@@ -1,5 +1,5 @@
-"""conv1d, conv2d, conv_transpose1d and conv_transpose2d, as torch.nn.functional: NC(H)W layout, torch's
-weight layouts, 'same'/'valid' padding, and torch's shape checks (raised at call or trace time)."""
+"""conv1d/2d/3d, conv_transpose1d/2d/3d and conv_tbc, as torch.nn.functional: NC(D)(H)W layout, torch's weight
+layouts, 'same'/'valid' padding, and torch's shape checks (raised at call or trace time)."""
 from __future__ import annotations
 
 import jax.numpy as jnp
@@ -7,7 +7,7 @@ import jax.numpy as jnp
 from jaxdl import amp, matmul
 from jaxdl.checks import check_operand_dtypes, check_positive_int, ntuple
 
-_SPATIAL = {1: "L", 2: "HW"}
+_SPATIAL = {1: "L", 2: "HW", 3: "DHW"}
 
 
 def same_padding(kernel_size, dilation) -> tuple:
@@ -120,6 +120,21 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Cross-correlation over (N, C_in, D, H, W) or (C_in, D, H, W), as torch.nn.functional.conv3d.
+
+    y[n, o, i, j, l] = b[o] + Σ_{c ∈ group(o), p, q, r} w[o, c, p, q, r] · x_pad[n, c, i·s_d + p·d_d, j·s_h + q·d_h,
+    l·s_w + r·d_w].
+    Args:
+      weight: (C_out, C_in / groups, kD, kH, kW). bias: (C_out,).
+      stride, dilation: int or (d, h, w). padding: int, (d, h, w), 'valid' or 'same' (as conv2d).
+    Example:
+      >>> conv3d(jnp.ones((1, 1, 3, 3, 3)), jnp.ones((1, 1, 2, 2, 2))).tolist()
+      [[[[[8.0, 8.0], [8.0, 8.0]], [[8.0, 8.0], [8.0, 8.0]]]]]
+    """
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
 def _conv_transpose(name, n, input, weight, bias, stride, padding, output_padding, groups, dilation):
     x, w = jnp.asarray(input), jnp.asarray(weight)
     x, w, bias = amp.cast(name, x, w, bias)  # before the dtype checks, as in _conv
@@ -190,3 +205,50 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """
     return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
                            dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The transposed conv3d over (N, C_in, D, H, W), as torch.nn.functional.conv_transpose3d.
+
+    D_out = (D − 1)·s − 2p + d·(k − 1) + output_padding + 1 (likewise H, W); argument order as conv_transpose2d.
+    Args:
+      weight: (C_in, C_out / groups, kD, kH, kW) — torch's transposed layout. bias: (C_out,).
+    Example:
+      >>> conv_transpose3d(jnp.ones((1, 1, 2, 2, 2)), jnp.ones((1, 2, 2, 2, 2)), stride=2).shape
+      (1, 2, 4, 4, 4)
+    """
+    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def conv_tbc(input, weight, bias, pad=0):
+    """A 1-D convolution over a (time, batch, channels) sequence, as torch.conv_tbc (torch.nn.functional.conv_tbc).
+
+    y[t, b, o] = bias[o] + Σ_{k, c} weight[k, c, o] · x_pad[t + k, b, c], x padded by ``pad`` steps on both ends (a
+    negative pad crops, as torch); T_out = T + 2·pad − kW + 1. Computed as conv1d on the transposed layouts.
+    Args:
+      input: (T, B, C_in). weight: (kW, C_in, C_out). bias: (C_out,) (required, as torch).
+    Example:
+      >>> conv_tbc(jnp.ones((4, 1, 1)), jnp.ones((2, 1, 3)), jnp.zeros(3), pad=1).shape
+      (5, 1, 3)
+    """
+    x, w, b = jnp.asarray(input), jnp.asarray(weight), jnp.asarray(bias)
+    if x.ndim != 3:
+        raise ValueError(f"conv_tbc: expected a 3D input (time, batch, in_channels), but got input of shape {x.shape}")
+    if w.ndim != 3:
+        raise ValueError(f"conv_tbc: expected a 3D weight (kernel_width, in_channels, out_channels), but got weight "
+                         f"of shape {w.shape}")
+    if b.ndim != 1:
+        raise ValueError(f"conv_tbc: expected a 1D bias (out_channels,), but got bias of shape {b.shape}")
+    if x.shape[2] != w.shape[1]:
+        raise ValueError(f"conv_tbc: input's {x.shape[2]} channels (dim 2) differ from weight's in_channels "
+                         f"{w.shape[1]} (dim 1); input {x.shape}, weight {w.shape}")
+    if b.shape[0] != w.shape[2]:
+        raise ValueError(f"conv_tbc: bias of shape {b.shape} must have weight's {w.shape[2]} out_channels (dim 2)")
+    check_operand_dtypes("conv_tbc", input=x, weight=w, bias=b)
+    t_out = x.shape[0] + 2 * pad - w.shape[0] + 1
+    if t_out < 0:
+        raise ValueError(f"conv_tbc: output length T + 2·pad − kW + 1 = {t_out} is negative (input {x.shape}, "
+                         f"weight {w.shape}, pad={pad})")
+    conv = matmul.conv_general_dilated(x, w, (1,), [(pad, pad)], dimension_numbers=("WNC", "WIO", "WNC"))
+    return conv + jnp.reshape(b, (1, 1, -1))  # (T_out, B, C_out) + (1, 1, C_out)

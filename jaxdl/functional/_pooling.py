@@ -1,4 +1,5 @@
-"""Max, average and adaptive pooling over (N, C, L) / (N, C, H, W), as torch.nn.functional.
+"""Max, average, power-average and adaptive pooling over (N, C, L) / (N, C, H, W) / (N, C, D, H, W), as
+torch.nn.functional (the ``*_with_indices`` names too).
 
 Every pool here first cuts its windows out as one trailing axis — ``patches`` (..., *out, K), K the window
 elements in torch's scan order (row-major) — with static tables saying which slots lie inside the input
@@ -19,6 +20,8 @@ import numpy as np
 from jax import lax
 
 from jaxdl.checks import check_floating, ntuple
+from jaxdl.functional._activation import relu
+from jaxdl.functional._regression_loss import _abs
 
 
 def _output_size(L, k, p, s, d, ceil_mode):
@@ -54,7 +57,7 @@ def _pool_args(name, input, n, kernel_size, stride, padding, dilation, ceil_mode
     return x, k, s, p, d, out
 
 
-_DIMS = {1: ("L",), 2: ("H", "W")}
+_DIMS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 def _tables(positions, spatial):
@@ -145,6 +148,38 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over windows of (N, C, D, H, W) or (C, D, H, W), as torch.nn.functional.max_pool3d (stride defaults to
+    kernel_size).
+
+    Padding, ties and NaN as max_pool2d (the first maximum in d, h, w scan order gets the gradient).
+    Returns:
+      (N, C, D_out, H_out, W_out), and with ``return_indices`` also each maximum's flat index (d·H + h)·W + w.
+    Example:
+      >>> max_pool3d(jnp.arange(8.0).reshape(1, 2, 2, 2), 2, return_indices=True)[1].tolist()
+      [[[[7]]]]
+    """
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    """torch.nn.functional.max_pool1d_with_indices: max_pool1d's (values, indices), whatever ``return_indices``."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    """torch.nn.functional.max_pool2d_with_indices: max_pool2d's (values, indices), whatever ``return_indices``."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    """torch.nn.functional.max_pool3d_with_indices: max_pool3d's (values, indices), whatever ``return_indices``."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
 def _avg_divisor(spatial, k, s, p, out, count_include_pad):
     """torch's per-window divisor: the window clipped to the padded input (count_include_pad) or to the input."""
     sizes = []
@@ -195,6 +230,54 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """
     return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over windows of (N, C, D, H, W) or (C, D, H, W), as torch.nn.functional.avg_pool3d; the divisor as
+    avg_pool2d's (the window's volume clipped to the padded input or the input, or ``divisor_override``).
+
+    Example:
+      >>> avg_pool3d(jnp.ones((1, 2, 2, 2)), 2, padding=1).tolist()
+      [[[[0.125, 0.125], [0.125, 0.125]], [[0.125, 0.125], [0.125, 0.125]]]]
+    """
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def _lp_pool(name, n, input, norm_type, kernel_size, stride, ceil_mode):
+    """torch's lp_pool: (sign(a)·relu(|a|)·∏k)^(1/p), a = avg_pool(x^p) without padding; ±inf norms are
+    ±max_pool(±|x|). relu's gradient (0 at 0) makes the gradient 0 where the window's sum is 0, and |x|'s is
+    torch's sgn(x) (0 at 0), as torch."""
+    x = jnp.asarray(input)
+    if norm_type in (math.inf, -math.inf):
+        sign = 1 if norm_type > 0 else -1
+        return sign * _max_pool(name, n, sign * _abs(x), kernel_size, stride, 0, 1, ceil_mode, False)
+    out = _avg_pool(name, n, x ** norm_type, kernel_size, stride, 0, ceil_mode, True, None)
+    k = ntuple("kernel_size", kernel_size, n, name)
+    return (jnp.sign(out) * relu(_abs(out)) * math.prod(k)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over (N, C, L), as torch.nn.functional.lp_pool1d: (Σ_window x^p)^(1/p) computed as
+    torch's (sign(a)·relu(|a|)·k)^(1/p), a = avg_pool1d(x^p); p = inf is max_pool1d(|x|).
+
+    Example:
+      >>> lp_pool1d(jnp.array([[3.0, 4.0]]), 2, 2).tolist()
+      [[5.0]]
+    """
+    return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over (N, C, H, W), as torch.nn.functional.lp_pool2d (see lp_pool1d; the factor is
+    kH·kW, so a ceil_mode window cut by the edge is scaled as torch scales it)."""
+    return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """Power-average pooling over (N, C, D, H, W), as torch.nn.functional.lp_pool3d (see lp_pool1d)."""
+    return _lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)
 
 
 def _adaptive_ranges(L, o):
@@ -248,6 +331,12 @@ def adaptive_avg_pool2d(input, output_size):
     return _adaptive_avg("adaptive_avg_pool2d", 2, input, output_size)
 
 
+def adaptive_avg_pool3d(input, output_size):
+    """Mean over torch's adaptive windows of (N, C, D, H, W), per dim as adaptive_avg_pool2d; ``output_size`` an
+    int or (od, oh, ow), None keeping the input's size."""
+    return _adaptive_avg("adaptive_avg_pool3d", 3, input, output_size)
+
+
 def _adaptive_max(name, n, input, output_size, return_indices):
     x, out = _adaptive_args(name, input, n, output_size)
     spatial = x.shape[-n:]
@@ -280,3 +369,24 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
       [[[4.0, 5.0], [7.0, 8.0]]]
     """
     return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max over torch's adaptive windows of (N, C, D, H, W), ties and NaN as max_pool3d; indices are flat
+    (d·H + h)·W + w."""
+    return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """torch.nn.functional.adaptive_max_pool1d_with_indices: (values, indices), whatever ``return_indices``."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """torch.nn.functional.adaptive_max_pool2d_with_indices: (values, indices), whatever ``return_indices``."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """torch.nn.functional.adaptive_max_pool3d_with_indices: (values, indices), whatever ``return_indices``."""
+    return adaptive_max_pool3d(input, output_size, True)

@@ -28,6 +28,11 @@ from jaxdl.nn._padding import (CircularPad1d, CircularPad2d, CircularPad3d, Cons
                               ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from jaxdl.nn._pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d,
                                AvgPool2d, MaxPool1d, MaxPool2d)
+from jaxdl.nn._batchnorm import BatchNorm3d
+from jaxdl.nn._conv import Conv3d, ConvTranspose3d
+from jaxdl.nn._instancenorm import InstanceNorm1d, InstanceNorm3d
+from jaxdl.nn._pooling import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, LPPool1d, LPPool2d, LPPool3d, MaxPool3d
+from jaxdl.nn._pooling import FractionalMaxPool2d, FractionalMaxPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
 from jaxdl.nn._rnn import GRU, LSTM, RNN
 from jaxdl.nn._rnn_cell import GRUCell, LSTMCell, RNNCell
 from jaxdl.nn._shapes import count_parameters, init_shapes
@@ -51,6 +56,9 @@ __all__ = [
     "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d",
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
+    "Conv3d", "ConvTranspose3d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm3d",
+    "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "LPPool1d", "LPPool2d", "LPPool3d",
+    "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "FractionalMaxPool2d", "FractionalMaxPool3d",
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm2d",
     "Dropout", "Dropout1d", "Dropout2d",
     "RMSNorm", "Bilinear", "EmbeddingBag",

@@ -1,4 +1,5 @@
-"""BatchNorm1d and BatchNorm2d, as torch.nn's, with their buffers in ``state`` (torch's state_dict names)."""
+"""BatchNorm1d, BatchNorm2d and BatchNorm3d, as torch.nn's, with their buffers in ``state`` (torch's state_dict
+names)."""
 from __future__ import annotations
 
 import dataclasses
@@ -89,3 +90,11 @@ class BatchNorm2d(_BatchNorm):
     on (N, C, H, W): statistics over N, H, W per channel (see _BatchNorm for params and state)."""
 
     _input_ndims = (4,)
+
+
+@module
+class BatchNorm3d(_BatchNorm):
+    """torch.nn.BatchNorm3d(num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True)
+    on (N, C, D, H, W): statistics over N, D, H, W per channel (see _BatchNorm for params and state)."""
+
+    _input_ndims = (5,)

@@ -1,4 +1,4 @@
-"""Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d, as torch.nn: torch's arguments, weight layouts
+"""Conv1d/2d/3d and ConvTranspose1d/2d/3d, as torch.nn: torch's arguments, weight layouts
 (conv: (out, in/groups, *k); transposed: (in, out/groups, *k)), padding_mode and initialisation."""
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ class _Conv(_ConvNd):
 
     def apply(self, params, state, input, *, training=False, key=None):
         x, padding = (input, self.padding) if self.padding_mode == "zeros" else self._pad_input(input)
-        conv = F.conv1d if self._n == 1 else F.conv2d
+        conv = (F.conv1d, F.conv2d, F.conv3d)[self._n - 1]
         return conv(x, params["weight"], params.get("bias"), self.stride, padding, self.dilation, self.groups), state
 
 
@@ -123,6 +123,17 @@ class Conv2d(_Conv):
 
 
 @module
+class Conv3d(_Conv):
+    """torch.nn.Conv3d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+    bias=True, padding_mode='zeros') on (N, C_in, D, H, W) or (C_in, D, H, W); see F.conv3d.
+
+    weight (out, in/groups, kD, kH, kW) and bias ~ U(±1/√(in/groups·kD·kH·kW)), torch's init; padding_mode as Conv2d.
+    """
+
+    _n = 3
+
+
+@module
 class _ConvTranspose(_ConvNd):
     in_channels: int
     out_channels: int
@@ -152,7 +163,7 @@ class _ConvTranspose(_ConvNd):
     def apply(self, params, state, input, *, training=False, key=None, output_size=None):
         """``output_size`` (torch's forward argument): the spatial size wanted, (*S) or (N, C, *S); it picks the
         output_padding, which must come out in [0, stride)."""
-        conv = F.conv_transpose1d if self._n == 1 else F.conv_transpose2d
+        conv = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self._n - 1]
         output_padding = self.output_padding if output_size is None else self._output_padding(input, output_size)
         return conv(input, params["weight"], params.get("bias"), self.stride, self.padding, output_padding,
                     self.groups, self.dilation), state
@@ -192,3 +203,12 @@ class ConvTranspose2d(_ConvTranspose):
     """
 
     _n = 2
+
+
+@module
+class ConvTranspose3d(_ConvTranspose):
+    """torch.nn.ConvTranspose3d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+    groups=1, bias=True, dilation=1) on (N, C_in, D, H, W); weight (in, out/groups, kD, kH, kW); see
+    F.conv_transpose3d and ConvTranspose2d (init, output_size)."""
+
+    _n = 3

@@ -20,7 +20,8 @@ from jaxdl.parity._core import (ALL_DTYPES, CASES, DTYPES, ELEMENTWISE_FLOAT32, 
 CASE_MODULES = ("_cases_functional", "_cases_nn", "_cases_lr_scheduler", "_cases_optim", "_cases_gpt", "_cases_loss",
                 "_cases_train", "_cases_compose", "_cases_nn_activation", "_cases_margin_loss", "_cases_nn_loss",
                 "_cases_norm", "_cases_scheduler_more", "_cases_conv", "_cases_amp", "_cases_rnn", "_cases_transformer",
-                "_cases_nn_extra", "_cases_lbfgs", "_cases_swa", "_cases_resample")
+                "_cases_nn_extra", "_cases_lbfgs", "_cases_swa", "_cases_resample",
+                "_cases_dims")
 for _module in CASE_MODULES:
     importlib.import_module(f"jaxdl.parity.{_module}")
 

@@ -187,6 +187,54 @@ for _mode in ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "tril
 op_counterpart("_upsample_bilinear2d_aa", _upsample_bilinear2d_aa, _aa_scales_left_out)
 
 
+def error_inputs_report(name: str) -> dict:
+    """torch's ``error_inputs`` for the OpInfo ``name`` (inputs torch refuses) against jaxdl's counterpart:
+    {"errors": how many, "accepted": [(index, what torch raises)] for those jaxdl computes instead of raising}."""
+    op, part = op_infos()[name], _counterpart(name)
+    if op.error_inputs_func is None:
+        return {"errors": 0, "accepted": []}
+    accepted, errors = [], list(op.error_inputs("cpu"))
+    for i, error in enumerate(errors):
+        sample = error.sample_input
+        x, args, kwargs = jax.tree_util.tree_map(lambda t: t.detach().cpu().numpy() if _is_tensor(t) else t,
+                                                 (sample.input, sample.args, sample.kwargs), is_leaf=_is_tensor)
+        try:
+            jax.block_until_ready(part.fn(x, *args, **kwargs))
+        except Exception:  # noqa: BLE001  (any refusal counts: jaxdl's messages are its own)
+            continue
+        accepted.append((i, f"{error.error_type.__name__}: {error.error_regex}"))
+    return {"errors": len(errors), "accepted": accepted}
+
+
+def _fractional_max_pool(n):
+    """F.fractional_max_pool{n}d with torch's own draw: the OpInfo calls torch's op under manual_seed(42), which
+    draws _random_samples = torch.rand(N, C, n) in the input's dtype; the same draw is passed to jaxdl's."""
+    fn = F.fractional_max_pool2d if n == 2 else F.fractional_max_pool3d
+
+    def call(input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
+        if _random_samples is not None:  # a sample that gives its own
+            return fn(input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+        import torch  # noqa: PLC0415
+
+        shape = jnp.shape(input)
+        dtype = torch.float64 if jnp.result_type(input) == jnp.float64 else torch.float32
+        draw = torch.rand(1 if len(shape) == n + 1 else shape[0], shape[-n - 1], n, dtype=dtype,
+                          generator=torch.Generator().manual_seed(42))
+        return fn(input, kernel_size, output_size, output_ratio, return_indices, draw.numpy())
+
+    return call
+
+
+op_counterpart("nn.functional.fractional_max_pool2d", _fractional_max_pool(2))
+op_counterpart("nn.functional.fractional_max_pool3d", _fractional_max_pool(3))
+for _n in (1, 2, 3):  # the ".grad" variants: unique indices, for gradient checks
+    op_counterpart(f"nn.functional.max_unpool{_n}d.grad", getattr(F, f"max_unpool{_n}d"))
+
 if __name__ == "__main__":
     print(f"{'op':<44} samples  passed  failed  left out")
     op_db_report(sys.argv[1:], progress=lambda text: print(text, flush=True))
+    for op_name in sys.argv[1:]:
+        errors = error_inputs_report(op_name)
+        print(f"{op_name}: error_inputs {errors['errors'] - len(errors['accepted'])} of {errors['errors']} refused")
+        for index, reason in errors["accepted"]:
+            print(f"  error_inputs #{index} accepted (torch raises {reason})")
