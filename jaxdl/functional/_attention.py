@@ -10,6 +10,7 @@ import numpy as np
 
 from jaxdl import amp, matmul
 from jaxdl.checks import check_probability
+from jaxdl.functional._activation import _softmax_jvp, from_output
 from jaxdl.functional._dropout import dropout
 
 MISSING_KEY_MSG = ("scaled_dot_product_attention needs dropout_key when dropout_p > 0: call "
@@ -47,11 +48,18 @@ def _check_shapes(query, key, value, attn_mask) -> tuple:
     return batch
 
 
+def softmax_last(scores):
+    """softmax over the last axis with torch's backward y·(g − Σ g·y) from the output (F.softmax's rule): where a
+    row saturates (y one-hot) the scores' gradient is exactly zero, as torch's; autodiff through JAX's softmax
+    (exp, sum, divide) leaves rounding noise there."""
+    return from_output(functools.partial(jax.nn.softmax, axis=-1), _softmax_jvp(-1), scores)
+
+
 def safe_softmax(scores):
     """softmax over the last axis, with rows that are all −inf giving zeros (value and gradient), as torch's
     ``_safe_softmax`` inside SDPA's math backend."""
     dead = jnp.all(scores == -jnp.inf, axis=-1, keepdims=True)  # (..., L, 1)
-    probs = jax.nn.softmax(jnp.where(dead, 0.0, scores), axis=-1)
+    probs = softmax_last(jnp.where(dead, 0.0, scores))
     return jnp.where(dead, 0.0, probs)
 
 
@@ -89,7 +97,7 @@ def attention(query, key, value, mask=None, *, scale: float, layout: str = "torc
             scores = jnp.where(mask, scores, -jnp.inf)
         else:
             scores = scores + mask.astype(scores.dtype)
-    weights = safe_softmax(scores) if safe else jax.nn.softmax(scores, axis=-1)
+    weights = safe_softmax(scores) if safe else softmax_last(scores)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True, key=dropout_key)
     if low is None:

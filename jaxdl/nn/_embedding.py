@@ -9,6 +9,25 @@ from jaxdl.checks import check_size
 from jaxdl.nn._module import Module, module
 
 
+def check_table(owner: str, num_embeddings, embedding_dim, padding_idx, max_norm) -> None:
+    """The checks of an embedding table's constructor (nn.Embedding, nn.EmbeddingBag): sizes ≥ 0, padding_idx in
+    [−num_embeddings, num_embeddings), and max_norm refused (torch renormalises the weight's rows in place)."""
+    check_size(owner, "num_embeddings", num_embeddings)
+    check_size(owner, "embedding_dim", embedding_dim)
+    if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(f"{owner}: padding_idx must be within num_embeddings, in [{-num_embeddings}, "
+                         f"{num_embeddings}); got {padding_idx}")
+    if max_norm is not None:
+        raise NotImplementedError(f"{owner}: max_norm={max_norm!r} renormalises rows of the weight in place in "
+                                  "torch; jaxdl's modules are pure, so it is not supported")
+
+
+def init_table(key, num_embeddings: int, embedding_dim: int, padding_idx, dtype):
+    """torch's embedding init: weight (num_embeddings, embedding_dim) ~ N(0, 1), the padding_idx row zero."""
+    weight = jax.random.normal(key, (num_embeddings, embedding_dim), dtype)
+    return weight if padding_idx is None else weight.at[padding_idx].set(0)
+
+
 @module
 class Embedding(Module):
     """torch.nn.Embedding(num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -27,20 +46,10 @@ class Embedding(Module):
     sparse: bool = False
 
     def __post_init__(self):
-        check_size("Embedding", "num_embeddings", self.num_embeddings)
-        check_size("Embedding", "embedding_dim", self.embedding_dim)
-        if self.padding_idx is not None and not -self.num_embeddings <= self.padding_idx < self.num_embeddings:
-            raise ValueError(f"Embedding: padding_idx must be within num_embeddings, in [{-self.num_embeddings}, "
-                             f"{self.num_embeddings}); got {self.padding_idx}")
-        if self.max_norm is not None:
-            raise NotImplementedError(f"Embedding: max_norm={self.max_norm!r} renormalises rows of the weight in "
-                                      "place in torch; jaxdl's modules are pure, so it is not supported")
+        check_table("Embedding", self.num_embeddings, self.embedding_dim, self.padding_idx, self.max_norm)
 
     def init(self, key, dtype=jnp.float32):
-        weight = jax.random.normal(key, (self.num_embeddings, self.embedding_dim), dtype)
-        if self.padding_idx is not None:
-            weight = weight.at[self.padding_idx].set(0)
-        return {"weight": weight}, {}
+        return {"weight": init_table(key, self.num_embeddings, self.embedding_dim, self.padding_idx, dtype)}, {}
 
     def apply(self, params, state, input, *, training=False, key=None):
         return F.embedding(input, params["weight"], self.padding_idx,

@@ -1,11 +1,11 @@
 """EmbeddingBag, as torch.nn.EmbeddingBag."""
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
 from jaxdl.checks import check_choice
+from jaxdl.nn._embedding import check_table, init_table
 from jaxdl.nn._module import Module, module
 
 
@@ -26,19 +26,11 @@ class EmbeddingBag(Module):
     padding_idx: int | None = None
 
     def __post_init__(self):
+        check_table("EmbeddingBag", self.num_embeddings, self.embedding_dim, self.padding_idx, self.max_norm)
         check_choice("EmbeddingBag: mode", self.mode, ("sum", "mean", "max"))
-        if self.padding_idx is not None and not -self.num_embeddings <= self.padding_idx < self.num_embeddings:
-            raise ValueError(f"EmbeddingBag: padding_idx must be within num_embeddings, in [{-self.num_embeddings}, "
-                             f"{self.num_embeddings}); got {self.padding_idx}")
-        if self.max_norm is not None:
-            raise NotImplementedError(f"EmbeddingBag: max_norm={self.max_norm!r} renormalises rows of the weight in "
-                                      "place in torch; jaxdl's modules are pure, so it is not supported")
 
     def init(self, key, dtype=jnp.float32):
-        weight = jax.random.normal(key, (self.num_embeddings, self.embedding_dim), dtype)
-        if self.padding_idx is not None:
-            weight = weight.at[self.padding_idx].set(0)
-        return {"weight": weight}, {}
+        return {"weight": init_table(key, self.num_embeddings, self.embedding_dim, self.padding_idx, dtype)}, {}
 
     def apply(self, params, state, input, offsets=None, per_sample_weights=None, *, training=False, key=None):
         """input (B, L), or (n,) with offsets (B,) -> (B, embedding_dim)."""

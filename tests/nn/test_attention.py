@@ -144,3 +144,36 @@ def test_mha_errors(key):
         mha.apply(params, state, x, training=True)
     (out, w), _ = jax.jit(lambda p, x, k: mha.apply(p, {}, x, training=True, key=k))(params, x + 1.0, key)
     assert out.shape == (2, 3, 8) and w.shape == (2, 3, 3)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_mha_saturated_softmax_gradients_are_torchs(dtype):
+    # scores in the hundreds (inputs and weights ~U(−9, 9), as torch's OpInfo samples): every softmax row is
+    # one-hot, and torch's backward y·(g − Σ g·y) gives q/k gradients that are exact zeros (float32) or ~1e-90
+    # (float64); autodiff through JAX's exp/sum/divide left rounding noise there (1e-12 in float64)
+    rng = np.random.default_rng(3)
+    E, H, L, S, N = 2, 2, 3, 5, 2
+    u = lambda *shape: rng.uniform(-9, 9, shape).astype(dtype)  # noqa: E731
+    args = [u(L, N, E), u(S, N, E), u(S, N, E), u(3 * E, E), u(3 * E), u(E, E), u(E)]
+    cts = [rng.standard_normal((L, N, E)).astype(dtype), rng.standard_normal((N, L, S)).astype(dtype)]
+
+    def mine(q, k, v, w, b, ow, ob):
+        out = F.multi_head_attention_forward(q, k, v, E, H, w, b, None, None, False, 0.0, ow, ob, training=False)
+        return sum(jnp.sum(o * c) for o, c in zip(out, cts))
+
+    with jax.enable_x64(dtype == "float64"):
+        grads = jax.grad(mine, argnums=tuple(range(7)))(*map(jnp.asarray, args))
+    targs = [torch.tensor(a, requires_grad=True) for a in args]
+    q, k, v, w, b, ow, ob = targs
+    out = torch.nn.functional.multi_head_attention_forward(q, k, v, E, H, w, b, None, None, False, 0.0, ow, ob,
+                                                           training=False)
+    sum((o * torch.tensor(c)).sum() for o, c in zip(out, cts)).backward()
+    saturated = np.abs(q.grad.numpy()) < 1e-30  # the query rows whose softmax is one-hot in every head
+    assert saturated.sum() >= 4
+    for g, t in zip(grads, targs):
+        scale = np.abs(t.grad.numpy()).max()
+        tol = {"rtol": 0, "atol": 8 * np.finfo(dtype).eps * scale} if dtype == "float32" else {"rtol": 1e-10,
+                                                                                                "atol": 1e-12}
+        np.testing.assert_allclose(np.asarray(g), t.grad.numpy(), **tol)
+    if dtype == "float32":
+        np.testing.assert_array_equal(np.asarray(grads[0])[saturated], 0.0)

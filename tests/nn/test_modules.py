@@ -156,15 +156,19 @@ def test_flatten_dims_checked_like_torch():
         assert nn.Flatten(start, end).apply({}, {}, jnp.ones(shape))[0].shape == tuple(ref)
 
 
-def test_embedding_padding_idx_checked_at_construction(key):
-    with pytest.raises(AssertionError, match="Padding_idx must be within num_embeddings"):
-        torch.nn.Embedding(6, 3, padding_idx=6)
+@pytest.mark.parametrize("name", ["Embedding", "EmbeddingBag"])
+def test_embedding_padding_idx_checked_at_construction(key, name):
+    with pytest.raises(AssertionError, match="(?i)padding_idx must be within num_embeddings"):
+        getattr(torch.nn, name)(6, 3, padding_idx=6)
     for bad in (6, -7):  # an out-of-range row would be dropped silently by .at[].set
-        with pytest.raises(ValueError, match=rf"padding_idx must be within num_embeddings, in \[-6, 6\); got {bad}"):
-            nn.Embedding(6, 3, padding_idx=bad)
-    w = nn.Embedding(6, 3, padding_idx=-2).init(key)[0]["weight"]  # torch: row 6 - 2 = 4
+        with pytest.raises(ValueError, match=rf"{name}: padding_idx must be within num_embeddings, in \[-6, 6\); "
+                                             rf"got {bad}"):
+            getattr(nn, name)(6, 3, padding_idx=bad)
+    with pytest.raises(NotImplementedError, match=f"{name}: max_norm=2.0 renormalises rows"):
+        getattr(nn, name)(6, 3, max_norm=2.0)
+    w = getattr(nn, name)(6, 3, padding_idx=-2).init(key)[0]["weight"]  # torch: row 6 - 2 = 4
     np.testing.assert_array_equal(np.asarray(w[4]), np.zeros(3))
-    assert torch.nn.Embedding(6, 3, padding_idx=-2).padding_idx == 4
+    assert getattr(torch.nn, name)(6, 3, padding_idx=-2).padding_idx == 4
 
 
 def test_batchnorm_half_input_with_float32_buffers_matches_torch(key):
