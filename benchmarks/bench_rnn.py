@@ -1,8 +1,8 @@
 """Recurrent training speed: the char-LSTM's training step (embedding 64 → 2-layer LSTM, hidden 256 → linear
-head over 65 characters; batch 32, sequence 64), jaxdl (nn.LSTM: a lax.scan of the LSTM cell, jitted, in loop
-and scan mode) against torch eager (oneDNN's fused LSTM kernel) and torch.compile, in one process, Adam(lr=1e-3),
-float32, the same weights and batches (benchmarks/_harness.py: first call, the equal-loss check, interleaved
-rounds, median ms/step).
+head over 65 characters; batch 32, sequence 64), jaxdl (nn.CharLSTM, whose nn.LSTM is a lax.scan of the LSTM
+cell, jitted, in loop and scan mode) against torch eager (oneDNN's fused LSTM kernel) and torch.compile, in one
+process, Adam(lr=1e-3), float32, the same weights and batches (benchmarks/_harness.py: first call, the equal-loss
+check, interleaved rounds, median ms/step).
 
 Run: python benchmarks/bench_rnn.py [--rounds N] [--steps S] [--quick]
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import jax
 import numpy as np
 
 from _harness import JaxdlVariant, TorchVariant, fmt, machine, table, time_variants
@@ -24,22 +23,7 @@ VOCAB, EMB, HIDDEN, LAYERS, SEQ, BATCH, LR = 65, 64, 256, 2, 64, 32, 1e-3
 def jaxdl_model():
     from jaxdl import nn  # noqa: PLC0415
 
-    class CharLSTM(nn.Module):
-        """Embedding → LSTM (batch_first) → Linear, logits (B, T, V); params emb.*, lstm.*, head.* as torch's."""
-
-        parts = {"emb": nn.Embedding(VOCAB, EMB), "lstm": nn.LSTM(EMB, HIDDEN, LAYERS, batch_first=True),
-                 "head": nn.Linear(HIDDEN, VOCAB)}
-
-        def init(self, key, dtype=None):
-            keys = jax.random.split(key, 3)
-            return {n: m.init(k)[0] for (n, m), k in zip(self.parts.items(), keys)}, {}
-
-        def apply(self, params, state, x, *, training=False, key=None):
-            h = self.parts["emb"].apply(params["emb"], {}, x)[0]  # (B, T) -> (B, T, E)
-            (h, _), _ = self.parts["lstm"].apply(params["lstm"], {}, h)  # (B, T, H)
-            return self.parts["head"].apply(params["head"], {}, h)[0], state  # (B, T, V)
-
-    return CharLSTM()
+    return nn.CharLSTM(vocab_size=VOCAB, context_length=SEQ, emb_dim=EMB, hidden_size=HIDDEN, num_layers=LAYERS)
 
 
 def torch_model():
@@ -48,12 +32,12 @@ def torch_model():
     class CharLSTM(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.emb = torch.nn.Embedding(VOCAB, EMB)
+            self.embedding = torch.nn.Embedding(VOCAB, EMB)  # nn.CharLSTM's state_dict names
             self.lstm = torch.nn.LSTM(EMB, HIDDEN, LAYERS, batch_first=True)
             self.head = torch.nn.Linear(HIDDEN, VOCAB)
 
         def forward(self, x):
-            return self.head(self.lstm(self.emb(x))[0])
+            return self.head(self.lstm(self.embedding(x))[0])
 
     return CharLSTM()
 

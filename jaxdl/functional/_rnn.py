@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from jaxdl import amp
+from jaxdl.checks import promote
 from jaxdl.functional._activation import relu, sigmoid, tanh
 from jaxdl.functional._dropout import dropout as _dropout
 from jaxdl.functional._linear import linear
@@ -28,24 +30,41 @@ def _rnn_step(activation):
     return step
 
 
+def _mul(a, b):
+    return jnp.multiply(*promote(a, b))
+
+
+def _add(a, b):
+    return jnp.add(*promote(a, b))
+
+
+def _lstm_update(gates, c):
+    """(h', c') from the summed gates (B, 4H) i, f, g, o; mixed dtypes promote as torch's ops (under autocast a
+    bfloat16 gate meets a float32 cell state: torch's CPU result is float32)."""
+    i, f, g, o = jnp.split(gates, 4, axis=-1)
+    c = _add(_mul(sigmoid(f), c), sigmoid(i) * tanh(g))
+    return _mul(sigmoid(o), tanh(c)), c
+
+
+def _gru_update(gi, gh, h):
+    """h' = n + z·(h − n) from the input and hidden gates (B, 3H) r, z, n (mixed dtypes promote as torch's)."""
+    ri, zi, ni = jnp.split(gi, 3, axis=-1)
+    rh, zh, nh = jnp.split(gh, 3, axis=-1)
+    r, z = sigmoid(ri + rh), sigmoid(zi + zh)
+    n = tanh(ni + r * nh)
+    return _add(n, _mul(z, _add(h, -n)))
+
+
 def _lstm_step(gi, hc, w_hh, b_hh=None, w_hr=None):
     h, c = hc
-    gates = gi + linear(h, w_hh, b_hh)  # (B, 4H): i, f, g, o
-    i, f, g, o = jnp.split(gates, 4, axis=-1)
-    c = sigmoid(f) * c + sigmoid(i) * tanh(g)
-    h = sigmoid(o) * tanh(c)
+    h, c = _lstm_update(gi + linear(h, w_hh, b_hh), c)  # gates (B, 4H): i, f, g, o
     if w_hr is not None:
         h = linear(h, w_hr)  # (B, H) -> (B, proj_size)
     return (h, c), h
 
 
 def _gru_step(gi, h, w_hh, b_hh=None, w_hr=None):
-    gh = linear(h, w_hh, b_hh)  # (B, 3H): r, z, n
-    ri, zi, ni = jnp.split(gi, 3, axis=-1)
-    rh, zh, nh = jnp.split(gh, 3, axis=-1)
-    r, z = sigmoid(ri + rh), sigmoid(zi + zh)
-    n = tanh(ni + r * nh)
-    h = n + z * (h - n)
+    h = _gru_update(gi, linear(h, w_hh, b_hh), h)  # gh (B, 3H): r, z, n
     return h, h
 
 
@@ -64,20 +83,46 @@ def _check_cell(name, input, hx, w_ih):
                          f"{jnp.shape(w_ih)[1]}")
 
 
+def _fused(mode, input, hx, w_ih, w_hh, b_ih, b_hh, low):
+    """torch's CUDA cell kernels (_thnn_fused_lstm_cell / _gru_cell): the two gate products in the low dtype,
+    biases and gate math in float32, h' (and c') rounded once to ``low``."""
+    f32 = lambda a: None if a is None else a.astype(jnp.float32)  # noqa: E731
+    h = hx[0] if mode == "LSTM" else hx
+    gi, gh = f32(linear(input, w_ih)), f32(linear(h, w_hh))
+    add = lambda g, b: g if b is None else g + jnp.broadcast_to(f32(b), g.shape)  # noqa: E731
+    gi, gh = add(gi, b_ih), add(gh, b_hh)
+    if mode == "LSTM":
+        return tuple(a.astype(low) for a in _lstm_update(gi + gh, f32(hx[1])))
+    return _gru_update(gi, gh, f32(h)).astype(low)
+
+
+def _cell(name, mode, input, hx, w_ih, w_hh, b_ih, b_hh):
+    """One step of torch.<name> under the active autocast policy. torch's CUDA autocast list names the cells:
+    every floating input is cast to the low dtype (LSTM and GRU then run the fused kernel, ``_fused``); its CPU
+    list does not, and the cell's linears are lowered one by one (jaxdl.amp: LOWER_BY_DEVICE)."""
+    _check_cell(name, input, hx, w_ih)
+    hx = tuple(hx) if mode == "LSTM" else hx
+    low, (input, w_ih, w_hh) = amp.lowered(name, input, w_ih, w_hh)
+    if low is not None:
+        hx = tuple(amp.cast(name, *hx)) if mode == "LSTM" else amp.cast(name, hx)[0]
+        b_ih, b_hh = amp.cast(name, b_ih, b_hh)
+        if mode in ("LSTM", "GRU"):
+            return _fused(mode, input, hx, w_ih, w_hh, b_ih, b_hh, low)
+    return STEPS[mode](linear(input, w_ih, b_ih), hx, w_hh, b_hh)[0]
+
+
 def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), as torch.rnn_tanh_cell (nn.RNNCell's step).
 
     Args:
       input: (B, input_size) or (input_size,). hx: (B, H) or (H,). w_ih: (H, input_size). w_hh: (H, H).
     """
-    _check_cell("rnn_tanh_cell", input, hx, w_ih)
-    return STEPS["RNN_TANH"](linear(input, w_ih, b_ih), hx, w_hh, b_hh)[0]
+    return _cell("rnn_tanh_cell", "RNN_TANH", input, hx, w_ih, w_hh, b_ih, b_hh)
 
 
 def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """h' = relu(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), as torch.rnn_relu_cell (nn.RNNCell(nonlinearity='relu'))."""
-    _check_cell("rnn_relu_cell", input, hx, w_ih)
-    return STEPS["RNN_RELU"](linear(input, w_ih, b_ih), hx, w_hh, b_hh)[0]
+    return _cell("rnn_relu_cell", "RNN_RELU", input, hx, w_ih, w_hh, b_ih, b_hh)
 
 
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
@@ -87,8 +132,7 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
       input: (B, input_size) or (input_size,). hx: (h, c), each (B, H) or (H,). w_ih: (4H, input_size), rows
         i, f, g, o as torch. w_hh: (4H, H).
     """
-    _check_cell("lstm_cell", input, hx, w_ih)
-    return STEPS["LSTM"](linear(input, w_ih, b_ih), tuple(hx), w_hh, b_hh)[0]
+    return _cell("lstm_cell", "LSTM", input, hx, w_ih, w_hh, b_ih, b_hh)
 
 
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
@@ -97,8 +141,7 @@ def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     Args:
       input: (B, input_size) or (input_size,). hx: (B, H) or (H,). w_ih: (3H, input_size), rows r, z, n.
     """
-    _check_cell("gru_cell", input, hx, w_ih)
-    return STEPS["GRU"](linear(input, w_ih, b_ih), hx, w_hh, b_hh)[0]
+    return _cell("gru_cell", "GRU", input, hx, w_ih, w_hh, b_ih, b_hh)
 
 
 def _reversal(lengths, steps):
@@ -120,6 +163,9 @@ def _direction(mode, x, carry, w, reverse, lengths):
     step = STEPS[mode]
     gi = linear(x, w["weight_ih"], w.get("bias_ih"))  # (T, B, G·H): every step's input projection in one matmul
     args = (w["weight_hh"], w.get("bias_hh"), w.get("weight_hr"))
+    # the carry in the dtype a step gives it (under autocast a float32 h0 of RNN_TANH/RELU comes back bfloat16:
+    # the linear it meets first casts it anyway, so casting it before is the same)
+    carry = jax.tree.map(lambda c, s: c.astype(s.dtype), carry, jax.eval_shape(step, gi[0], carry, *args)[0])
     if lengths is None:
         gi = gi[::-1] if reverse else gi
         carry, ys = lax.scan(lambda c, g: step(g, c, *args), carry, gi)

@@ -37,8 +37,14 @@ class _CellBase(Module):
             return (zeros, zeros) if self.gates == 4 else zeros
         return tuple(hx) if self.gates == 4 else hx
 
-    def _weights(self, params):
-        return params["weight_ih"], params["weight_hh"], params.get("bias_ih"), params.get("bias_hh")
+    def _step(self):
+        """The jaxdl.functional cell this module applies."""
+        raise NotImplementedError
+
+    def apply(self, params, state, input, hx=None, *, training=False, key=None):
+        """One step: (h', state), for LSTMCell ((h', c'), state); hx None is zeros (torch's default)."""
+        return self._step()(input, self._hidden(input, hx), params["weight_ih"], params["weight_hh"],
+                            params.get("bias_ih"), params.get("bias_hh")), state
 
 
 @module
@@ -50,9 +56,8 @@ class RNNCell(_CellBase):
     bias: bool = True
     nonlinearity: str = "tanh"
 
-    def apply(self, params, state, input, hx=None, *, training=False, key=None):
-        cell = F.rnn_tanh_cell if self.nonlinearity == "tanh" else F.rnn_relu_cell
-        return cell(input, self._hidden(input, hx), *self._weights(params)), state
+    def _step(self):
+        return F.rnn_tanh_cell if self.nonlinearity == "tanh" else F.rnn_relu_cell
 
 
 @module
@@ -64,8 +69,8 @@ class LSTMCell(_CellBase):
     bias: bool = True
     gates = 4
 
-    def apply(self, params, state, input, hx=None, *, training=False, key=None):
-        return F.lstm_cell(input, self._hidden(input, hx), *self._weights(params)), state
+    def _step(self):
+        return F.lstm_cell
 
 
 @module
@@ -77,5 +82,5 @@ class GRUCell(_CellBase):
     bias: bool = True
     gates = 3
 
-    def apply(self, params, state, input, hx=None, *, training=False, key=None):
-        return F.gru_cell(input, self._hidden(input, hx), *self._weights(params)), state
+    def _step(self):
+        return F.gru_cell

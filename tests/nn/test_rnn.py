@@ -115,3 +115,112 @@ def test_pad_and_pack_as_torch():
         rnn_utils.pack_sequence(seqs)
     with pytest.raises(ValueError, match="at least the length of the longest"):
         rnn_utils.pad_packed_sequence(packed, total_length=2)
+
+
+CELLS = [("lstm_cell", 4), ("gru_cell", 3), ("rnn_tanh_cell", 1), ("rnn_relu_cell", 1)]
+
+
+def _cell_inputs(name, gates, seed=0):
+    rng = np.random.default_rng(seed)
+    r = lambda *s: rng.standard_normal(s).astype(np.float32)  # noqa: E731
+    x, h, c = r(3, 5), r(3, 4), r(3, 4)
+    return [x, (h, c) if name == "lstm_cell" else h, r(gates * 4, 5), r(gates * 4, 4), r(gates * 4), r(gates * 4)]
+
+
+def _torch_cell(name, args, low=None):
+    t = lambda a: tuple(map(t, a)) if isinstance(a, tuple) else torch.tensor(a, requires_grad=True)  # noqa: E731
+    targs = [t(a) for a in args]
+    with torch.autocast("cpu", dtype=low or torch.bfloat16, enabled=low is not None, cache_enabled=False):
+        out = getattr(torch, name)(*targs)
+    return targs, out if isinstance(out, tuple) else (out,)
+
+
+@pytest.mark.parametrize("low", [torch.bfloat16, torch.float16], ids=["bf16", "fp16"])
+@pytest.mark.parametrize("name,gates", CELLS)
+def test_cells_under_cpu_autocast_equal_torch(name, gates, low):
+    # torch's CPU list does not name the cells: their linears run in the low dtype, the gate math in what the
+    # dtypes promote to (a float32 c or h makes c', h' float32); torch's gradients too
+    from jaxdl import amp
+    from jaxdl import functional as F
+
+    args = _cell_inputs(name, gates)
+    targs, tout = _torch_cell(name, args, low)
+    cts = [np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32) for _ in tout]
+    sum((o.float() * torch.tensor(c)).sum() for o, c in zip(tout, cts)).backward()
+    jlow = {torch.bfloat16: jnp.bfloat16, torch.float16: jnp.float16}[low]
+
+    def objective(*a):
+        with amp.autocast("cpu", jlow):
+            out = getattr(F, name)(*a)
+        out = out if isinstance(out, tuple) else (out,)
+        return sum(jnp.sum(o.astype(jnp.float32) * c) for o, c in zip(out, cts)), out
+
+    (_, out), grads = jax.jit(jax.value_and_grad(objective, argnums=tuple(range(6)), has_aux=True),
+                              compiler_options=amp.EXACT_ROUNDING)(*args)
+    for mine, theirs in zip(out, tout):
+        assert str(mine.dtype) == str(theirs.dtype).replace("torch.", "")
+        if mine.dtype == jnp.float32:  # computed in float32 from the same low-dtype gates: float32 tanh's ulps
+            np.testing.assert_allclose(np.asarray(mine), theirs.detach().numpy(), rtol=4e-7, atol=1e-7)
+        else:
+            np.testing.assert_array_equal(np.asarray(mine, np.float32), theirs.detach().float().numpy())
+    flat = lambda a: list(a) if isinstance(a, tuple) else [a]  # noqa: E731
+    for g, t in zip([x for a in grads for x in flat(a)], [x for a in targs for x in flat(a)]):
+        np.testing.assert_allclose(np.asarray(g), t.grad.numpy(), rtol=2e-2, atol=2e-2 * np.abs(t.grad.numpy()).max())
+
+
+@pytest.mark.parametrize("name,gates", CELLS)
+def test_cells_under_cuda_autocast_follow_torchs_cuda_list(name, gates):
+    # torch's CUDA list names the cells (this CPU torch cannot run it): every input in the low dtype, the output
+    # low; LSTM/GRU as its fused kernels (gate products rounded to the low dtype, gate math in float32, rounded
+    # once), here against that formula run by torch in float32 on the rounded products
+    from jaxdl import amp
+    from jaxdl import functional as F
+
+    args = _cell_inputs(name, gates)
+    with amp.autocast("cuda", jnp.bfloat16):
+        out = getattr(F, name)(*args)
+    out = out if isinstance(out, tuple) else (out,)
+    assert all(o.dtype == jnp.bfloat16 for o in out)
+    b = lambda a: torch.tensor(a).bfloat16()  # noqa: E731
+    x, hx, wi, wh, bi, bh = args
+    h = hx[0] if name == "lstm_cell" else hx
+    gi, gh = (b(x) @ b(wi).T).float() + b(bi).float(), (b(h) @ b(wh).T).float() + b(bh).float()
+    if name == "lstm_cell":
+        i, f, g, o = (gi + gh).chunk(4, 1)
+        c = f.sigmoid() * b(hx[1]).float() + i.sigmoid() * g.tanh()
+        want = (o.sigmoid() * c.tanh(), c)
+    elif name == "gru_cell":
+        (ri, zi, ni), (rh, zh, nh) = gi.chunk(3, 1), gh.chunk(3, 1)
+        r, z = (ri + rh).sigmoid(), (zi + zh).sigmoid()
+        n = (ni + r * nh).tanh()
+        want = (n + z * (b(h).float() - n),)
+    else:
+        act = torch.tanh if name == "rnn_tanh_cell" else torch.relu
+        want = (act(torch.nn.functional.linear(b(x), b(wi), b(bi)) + torch.nn.functional.linear(b(h), b(wh), b(bh))),)
+    for mine, w in zip(out, want):
+        np.testing.assert_allclose(np.asarray(mine, np.float32), w.bfloat16().float().numpy(), rtol=2**-7, atol=1e-2)
+
+
+@pytest.mark.parametrize("cls", ["GRU", "RNN"])
+def test_gru_and_rnn_modules_under_cpu_autocast_equal_torch(cls, key):
+    # torch's CPU GRU/RNN decompose into the cells' ops (the LSTM module runs oneDNN's bfloat16 kernel instead)
+    from jaxdl import amp
+
+    torch.manual_seed(0)
+    tm, jm = getattr(torch.nn, cls)(4, 6, num_layers=2), getattr(nn, cls)(4, 6, num_layers=2)
+    params, _ = load_state_dict(jm, {k: v.numpy() for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((5, 3, 4)).astype(np.float32)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        tout, th = tm(torch.tensor(x))
+
+    def forward(p, x):
+        with amp.autocast("cpu", jnp.bfloat16):
+            return jm.apply(p, {}, x)[0]
+
+    out, h = jax.jit(forward, compiler_options=amp.EXACT_ROUNDING)(params, x)
+    assert (out.dtype, h.dtype) == ((jnp.bfloat16,) * 2 if cls == "RNN" else (jnp.float32,) * 2)
+    for mine, theirs in ((out, tout), (h, th)):
+        if cls == "RNN":  # bfloat16 throughout: bit for bit
+            np.testing.assert_array_equal(np.asarray(mine, np.float32), theirs.detach().float().numpy())
+        else:  # float32 gate math on the same bfloat16 products: float32 tanh's ulps
+            np.testing.assert_allclose(np.asarray(mine), theirs.detach().numpy(), rtol=4e-7, atol=1e-7)
