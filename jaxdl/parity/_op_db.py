@@ -187,6 +187,16 @@ for _mode in ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "tril
 op_counterpart("_upsample_bilinear2d_aa", _upsample_bilinear2d_aa, _aa_scales_left_out)
 
 
+def _grid_sampler(x, grid, interpolation_mode, padding_mode, align_corners):
+    """aten's grid_sampler_2d/3d: the modes as torch's enums (GridSamplerInterpolation, GridSamplerPadding)."""
+    return F.grid_sample(x, grid, ("bilinear", "nearest", "bicubic")[interpolation_mode],
+                         ("zeros", "border", "reflection")[padding_mode], align_corners)
+
+
+op_counterpart("grid_sampler_2d", _grid_sampler)
+op_counterpart("grid_sampler_3d", _grid_sampler)
+
+
 if __name__ == "__main__":
     print(f"{'op':<44} samples  passed  failed  left out")
     op_db_report(sys.argv[1:], progress=lambda text: print(text, flush=True))
