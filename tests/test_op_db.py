@@ -22,6 +22,7 @@ OPS += ("nn.functional.pixel_shuffle", "nn.functional.pixel_unshuffle", "nn.func
         "nn.functional.unfold", "nn.functional.upsample_nearest", "nn.functional.upsample_bilinear",
         "_upsample_bilinear2d_aa", *(f"nn.functional.interpolate.{m}" for m in (
             "nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")))
+OPS += ("nn.functional.grid_sample", "grid_sampler_2d", "grid_sampler_3d")
 CI_STRIDE = 32
 SAMPLES = [(sid, dtype) for name in OPS for sid in _op_db.op_db_samples(name) for dtype in parity.DTYPES]
 

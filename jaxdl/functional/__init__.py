@@ -47,6 +47,7 @@ from jaxdl.functional._rrelu import rrelu
 from jaxdl.functional._pixel_shuffle import channel_shuffle, native_channel_shuffle, pixel_shuffle, pixel_unshuffle
 from jaxdl.functional._fold import fold, unfold
 from jaxdl.functional._interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest
+from jaxdl.functional._grid_sample import affine_grid, grid_sample
 from jaxdl.functional._shrink import hardshrink, softshrink, tanhshrink, threshold
 from jaxdl.functional._smooth_activation import celu, elu, glu, logsigmoid, mish, selu, softplus, softsign
 from jaxdl.functional._softmin import gumbel_softmax, softmin
@@ -77,7 +78,7 @@ __all__ = [
     "threshold", "hardshrink", "softshrink", "tanhshrink", "rrelu", "softmin", "gumbel_softmax",
     "alpha_dropout", "feature_alpha_dropout", "dropout3d", "local_response_norm", "pdist",
     "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "fold", "unfold",
-    "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
+    "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample", "affine_grid",
     # torch's in-place spellings: present, and refusing in one line (JAX arrays are immutable)
     "celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_",
     # jaxdl's own: the formulas jaxdl.nn shares with the functions above

@@ -149,3 +149,55 @@ def _upsample_modules(env):
              (nn.UpsamplingNearest2d(scale_factor=3), tnn.UpsamplingNearest2d(scale_factor=3), 0),
              (nn.UpsamplingBilinear2d((5, 9)), tnn.UpsamplingBilinear2d((5, 9)), 0)]
     return _modules(env, pairs, [env.randn(2, 3, 4, 5), env.randn(1, 2, 3, 2, 4)])
+
+
+def _grid(env, *shape):
+    """uniform(−1.4, 1.4) sampling points (out of range too), with the exact edges ±1 and 0 in the first row."""
+    g = env.uniform(*shape, low=-1.4, high=1.4)
+    g.reshape(-1, shape[-1])[:3] = np.array([[-1.0], [1.0], [0.0]], g.dtype)
+    return g
+
+
+def _grid_rows(modes, corners=(False, True)):
+    return [dict(mode=m, padding_mode=p, align_corners=a) for m in modes for p in ("zeros", "border", "reflection")
+            for a in corners]
+
+
+def _sample(env, rows, x, g):
+    tf = env.torch.nn.functional
+    return compare_function(env, lambda a, b: tuple(F.grid_sample(a, b, **k) for k in rows),
+                            lambda a, b: tuple(tf.grid_sample(a, b, **k) for k in rows), [x, g],
+                            diff_argnums=(0, 1))
+
+
+@register("F.grid_sample 4-D (bilinear, nearest, bicubic × zeros, border, reflection × align_corners)",
+          "functional", sweep=True)
+def _grid_sample_2d(env):
+    return _sample(env, _grid_rows(("bilinear", "nearest", "bicubic")), env.randn(2, 3, 4, 5), _grid(env, 2, 3, 6, 2))
+
+
+@register("F.grid_sample 5-D (bilinear, nearest × zeros, border, reflection × align_corners)", "functional",
+          sweep=True)
+def _grid_sample_3d(env):
+    return _sample(env, _grid_rows(("bilinear", "nearest")), env.randn(1, 2, 3, 4, 5), _grid(env, 1, 2, 3, 4, 3))
+
+
+@register("F.grid_sample (CI part: one of each mode and padding, a 1-pixel axis)", "functional")
+def _grid_sample_ci(env):
+    rows = [dict(mode="bilinear", padding_mode="reflection", align_corners=True),
+            dict(mode="bicubic", padding_mode="border", align_corners=False),
+            dict(mode="nearest", padding_mode="zeros", align_corners=False)]
+    return _sample(env, rows, env.randn(2, 2, 1, 5), _grid(env, 2, 4, 3, 2))
+
+
+@register("F.affine_grid (2-D, 3-D, align_corners) and through grid_sample", "functional")
+def _affine_grid(env):
+    tf = env.torch.nn.functional
+    s2, s3 = (2, 1, 4, 5), (2, 1, 3, 2, 4)
+
+    def run(f, a, b, x):
+        return (f.affine_grid(a, s2, align_corners=False), f.affine_grid(a, s2, align_corners=True),
+                f.affine_grid(b, s3, align_corners=False), f.affine_grid(b, s3, align_corners=True),
+                f.grid_sample(x, f.affine_grid(a, (2, 3, 3, 6), align_corners=False), align_corners=False))
+    return compare_function(env, lambda a, b, x: run(F, a, b, x), lambda a, b, x: run(tf, a, b, x),
+                            [env.randn(2, 2, 3), env.randn(2, 3, 4), env.randn(2, 3, 4, 5)], diff_argnums=(0, 1, 2))

@@ -230,6 +230,16 @@ op_counterpart("nn.functional.fractional_max_pool3d", _fractional_max_pool(3))
 for _n in (1, 2, 3):  # the ".grad" variants: unique indices, for gradient checks
     op_counterpart(f"nn.functional.max_unpool{_n}d.grad", getattr(F, f"max_unpool{_n}d"))
 
+def _grid_sampler(x, grid, interpolation_mode, padding_mode, align_corners):
+    """aten's grid_sampler_2d/3d: the modes as torch's enums (GridSamplerInterpolation, GridSamplerPadding)."""
+    return F.grid_sample(x, grid, ("bilinear", "nearest", "bicubic")[interpolation_mode],
+                         ("zeros", "border", "reflection")[padding_mode], align_corners)
+
+
+op_counterpart("grid_sampler_2d", _grid_sampler)
+op_counterpart("grid_sampler_3d", _grid_sampler)
+
+
 if __name__ == "__main__":
     print(f"{'op':<44} samples  passed  failed  left out")
     op_db_report(sys.argv[1:], progress=lambda text: print(text, flush=True))

@@ -80,3 +80,37 @@ def test_upsample_names_warn_as_torch():
     for name in ("upsample", "upsample_nearest", "upsample_bilinear"):
         with pytest.warns(UserWarning, match=f"`nn.functional.{name}` is deprecated"):
             getattr(F, name)(np.zeros((1, 1, 2, 2), np.float32), scale_factor=2)
+
+
+@pytest.mark.parametrize("x_shape, g_shape, kwargs, match", [
+    ((1, 1, 3, 3), (1, 2, 2, 2), dict(mode="linear"), "mode must be one of"),
+    ((1, 1, 3, 3), (1, 2, 2, 2), dict(padding_mode="circular"), "padding_mode must be one of"),
+    ((1, 1, 3, 3, 3), (1, 2, 2, 2, 3), dict(mode="bicubic"), "bicubic interpolation only supports 4-D"),
+    ((1, 1, 3, 3), (1, 2, 2, 3), dict(), "expected grid of shape"),
+    ((2, 1, 3, 3), (1, 2, 2, 2), dict(), "expected grid of shape"),
+    ((1, 1, 3, 3), (1, 2, 2, 2, 2), dict(), "a grid of the same rank"),
+])
+def test_grid_sample_refuses_what_torch_refuses(x_shape, g_shape, kwargs, match):
+    x, g = np.zeros(x_shape, np.float32), np.zeros(g_shape, np.float32)
+    with pytest.raises((RuntimeError, ValueError)):
+        tF.grid_sample(torch.from_numpy(x), torch.from_numpy(g), align_corners=False, **kwargs)
+    with pytest.raises(ValueError, match=match):
+        F.grid_sample(x, g, align_corners=False, **kwargs)
+
+
+@pytest.mark.parametrize("theta_shape, size, match", [
+    ((1, 2, 3), (1, 1, 4, 4, 4), "expected theta of shape \\(1, 3, 4\\)"),
+    ((1, 2, 3), (1, 1, 4), "must be 4-D"),
+    ((1, 2, 3), (1, 1, 0, 4), "non-zero, positive size"),
+])
+def test_affine_grid_refuses_what_torch_refuses(theta_shape, size, match):
+    _both_refuse(F.affine_grid, tF.affine_grid, np.zeros(theta_shape, np.float32), size, align_corners=False,
+                 match=match)
+
+
+def test_grid_sample_and_affine_grid_warn_without_align_corners_as_torch():
+    theta = np.array([[[1.0, 0, 0], [0, 1, 0]]], np.float32)
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        grid = F.affine_grid(theta, (1, 1, 2, 2))
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        F.grid_sample(np.zeros((1, 1, 2, 2), np.float32), grid)
