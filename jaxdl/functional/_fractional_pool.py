@@ -69,9 +69,10 @@ def _fractional_max(name, n, input, kernel_size, output_size, output_ratio, retu
         u = jax.random.uniform(key, lead + (n,), x.dtype)
     else:
         u = jnp.asarray(_random_samples)
-        if u.shape != lead + (n,):
-            raise ValueError(f"{name}: _random_samples must have shape (N, C, {n}) = {lead + (n,)} for input "
-                             f"{jnp.shape(input)}; got {u.shape}")
+        if u.ndim != 3 or u.shape[0] < lead[0] or u.shape[1:] != (lead[1], n):  # torch reads the first N rows
+            raise ValueError(f"{name}: _random_samples must have shape (≥ N, C, {n}) = (≥ {lead[0]}, {lead[1]}, {n}) "
+                             f"for input {jnp.shape(input)}; got {u.shape}")
+        u = u[:lead[0]]
         if u.dtype != x.dtype:
             raise TypeError(f"{name}: _random_samples must have the input's dtype {x.dtype}; got {u.dtype}")
     if 0 in out:  # torch returns an empty output
