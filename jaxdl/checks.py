@@ -152,6 +152,18 @@ def check_same_shape(name: str, /, *, note: str = "", **arrays) -> None:
                          + ", ".join(f"{k} {s}" for k, s in shapes.items()) + note)
 
 
+def broadcast(name: str, /, **arrays) -> tuple:
+    """The named arrays broadcast to one shape, as torch's elementwise ops broadcast (numpy's rule, done here
+    explicitly, so JAX's rank_promotion='raise' holds inside): a ValueError naming the shapes where they do not."""
+    shapes = {k: tuple(jnp.shape(v)) for k, v in arrays.items()}
+    try:
+        shape = np.broadcast_shapes(*shapes.values())
+    except ValueError:
+        raise ValueError(f"{name}: {', '.join(shapes)} must broadcast to one shape; got "
+                         + ", ".join(f"{k} {s}" for k, s in shapes.items())) from None
+    return tuple(jnp.broadcast_to(v, shape) for v in arrays.values())
+
+
 REDUCTIONS = ("none", "mean", "sum")  # torch's reduction= values (torch/nn/_reduction.py, get_enum)
 KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")  # kl_div's
 

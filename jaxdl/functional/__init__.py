@@ -22,10 +22,13 @@ from jaxdl.functional._inplace import celu_, elu_, hardtanh_, leaky_relu_, relu_
 from jaxdl.functional._likelihood_loss import gaussian_nll_loss, poisson_nll_loss
 from jaxdl.functional._local_response_norm import local_response_norm
 from jaxdl.functional._linear import embedding, linear, one_hot
+from jaxdl.functional._linear_cross_entropy import linear_cross_entropy
 from jaxdl.functional._loss import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss
 from jaxdl.functional._multi_head_attention import multi_head_attention_forward
+from jaxdl.functional._multilabel_loss import multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss
 from jaxdl.functional._margin_loss import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
                                            multi_margin_loss, triplet_margin_loss)
+from jaxdl.functional._margin_loss import triplet_margin_with_distance_loss
 from jaxdl.functional._normalization import batch_norm, layer_norm
 from jaxdl.functional._padding import pad
 from jaxdl.functional._pdist import pdist
@@ -79,6 +82,8 @@ __all__ = [
     "alpha_dropout", "feature_alpha_dropout", "dropout3d", "local_response_norm", "pdist",
     "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "fold", "unfold",
     "interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample", "affine_grid",
+    "soft_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "triplet_margin_with_distance_loss",
+    "linear_cross_entropy",
     # torch's in-place spellings: present, and refusing in one line (JAX arrays are immutable)
     "celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_",
     # jaxdl's own: the formulas jaxdl.nn shares with the functions above

@@ -1,7 +1,8 @@
 """Norms and distances, as torch.nn.functional defines them: normalize, pairwise_distance, cosine_similarity.
 
-``vector_norm`` carries torch's own gradient (``linalg_vector_norm_backward``): 0 where the norm is 0
-(jnp.linalg.norm's is NaN there) and split evenly among the ties of the ∞-norm.
+``vector_norm`` carries torch's own gradient (``norm_backward`` in FunctionsManual.cpp): 0 where the norm is 0
+(jnp.linalg.norm's is NaN there), split evenly among the ties (and NaNs) of the ±∞-norms, 0 for the 0-"norm"
+(the count of non-zeros), and for p < 1 (negative p included) sgn(x)·|x|^(p−1)·‖x‖^(1−p), 0 where x = 0.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_dim, check_floating, promote
+from jaxdl.checks import broadcast, check_dim, check_floating, promote, promote_to_float
 
 
 def value_with_gradient_of(value, like):
@@ -23,19 +24,24 @@ def value_with_gradient_of(value, like):
 
 
 def _check_ord(p) -> float:
+    """torch's norm order: any real number, ±inf included (not NaN)."""
     p = float(p)
-    if not (p > 0 or p == math.inf):
-        raise ValueError(f"vector norm order p must be > 0 or inf here (torch's p = 0, negative and -inf norms "
-                         f"are not supported); got {p}")
+    if math.isnan(p):
+        raise ValueError("vector norm order p must be a number or ±inf; got nan")
     return p
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))
 def vector_norm(x, p: float = 2.0, axis: int = -1, keepdims: bool = False):
-    """‖x‖_p along ``axis`` (p > 0 or inf), as torch.linalg.vector_norm, with torch's gradient."""
+    """‖x‖_p along ``axis`` (any p: 0 counts the non-zeros, -inf is min|x|), as torch.linalg.vector_norm, with
+    torch's gradient."""
     a = jnp.abs(x)
     if p == math.inf:
         return jnp.max(a, axis=axis, keepdims=keepdims)
+    if p == -math.inf:
+        return jnp.min(a, axis=axis, keepdims=keepdims)
+    if p == 0:
+        return jnp.sum(x != 0, axis=axis, keepdims=keepdims).astype(x.dtype)
     if p == 1:
         return jnp.sum(a, axis=axis, keepdims=keepdims)
     if p == 2:
@@ -48,9 +54,11 @@ def _vector_norm_jvp(p, axis, keepdims, primals, tangents):
     (x,), (t,) = primals, tangents
     n = vector_norm(x, p, axis, True)
     a, s = jnp.abs(x), jnp.sign(x)
-    if p == math.inf:
-        mask = (a == n).astype(x.dtype)
+    if math.isinf(p):
+        mask = ((a == n) | jnp.isnan(a)).astype(x.dtype)
         d = s * mask / jnp.sum(mask, axis=axis, keepdims=True)
+    elif p == 0:
+        d = jnp.zeros_like(x)
     elif p == 1:
         d = s
     elif p == 2:
@@ -86,15 +94,15 @@ def clamp_min(x, lo):
 
 
 def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
-    """‖x1 − x2 + eps‖_p over the last dim, as torch.nn.functional.pairwise_distance (eps inside the norm).
+    """‖x1 − x2 + eps‖_p over the last dim, as torch.nn.functional.pairwise_distance (eps inside the norm; any
+    norm order p, see vector_norm).
 
     Args:
-      x1, x2: (N, D) or (D,), the same shape.
+      x1, x2: (N, D) or (D,), broadcast against each other as torch's; integers compute in float32, as torch's
+        (the float eps promotes them).
     """
-    check_floating("pairwise_distance", x1)
-    if jnp.shape(x1) != jnp.shape(x2):
-        raise ValueError(f"pairwise_distance: x1 and x2 must have the same shape; got {jnp.shape(x1)} and "
-                         f"{jnp.shape(x2)}")
+    x1, x2 = (promote_to_float(a) for a in promote(x1, x2))
+    x1, x2 = broadcast("pairwise_distance", x1=x1, x2=x2)
     if jnp.ndim(x1) == 0:
         raise ValueError("pairwise_distance: inputs must have at least 1 dimension; got 0-d arrays")
     return vector_norm(x1 - x2 + eps, _check_ord(p), -1, keepdim)

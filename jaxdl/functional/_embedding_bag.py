@@ -32,8 +32,9 @@ def embedding_bag(input, weight, offsets=None, max_norm: float | None = None, no
     """The sum, mean or max of each bag of embeddings weight[i], as torch.nn.functional.embedding_bag.
 
     Entries equal to ``padding_idx`` leave their bag (not counted by 'mean'); an empty bag gives zeros in every
-    mode. per_sample_weights (input's shape) scale each embedding in mode 'sum'. max_norm is not supported, as in
-    F.embedding (torch renormalises the weight in place). 'max' sends the gradient to each maximum's row.
+    mode. per_sample_weights (input's shape) scale each embedding in mode 'sum'. max_norm renormalises the
+    looked-up rows first, as F.embedding (torch also writes them into the weight in place; jaxdl does not).
+    'max' sends the gradient to each maximum's row.
 
     Args:
       input: (B, L) bags of indices, or (n,) with ``offsets`` (B,) (B + 1 with include_last_offset).

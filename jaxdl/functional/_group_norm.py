@@ -42,7 +42,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         raise ValueError(f"group_norm: needs at least 2 values per group to take a variance; got input size "
                          f"{list(shape)} with num_groups={num_groups}")
     x, restore = upcast_half(input)
-    g = jnp.reshape(x, (n, num_groups, -1))  # (N, G, C/G · spatial)
+    g = jnp.reshape(x, (n, num_groups, (c // num_groups) * int(np.prod(shape[2:]))))  # (N, G, C/G · spatial)
     mean = corrected_mean(g, -1)
     var = jnp.mean(jnp.square(g - mean), axis=-1, keepdims=True)
     out = jnp.reshape((g - mean) * jnp.reciprocal(jnp.sqrt(var + eps)), shape)

@@ -2,8 +2,9 @@
 
 Gradients at the corners are torch's (``hardtanh_backward`` and friends): 0 at exactly min_val/max_val,
 hardsigmoid' = 0 at ±3, hardswish' = 0 at −3 and 1 at 3. At NaN the gradient is what torch's vectorized
-CPU kernels give (hardtanh/relu6/hardsigmoid 0, hardswish NaN); torch's scalar tail, used for tensors
-smaller than one SIMD vector, gives 1 for hardtanh/relu6/hardswish instead, so torch has no single answer.
+CPU kernels give (hardtanh/relu6/hardsigmoid 0, hardswish NaN); torch's scalar loop, which takes the elements
+past the last whole pair of SIMD vectors (all of a tensor smaller than that), gives 1 for hardtanh/relu6/hardswish
+instead, so torch's gradient at NaN depends on the element's position and the CPU: no elementwise rule has it.
 """
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
       [-1.0, 0.5, 1.0]
     """
     check_inplace("hardtanh", inplace)
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val must not be greater than max_val; got min_val={min_val}, "
+                         f"max_val={max_val}")
     if jnp.issubdtype(jnp.result_type(input), jnp.unsignedinteger) and (min_val < 0 or max_val < 0):
         raise ValueError(f"hardtanh: cannot do hardtanh on an unsigned type with negative limits; got dtype "
                          f"{jnp.result_type(input)}, min_val={min_val}, max_val={max_val}")

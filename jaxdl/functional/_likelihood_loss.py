@@ -1,7 +1,8 @@
 """Negative log-likelihood losses for regression, as torch.nn.functional defines them: poisson_nll_loss
 and gaussian_nll_loss (torch/_refs/nn/functional and torch/nn/functional.py).
 
-Differs from torch: input and target must have the same shape (torch broadcasts them silently).
+input, target (and var) broadcast against each other, as torch's; poisson_nll_loss computes integer inputs in
+float32, as torch's.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_floating, check_reduction, check_same_shape, concrete_values, promote
+from jaxdl.checks import broadcast, check_floating, check_reduction, concrete_values, promote, promote_to_float
 from jaxdl.functional._distance import value_with_gradient_of
 from jaxdl.functional._reduction import reduce
 
@@ -28,9 +29,9 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     """
     input, target = amp.cast("poisson_nll_loss", input, target)
     check_reduction("poisson_nll_loss", reduction)
-    input, target = promote(input, target)  # torch computes in the promoted dtype
-    check_floating("poisson_nll_loss", input, "the promoted dtype of input and target")
-    check_same_shape("poisson_nll_loss", input=input, target=target)
+    # torch computes in the promoted dtype, and integers in float32 (the float eps and exp promote them)
+    input, target = (promote_to_float(a) for a in promote(input, target))
+    input, target = broadcast("poisson_nll_loss", input=input, target=target)
     if log_input:
         loss = jnp.exp(input) - target * input
     else:
@@ -61,7 +62,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     taken at the clamped value and passes through the clamp.
 
     Args:
-      input, target: the same shape. var: a float, input's shape, input's shape without the last dim, or
+      input, target: broadcast against each other. var: a float, input's shape, input's shape without the last dim, or
         broadcastable with one dim of size 1 (homoscedastic); entries ≥ 0.
 
     Example:
@@ -69,7 +70,6 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
       1.3465735912322998
     """
     check_floating("gaussian_nll_loss", input)
-    check_same_shape("gaussian_nll_loss", input=input, target=target)
     if isinstance(var, (int, float)):
         if var < 0:
             raise ValueError(f"gaussian_nll_loss: var must be ≥ 0 everywhere; got {var}")
@@ -81,6 +81,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     var = _gaussian_var(input, var)
     check_reduction("gaussian_nll_loss", reduction)
     var = value_with_gradient_of(jnp.maximum(var, eps), var)
+    input, target, var = broadcast("gaussian_nll_loss", input=input, target=target, var=var)
     loss = 0.5 * (jnp.log(var) + jnp.square(input - target) / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)

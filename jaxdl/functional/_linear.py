@@ -7,6 +7,7 @@ import numpy as np
 
 from jaxdl import amp, matmul
 from jaxdl.checks import check_operand_dtypes, check_traced, concrete_values, is_concrete
+from jaxdl.functional._distance import value_with_gradient_of, vector_norm
 
 
 def linear(input, weight, bias=None):
@@ -39,6 +40,16 @@ def _add_bias(out, bias):
     return out + jnp.reshape(bias, (1,) * (out.ndim - 1) + (-1,))  # (out,) -> (1, ..., out): no rank promotion
 
 
+def embedding_renorm(weight, input, max_norm: float, norm_type: float = 2.0):
+    """``weight`` with each row that ``input`` indexes and whose ``norm_type``-norm exceeds ``max_norm`` scaled by
+    max_norm/(norm + 1e-7): the weight torch's ``embedding_renorm_`` leaves behind (in place, under no_grad), as a
+    new array; F.embedding(..., max_norm=) looks up in it."""
+    norms = vector_norm(weight, float(norm_type), -1, True)  # (num_embeddings, 1)
+    used = jnp.zeros(jnp.shape(weight)[0], bool).at[jnp.ravel(input)].set(True, mode="drop")[:, None]
+    scale = (max_norm / (norms + 1e-7)).astype(jnp.result_type(weight))
+    return jnp.where(used & (norms > max_norm), weight * scale, weight)
+
+
 def embedding(input, weight, padding_idx: int | None = None, max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False):
     """weight[input], as torch.nn.functional.embedding; the padding_idx row gets no gradient.
@@ -47,17 +58,16 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm: float | N
     torch. ``sparse`` only changes the layout of torch's gradient: JAX's is dense, with the same values.
     Indices outside [0, num_embeddings) raise IndexError when ``input`` is concrete; under jit they cannot be
     read in Python and give NaN rows, unless the function runs under ``jaxdl.checks.validated``, which raises.
-    ``max_norm`` is not supported: torch renormalises the looked-up rows of ``weight`` in place, a hidden
-    change to the parameters that a pure function cannot make (clip the rows of the weight yourself).
+    ``max_norm``: each row of ``weight`` that ``input`` looks up and whose ``norm_type``-norm exceeds max_norm is
+    scaled by max_norm/(norm + 1e-7) before the lookup, as torch's embedding_renorm_. torch also writes those rows
+    into ``weight`` in place (under no_grad: the next call sees them); jaxdl returns the same output and leaves
+    ``weight`` as it was (to keep torch's state, store ``embedding_renorm(weight, input, max_norm, norm_type)``).
+    The gradient is torch's: the lookup's, not through the scaling.
 
     Args:
       input: integer indices of any shape.
       weight: (num_embeddings, embedding_dim).
     """
-    if max_norm is not None:
-        raise NotImplementedError(f"embedding: max_norm={max_norm!r} renormalises rows of weight in place in torch; "
-                                  "jaxdl's functions are pure, so it is not supported (pass max_norm=None)")
-    del norm_type  # only used with max_norm
     if not jnp.issubdtype(jnp.asarray(input).dtype, jnp.integer):
         raise TypeError(f"embedding: input must hold integer indices; got dtype {jnp.asarray(input).dtype}")
     if jnp.ndim(weight) != 2:
@@ -73,6 +83,8 @@ def embedding(input, weight, padding_idx: int | None = None, max_norm: float | N
         check_traced((jnp.min(input) >= 0) & (jnp.max(input) < num),
                      f"embedding: indices must be in [0, {num}); got values in [{{}}, {{}}]", jnp.min(input),
                      jnp.max(input))
+    if max_norm is not None:
+        weight = value_with_gradient_of(embedding_renorm(weight, input, max_norm, norm_type), weight)
     # (*input.shape, embedding_dim); a traced index outside [0, num) gives NaN (jnp.take's fill), negative ones
     # included (jnp.take would wrap −1 to the last row, where torch raises)
     out = jnp.take(weight, jnp.where(input < 0, num, input), axis=0)

@@ -1,10 +1,12 @@
 """Margin and embedding losses, as torch.nn.functional defines them: hinge_embedding_loss,
-margin_ranking_loss, multi_margin_loss, cosine_embedding_loss, triplet_margin_loss.
+margin_ranking_loss, multi_margin_loss, cosine_embedding_loss, triplet_margin_loss,
+triplet_margin_with_distance_loss.
 torch: ``aten/src/ATen/native/Loss.cpp`` and ``LossMultiMargin.cpp``.
 
 Each max(0, ·) is torch's clamp_min: the gradient passes at the tie (· = 0), except in multi_margin_loss,
-whose kernel counts only terms > 0. Differs from torch: inputs and targets must have the same shape (torch
-broadcasts some of them silently). The deprecated ``size_average``/``reduce`` arguments are not supported.
+whose kernel counts only terms > 0. hinge_embedding_loss and margin_ranking_loss broadcast their arguments, as
+torch's; integer inputs compute in float32 where torch's do (torch's default dtype). The deprecated
+``size_average``/``reduce`` arguments are not supported.
 """
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl import amp
-from jaxdl.checks import check_floating, check_reduction, check_same_shape, is_concrete
+from jaxdl.checks import broadcast, check_floating, check_reduction, check_same_shape, is_concrete, promote, \
+    promote_to_float
 from jaxdl.functional._distance import clamp_min, pairwise_distance
 from jaxdl.functional._loss import LOSS_CPP_EPSILON
 from jaxdl.functional._reduction import reduce
@@ -24,7 +27,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "m
     torch.nn.functional.hinge_embedding_loss.
 
     Args:
-      input: any shape. target: same shape, values ±1.
+      input: any shape. target: values ±1, broadcast against input.
 
     Example:
       >>> round(float(hinge_embedding_loss(jnp.array([0.3, 2.0]), jnp.array([-1.0, -1.0]), reduction="sum")), 4)
@@ -33,7 +36,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "m
     input, target = amp.cast("hinge_embedding_loss", input, target)
     check_reduction("hinge_embedding_loss", reduction)
     check_floating("hinge_embedding_loss", input)
-    check_same_shape("hinge_embedding_loss", input=input, target=target)
+    input, target = broadcast("hinge_embedding_loss", input=input, target=target)
     zeros = jnp.zeros_like(input)
     loss = jnp.where(target != 1, clamp_min(margin - input, 0.0), zeros) + jnp.where(target != -1, input, zeros)
     return reduce(loss, reduction)
@@ -43,12 +46,17 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0.0, reduction: 
     """max(0, −y·(x1 − x2) + margin), as torch.nn.functional.margin_ranking_loss.
 
     Args:
-      input1, input2, target: the same shape ((N,) or ()), target values ±1.
+      input1, input2, target: the same number of dims, broadcast against each other; target values ±1.
+        Integer arguments compute in float32, as torch's (the float margin promotes them).
     """
     input1, input2, target = amp.cast("margin_ranking_loss", input1, input2, target)
     check_reduction("margin_ranking_loss", reduction)
-    check_floating("margin_ranking_loss", input1)
-    check_same_shape("margin_ranking_loss", input1=input1, input2=input2, target=target)
+    ndims = {jnp.ndim(input1), jnp.ndim(input2), jnp.ndim(target)}
+    if len(ndims) > 1:
+        raise ValueError(f"margin_ranking_loss: input1, input2, target must have the same number of dims; got "
+                         f"{jnp.shape(input1)}, {jnp.shape(input2)}, {jnp.shape(target)}")
+    input1, input2, target = (promote_to_float(a) for a in promote(input1, input2, target))
+    input1, input2, target = broadcast("margin_ranking_loss", input1=input1, input2=input2, target=target)
     return reduce(clamp_min(-target * (input1 - input2) + margin, 0.0), reduction)
 
 
@@ -57,7 +65,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     (the multi-class SVM hinge). Terms ≤ 0 contribute nothing, also their gradient (torch's kernel: z > 0).
 
     Args:
-      input: (N, C) or (C,). target: (N,) class indices (() or (1,) for a (C,) input).
+      input: (N, C), (C,) or () (one class). target: (N,) class indices (() or (1,) for a (C,) or () input).
       p: 1 or 2. weight: (C,) class weights or None.
 
     Example:
@@ -69,7 +77,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     check_floating("multi_margin_loss", input)
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2; got {p}")
-    ishape, tshape = tuple(jnp.shape(input)), tuple(jnp.shape(target))
+    ishape, tshape = tuple(jnp.shape(input)) or (1,), tuple(jnp.shape(target))  # torch: a 0-d input is (1,)
     if len(ishape) not in (1, 2) or ishape[-1] == 0:
         raise ValueError(f"multi_margin_loss: Expected non-empty vector or matrix with optional 0-dim batch size, "
                          f"but got: {ishape}")
@@ -100,11 +108,12 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, reduction
     formula here, not cosine_similarity's).
 
     Args:
-      input1, input2: (N, D) with target (N,), or (D,) with target ().
+      input1, input2: (N, D) with target (N,), or (D,) with target (). Integer inputs compute in float32, as
+        torch's (the float ε promotes them).
     """
     input1, input2, target = amp.cast("cosine_embedding_loss", input1, input2, target)
     check_reduction("cosine_embedding_loss", reduction)
-    check_floating("cosine_embedding_loss", input1)
+    input1, input2 = (promote_to_float(a) for a in promote(input1, input2))
     check_same_shape("cosine_embedding_loss", input1=input1, input2=input2)
     tdim = jnp.ndim(target)
     if tdim not in (0, 1):
@@ -138,4 +147,26 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = jnp.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return reduce(clamp_min(margin + d_pos - d_neg, 0.0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean"):
+    """max(0, margin + d(a, p) − d(a, n)) with any distance d (default pairwise_distance), as
+    torch.nn.functional.triplet_margin_with_distance_loss; swap=True uses min(d(a, n), d(p, n)).
+
+    Args:
+      anchor, positive, negative: the same number of dims. distance_function: ``d(x1, x2) -> distances``, a
+        JAX function (None: pairwise_distance). margin: > 0.
+    """
+    check_reduction("triplet_margin_with_distance_loss", reduction)
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_with_distance_loss: margin must be > 0; got {margin}")
+    if not jnp.ndim(anchor) == jnp.ndim(positive) == jnp.ndim(negative):
+        raise ValueError(f"triplet_margin_with_distance_loss: anchor, positive and negative must have the same "
+                         f"number of dims; got {jnp.ndim(anchor)}, {jnp.ndim(positive)}, {jnp.ndim(negative)}")
+    d = pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = d(anchor, positive), d(anchor, negative)
+    if swap:
+        d_neg = jnp.minimum(d_neg, d(positive, negative))
     return reduce(clamp_min(margin + d_pos - d_neg, 0.0), reduction)

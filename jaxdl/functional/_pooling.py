@@ -194,22 +194,26 @@ def _avg_divisor(spatial, k, s, p, out, count_include_pad):
 
 def _avg_pool(name, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
     x, k, s, p, d, out = _pool_args(name, input, n, kernel_size, stride, padding, 1, ceil_mode)
-    check_floating(name, x)  # torch averages integer tensors with integer division; jaxdl does not guess
     if divisor_override is not None and divisor_override == 0:
         raise ValueError(f"{name}: divisor must be not zero; got divisor_override={divisor_override}")
+    if x.dtype == jnp.bool_:
+        raise TypeError(f"{name}: bool input is not supported (torch raises for bool tensors here); cast it")
     patches, _, _ = _regular_windows(x, k, s, p, d, out)
     total = jnp.sum(patches, axis=-1)  # padded slots are zeros
     if divisor_override is not None:
-        return total / jnp.asarray(divisor_override, x.dtype)
-    divisor = _avg_divisor(x.shape[-n:], k, s, p, out, count_include_pad)  # static (*out,)
-    return total / jnp.broadcast_to(jnp.asarray(divisor, x.dtype), total.shape)
+        divisor = jnp.full(total.shape, divisor_override, x.dtype)
+    else:
+        divisor = jnp.broadcast_to(jnp.asarray(_avg_divisor(x.shape[-n:], k, s, p, out, count_include_pad),
+                                               x.dtype), total.shape)  # static (*out,)
+    # integers: torch's CPU kernel divides in the integer type, truncating toward zero (lax.div does too)
+    return total / divisor if jnp.issubdtype(x.dtype, jnp.inexact) else lax.div(total, divisor)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """Mean over windows of (N, C, L) or (C, L), as torch.nn.functional.avg_pool1d.
 
     y = Σ_window x / divisor, divisor = the window's size clipped to the padded input (count_include_pad=True)
-    or to the input itself (False).
+    or to the input itself (False); integer inputs give integers, the division truncated toward zero (torch's).
     Example:
       >>> avg_pool1d(jnp.array([[1.0, 3.0, 5.0]]), 2, padding=1, count_include_pad=False).tolist()
       [[1.0, 4.0]]
@@ -223,7 +227,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
     y = Σ_window x / divisor: ``divisor_override`` if given, else the window's area clipped to the padded
     input (count_include_pad=True; with ceil_mode a window past the padding counts only up to it) or to the
-    input (False). Differs from flax.linen.avg_pool: stride defaults to kernel_size.
+    input (False); integer inputs divide truncating toward zero, as torch's. Differs from flax.linen.avg_pool:
+    stride defaults to kernel_size.
     Example:
       >>> avg_pool2d(jnp.ones((1, 3, 3)), 2, padding=1).tolist()
       [[[0.25, 0.5], [0.5, 1.0]]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxdl import amp
 from jaxdl.functional._activation import elementwise
@@ -16,17 +17,20 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _elu(name, input, alpha, scale, input_scale):
-    """torch's elu kernel: x > 0 ? scale·x : scale·α·(e^{x·input_scale} − 1); the gradient at NaN is NaN,
-    as torch's vectorized CPU kernel gives it (its scalar tail, used for tensors smaller than one SIMD
-    vector, gives scale instead)."""
+def _elu(name, input, alpha, scale, input_scale, grad_input_scale=None):
+    """torch's elu kernel: x > 0 ? scale·x : scale·α·(e^{x·input_scale} − 1); its backward (elu_backward):
+    x > 0 ? scale : grad_input_scale·scale·α·e^{x·grad_input_scale} (``grad_input_scale`` is input_scale unless
+    given: celu's). The gradient at NaN is NaN, as torch's vectorized CPU kernel gives it; its scalar loop, which
+    takes the elements past the last whole pair of SIMD vectors (all of a small tensor), gives scale instead."""
+    grad_input_scale = input_scale if grad_input_scale is None else grad_input_scale
+
     def forward(x):
         neg = jnp.where(x > 0, 0.0, x)  # the exp never sees a large positive x; NaN stays NaN
         return jnp.where(x > 0, scale * x, scale * alpha * jnp.expm1(neg * input_scale))
 
     def derivative(x):
         neg = jnp.where(x > 0, 0.0, x)
-        return jnp.where(x > 0, scale, input_scale * scale * alpha * jnp.exp(neg * input_scale))
+        return jnp.where(x > 0, scale, grad_input_scale * scale * alpha * jnp.exp(neg * grad_input_scale))
 
     return elementwise(name, forward, derivative, input)
 
@@ -49,11 +53,13 @@ def selu(input, inplace: bool = False):
 
 
 def celu(input, alpha: float = 1.0, inplace: bool = False):
-    """max(0, x) + min(0, α·(e^{x/α} − 1)), as torch.nn.functional.celu (α ≠ 0)."""
+    """max(0, x) + min(0, α·(e^{x/α} − 1)), as torch.nn.functional.celu (α ≠ 0). The gradient is torch's
+    (derivatives.yaml: elu_backward with input_scale 1/α.toFloat()): 1/α taken of α rounded to float32 there, in
+    float64 too, so it differs from the exact derivative by up to ~1e-8 relative, as torch's does."""
     check_inplace("celu", inplace)
     if alpha == 0:
         raise ValueError("celu: alpha must be nonzero (torch: ZeroDivisionError)")
-    return _elu("celu", input, alpha, 1.0, 1.0 / alpha)
+    return _elu("celu", input, alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):

@@ -7,7 +7,13 @@ reference see the same values), torch's op and jaxdl's run on it, and the values
 sum(outputs · a fixed random cotangent) with respect to every float tensor argument are judged by ``_core``'s rule.
 A sample whose torch result is random (dropout drawn by torch's generator) is left out with its reason.
 
-``python -m jaxdl.parity._op_db nn.functional.ctc_loss ...`` prints per op: samples, passed, failed, left out.
+Sample kinds (``KINDS``): "sample" (``sample_inputs``, float64 drawn, run in float64 and float32); "reference"
+(``reference_inputs``: the samples plus torch's larger and extremal ones, NaN and ±inf included); "int64" (the
+int64 samples of an op torch computes in int64: values equal and the result dtype torch's, in float64's x64
+mode only); "error" (``error_inputs``: torch refuses them, so jaxdl must raise too, any exception).
+
+``python -m jaxdl.parity._op_db [--kind KIND[,KIND]] nn.functional.ctc_loss ...`` prints per op and kind:
+samples, passed, failed, left out.
 torch is imported only inside functions.
 """
 from __future__ import annotations
@@ -22,25 +28,28 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl import functional as F
-from jaxdl.parity._core import DTYPES, Case, compare_function, run_case
+from jaxdl.parity._core import DTYPES, ELEMENTWISE_FLOAT32, Case, Comparison, compare_function, run_case
 from jaxdl.parity._module_db import module_infos
 
 
 @dataclasses.dataclass(frozen=True)
 class OpCounterpart:
     """jaxdl's function for an OpInfo, called as torch's op is: ``fn(sample.input, *sample.args, **sample.kwargs)``;
-    ``left_out(sample)`` gives the reason a sample cannot be compared (None: compare it)."""
+    ``left_out(sample)`` gives the reason a sample cannot be compared (None: compare it); ``constant``: the
+    positions in ``(input, *args)`` (or kwargs' names) of float tensors torch does not differentiate (e.g. a loss's
+    target, a class weight)."""
 
     fn: Callable
     left_out: Callable | None = None
+    constant: tuple = ()
 
 
 OP_COUNTERPARTS: dict[str, OpCounterpart] = {}
 
 
-def op_counterpart(op_name: str, fn: Callable, left_out: Callable | None = None) -> None:
+def op_counterpart(op_name: str, fn: Callable, left_out: Callable | None = None, constant: tuple = ()):
     """Register jaxdl's counterpart of the OpInfo ``op_name`` (default: jaxdl.functional.<last name part>)."""
-    OP_COUNTERPARTS[op_name] = OpCounterpart(fn, left_out)
+    OP_COUNTERPARTS[op_name] = OpCounterpart(fn, left_out, constant)
 
 
 def _counterpart(name: str) -> OpCounterpart:
@@ -62,22 +71,42 @@ def op_infos() -> dict:
     return {op.name + (f".{op.variant_test_name}" if op.variant_test_name else ""): op for op in op_db}
 
 
-def _samples(name: str, device: str = "cpu"):
+KINDS = ("sample", "reference", "int64", "error")
+
+
+def _samples(name: str, device: str = "cpu", kind: str = "sample"):
     import torch  # noqa: PLC0415
 
-    return list(op_infos()[name].sample_inputs(device, torch.float64, requires_grad=False))
+    op = op_infos()[name]
+    if kind == "error":
+        return [e.sample_input for e in _error_inputs(op, device)]
+    if kind == "int64":
+        return list(op.sample_inputs(device, torch.int64)) if op.supports_dtype(torch.int64, device) else []
+    inputs = op.reference_inputs if kind == "reference" else op.sample_inputs
+    return list(inputs(device, torch.float64, requires_grad=False))
 
 
-def op_db_samples(name: str) -> list[tuple[str, int]]:
-    """``(name, index)`` of every sample of the OpInfo ``name`` that can be compared (see ``left_out_samples``)."""
+def _error_inputs(op, device: str) -> list:
+    try:
+        return list(op.error_inputs(device))
+    except TypeError:  # an OpInfo without error_inputs (its error_inputs_func is None)
+        return []
+
+
+def op_db_samples(name: str, kind: str = "sample") -> list[tuple]:
+    """The sample ids ``(name, index)`` (``(name, index, kind)`` for a kind other than "sample") of every sample
+    of the OpInfo ``name`` that can be compared (see ``left_out_samples``)."""
     left_out = _counterpart(name).left_out
-    return [(name, i) for i, s in enumerate(_samples(name)) if left_out is None or left_out(s) is None]
+    tail = () if kind == "sample" else (kind,)
+    samples = _samples(name, kind=kind)
+    return [(name, i, *tail) for i, s in enumerate(samples) if left_out is None or left_out(s) is None]
 
 
-def left_out_samples(name: str) -> list[tuple[int, str]]:
+def left_out_samples(name: str, kind: str = "sample") -> list[tuple[int, str]]:
     """``(index, reason)`` of the samples of ``name`` left out."""
     left_out = _counterpart(name).left_out
-    return [] if left_out is None else [(i, r) for i, s in enumerate(_samples(name)) if (r := left_out(s))]
+    samples = _samples(name, kind=kind)
+    return [] if left_out is None else [(i, r) for i, s in enumerate(samples) if (r := left_out(s))]
 
 
 def _is_tensor(x) -> bool:
@@ -89,11 +118,16 @@ def _numpy(env, t):
     return a.astype(env.np_dtype) if a.dtype.kind == "f" else a
 
 
-def _compare_sample(env, name: str, index: int):
+def _compare_sample(env, name: str, index: int, kind: str = "sample"):
     op, part = op_infos()[name], _counterpart(name)
-    sample = _samples(name, env.device)[index]
+    if kind == "error":
+        return _compare_error(env, name, index)
+    sample = _samples(name, env.device, kind)[index]
     leaves, treedef = jax.tree_util.tree_flatten((sample.input, sample.args, sample.kwargs))
-    dyn = [i for i, x in enumerate(leaves) if _is_tensor(x) and x.is_floating_point()]
+    constant = [x for i, x in enumerate((sample.input, *sample.args)) if i in part.constant]
+    constant += [x for k, x in sample.kwargs.items() if k in part.constant]
+    dyn = [i for i, x in enumerate(leaves) if _is_tensor(x) and x.is_floating_point()
+           and not any(x is c for c in constant)]
     consts = {i: _numpy(env, x) for i, x in enumerate(leaves) if _is_tensor(x) and i not in dyn}
 
     def call(fn, convert, a):
@@ -110,30 +144,69 @@ def _compare_sample(env, name: str, index: int):
                 if (leaf.is_floating_point() if _is_tensor(leaf) else jnp.issubdtype(jnp.result_type(leaf),
                                                                                      jnp.floating))]
 
-    return compare_function(env, lambda *a: call(part.fn, env.to_jax, a), lambda *a: call(op, env.to_torch, a),
+    jax_fn = functools.partial(call, part.fn, env.to_jax)
+    if kind == "int64":  # torch's result dtype is part of the answer
+        jax_fn = functools.partial(_same_dtypes, jax_fn, call(op, env.to_torch, []))
+    return compare_function(env, lambda *a: jax_fn(a), lambda *a: call(op, env.to_torch, a),
                             [_numpy(env, leaves[i]) for i in dyn], diff_argnums=tuple(range(len(dyn))),
                             grad_output=floats)
 
 
-def op_db_case(name: str, index: int) -> Case:
+def _same_dtypes(jax_fn, torch_out, a):
+    out = jax_fn(a)
+    mine = [str(x.dtype) for x in jax.tree_util.tree_leaves(out)]
+    theirs = [str(x.dtype).removeprefix("torch.") for x in jax.tree_util.tree_leaves(torch_out, is_leaf=_is_tensor)]
+    if mine != theirs:
+        raise TypeError(f"result dtypes {mine}, torch's {theirs}")
+    return out
+
+
+def _compare_error(env, name: str, index: int):
+    """torch refuses error_inputs[index]: jaxdl must raise too (its own exception and words)."""
+    error = _error_inputs(op_infos()[name], env.device)[index]
+    sample = error.sample_input
+    to_jax = (lambda t: jnp.asarray(t.detach().cpu().numpy()) if _is_tensor(t) else t)
+    x, args, kwargs = jax.tree_util.tree_map(to_jax, (sample.input, sample.args, sample.kwargs), is_leaf=_is_tensor)
+    try:
+        jax.block_until_ready(_counterpart(name).fn(x, *args, **kwargs))
+    except Exception:  # noqa: BLE001 - any refusal is the answer; the message is jaxdl's own
+        return Comparison(values=(0.0, 0.0))
+    raise AssertionError(f"torch raises {error.error_type.__name__} ({error.error_regex!r}); jaxdl accepted it")
+
+
+def op_db_case(name: str, index: int, kind: str = "sample") -> Case:
     """The parity case of one OpInfo sample (outside the ``jaxdl parity`` registry, as module_db's)."""
-    return Case(f"op_db {name} #{index}", "op_db", lambda env: _compare_sample(env, name, index), sweep=True)
+    label = "" if kind == "sample" else f" {kind}"
+    # int64 samples run in float64's slot; where torch's result is float32 (int64 losses and distances compute in
+    # the default dtype) there is no float64 reference to judge it by: the elementwise float32 tolerance
+    tolerances = {"float64": ELEMENTWISE_FLOAT32} if kind == "int64" else {}
+    return Case(f"op_db {name}{label} #{index}", "op_db", lambda env: _compare_sample(env, name, index, kind),
+                tolerances, sweep=True)
 
 
-def op_db_report(names, dtypes=DTYPES, progress=None) -> dict[str, dict]:
-    """Run every comparable sample of each OpInfo in ``names`` in each dtype: {name: {"samples", "passed",
-    "failed": [(case, dtype, reason)], "left_out": [(index, reason)]}}."""
+def kind_dtypes(kind: str, dtypes=DTYPES) -> tuple[str, ...]:
+    """The dtypes a kind runs in: int64 and error samples only in float64's run (x64 mode, integers kept)."""
+    return tuple(d for d in dtypes if d == "float64") if kind in ("int64", "error") else tuple(dtypes)
+
+
+def op_db_report(names, dtypes=DTYPES, progress=None, kinds=("sample",)) -> dict[str, dict]:
+    """Run every comparable sample of each OpInfo in ``names`` (each kind) in each dtype: {label: {"samples",
+    "passed", "failed": [(case, dtype, reason)], "left_out": [(index, reason)]}}, label the name (and the kind
+    when it is not "sample")."""
     import torch  # noqa: PLC0415
 
     report = {}
     for name in names:
-        rows = [run_case(op_db_case(*sid), dtype, torch, "cpu") for sid in op_db_samples(name) for dtype in dtypes]
-        failed = [(r.case, r.dtype, r.error or f"value rel {r.value_rel:.1e}, grad rel {r.grad_rel}")
-                  for r in rows if not r.passed]
-        report[name] = {"samples": len(rows), "passed": len(rows) - len(failed), "failed": failed,
-                        "left_out": left_out_samples(name)}
-        if progress is not None:
-            progress(format_op_db_report({name: report[name]}, header=False))
+        for kind in kinds:
+            rows = [run_case(op_db_case(*sid), dtype, torch, "cpu") for sid in op_db_samples(name, kind)
+                    for dtype in kind_dtypes(kind, dtypes)]
+            failed = [(r.case, r.dtype, r.error or f"value rel {r.value_rel:.1e}, grad rel {r.grad_rel}")
+                      for r in rows if not r.passed]
+            label = name if kind == "sample" else f"{name} [{kind}]"
+            report[label] = {"samples": len(rows), "passed": len(rows) - len(failed), "failed": failed,
+                             "left_out": left_out_samples(name, kind)}
+            if progress is not None:
+                progress(format_op_db_report({label: report[label]}, header=False))
     return report
 
 
@@ -156,8 +229,6 @@ def _embedding_bag(weight, idx, **kwargs):
 
 
 def _embedding_bag_left_out(sample):
-    if sample.kwargs.get("max_norm") is not None:
-        return "max_norm: torch renormalises weight in place; jaxdl refuses it, as F.embedding"
     if sample.kwargs.get("sparse"):
         return "sparse=True: torch's weight gradient is a sparse tensor (jaxdl's is dense)"
     return None
@@ -168,7 +239,49 @@ def _mha_random(sample):
     return "torch draws the attention dropout from its own generator" if training and sample.args[9] > 0 else None
 
 
+def _nan_by_position(sample):
+    import torch  # noqa: PLC0415
+
+    x = sample.input
+    if x.is_floating_point() and bool(torch.isnan(x).any()):
+        return ("a NaN input: torch's gradient there differs between its SIMD loop and its scalar loop (hardtanh 0 "
+                "and 1, elu NaN and scale), so it depends on the element's position, the tensor's size and the CPU; "
+                "jaxdl gives the SIMD loop's")
+    return None
+
+
+def _embedding(weight, idx, **kwargs):
+    return F.embedding(idx, weight, **kwargs)  # the OpInfo's lambda: weight first
+
+
 op_counterpart("nn.functional.embedding_bag", _embedding_bag, _embedding_bag_left_out)
+op_counterpart("nn.functional.embedding", _embedding, _embedding_bag_left_out)
+op_counterpart("nn.functional.hardtanh", F.hardtanh, _nan_by_position)
+
+
+def _reference_linear_cross_entropy(*args, options=None, **kwargs):
+    del options  # torch's chunked kernel: its values are the reference formula's, which jaxdl computes
+    return F.linear_cross_entropy(*args, **kwargs)
+
+
+def _triplet_with_distance(anchor, positive, negative, distance_function=None, **kwargs):
+    from jaxdl import nn  # noqa: PLC0415
+
+    if distance_function is not None:  # the samples pass a torch.nn.PairwiseDistance: jaxdl's, same arguments
+        d = nn.PairwiseDistance(distance_function.norm, distance_function.eps, distance_function.keepdim)
+        distance_function = lambda x1, x2: d.apply({}, {}, x1, x2)[0]  # noqa: E731
+    return F.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=distance_function,
+                                               **kwargs)
+
+
+op_counterpart("nn.functional.triplet_margin_with_distance_loss", _triplet_with_distance)
+op_counterpart("nn.functional.soft_margin_loss", F.soft_margin_loss, constant=(1,))
+
+
+for _variant in ("chunked", "chunked_none"):
+    op_counterpart(f"nn.functional.linear_cross_entropy.{_variant}", _reference_linear_cross_entropy)
+for _name in ("relu6", "elu", "selu", "celu"):
+    op_counterpart(f"nn.functional.{_name}", getattr(F, _name), _nan_by_position)
 op_counterpart("nn.functional.multi_head_attention_forward", F.multi_head_attention_forward, _mha_random)
 
 # issue 20's item 2: interpolate's OpInfo variants (one per mode) and torch's antialiased aten op
@@ -246,6 +359,10 @@ op_counterpart("grid_sampler_3d", _grid_sampler)
 
 
 if __name__ == "__main__":
+    argv = sys.argv[1:]
+    kinds = ("sample",)
+    if argv[:1] == ["--kind"]:
+        kinds, argv = tuple(argv[1].split(",")), argv[2:]
     print(f"{'op':<44} samples  passed  failed  left out")
     op_db_report(sys.argv[1:], progress=lambda text: print(text, flush=True))
     for op_name in sys.argv[1:]:
@@ -253,3 +370,4 @@ if __name__ == "__main__":
         print(f"{op_name}: error_inputs {errors['errors'] - len(errors['accepted'])} of {errors['errors']} refused")
         for index, reason in errors["accepted"]:
             print(f"  error_inputs #{index} accepted (torch raises {reason})")
+    op_db_report(argv, kinds=kinds, progress=lambda text: print(text, flush=True))

@@ -207,8 +207,11 @@ def test_margin_and_likelihood_loss_errors():
         F.multi_margin_loss(x2, jnp.array([0, 1, 4]))
     with pytest.raises(ValueError, match="triplet_margin_loss: margin must be > 0; got 0.0"):
         F.triplet_margin_loss(x2, x2, x2, margin=0.0)
-    with pytest.raises(ValueError, match=r"must have the same shape; got input1 \(3, 4\), input2 \(3, 1\)"):
-        F.margin_ranking_loss(x2, x2[:, :1], x2)
+    # torch broadcasts margin_ranking_loss's arguments of one ndim (issue 20) and refuses other ndims or shapes
+    with pytest.raises(ValueError, match=r"must have the same number of dims; got \(3, 4\), \(4,\), \(3, 4\)"):
+        F.margin_ranking_loss(x2, x2[0], x2)
+    with pytest.raises(ValueError, match=r"must broadcast to one shape; got input1 \(3, 4\), input2 \(3, 2\)"):
+        F.margin_ranking_loss(x2, x2[:, :2], x2)
     with pytest.raises(ValueError, match="1D target tensor expects 2D inputs"):
         F.cosine_embedding_loss(x2[0], x2[0], y2)
     with pytest.raises(ValueError, match="var is of incorrect size"):
