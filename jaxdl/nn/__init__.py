@@ -46,6 +46,9 @@ from jaxdl.nn._fold import Fold, Unfold
 from jaxdl.nn._upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from jaxdl.nn._transformer_layers import TransformerDecoderLayer, TransformerEncoderLayer
 from jaxdl.nn._transformer_stack import Transformer, TransformerDecoder, TransformerEncoder
+from jaxdl.nn._lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
+                            LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
+                            LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModule, materialize)
 
 __all__ = [
     # the protocol, composition, initialisers and summary
@@ -78,6 +81,10 @@ __all__ = [
     "CosineSimilarity", "PairwiseDistance",
     "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Fold", "Unfold",
     "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
+    # lazy modules (shapes from nn.materialize(model, example_input))
+    "LazyModule", "materialize", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
+    "LazyConvTranspose2d", "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+    "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
     # losses (called as criterion(input, target))
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "KLDivLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MarginRankingLoss", "CosineEmbeddingLoss",
