@@ -14,8 +14,10 @@ CLASSES = ("Linear", "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU")
 # the sequence-model classes of issue 19 measured by the attention helper
 SEQUENCE_CLASSES = ("MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
                     "Transformer", "CTCLoss", "RMSNorm", "Bilinear")
+# issue 20 item 6's loss modules
+LOSS_CLASSES = ("SoftMarginLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss")
 SAMPLES, CI = [], set()
-for _i, _name in enumerate(CLASSES + SEQUENCE_CLASSES):
+for _i, _name in enumerate(CLASSES + SEQUENCE_CLASSES + LOSS_CLASSES):
     _ids = parity.module_db_samples(_name)
     CI.add(_ids[(_i % 2) * (len(_ids) // 2)])  # train #0, or eval #0 (the ids are train then eval)
     SAMPLES += [(sid, dtype) for sid in _ids for dtype in parity.DTYPES]

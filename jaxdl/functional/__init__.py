@@ -1,7 +1,8 @@
 """`import jaxdl.functional as F`: torch.nn.functional's names, arguments and formulas as pure JAX functions.
 
-Two more are jaxdl's own, the formulas jaxdl.nn shares with them: ``attention`` (the one softmax(Q Kᵀ) V behind
-scaled_dot_product_attention, nn.MultiheadAttention and nn.GPT) and ``same_padding`` (padding='same').
+Three more are jaxdl's own, the formulas jaxdl.nn shares with them: ``attention`` (the one softmax(Q Kᵀ) V behind
+scaled_dot_product_attention, nn.MultiheadAttention and nn.GPT) and ``same_padding`` (padding='same'); and
+``embedding_renorm``, the weight torch's embedding(max_norm=) leaves behind in place, as a new array.
 
 Every matmul, einsum, dot and convolution here runs through ``jaxdl.matmul`` (``matmul.matmul``, ``matmul.einsum``,
 ``matmul.dot_general``, ``matmul.conv_general_dilated``), which applies ``jaxdl.set_float32_matmul_precision``
@@ -21,7 +22,7 @@ from jaxdl.functional._hard_activation import hardsigmoid, hardswish, hardtanh, 
 from jaxdl.functional._inplace import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_
 from jaxdl.functional._likelihood_loss import gaussian_nll_loss, poisson_nll_loss
 from jaxdl.functional._local_response_norm import local_response_norm
-from jaxdl.functional._linear import embedding, linear, one_hot
+from jaxdl.functional._linear import embedding, embedding_renorm, linear, one_hot
 from jaxdl.functional._linear_cross_entropy import linear_cross_entropy
 from jaxdl.functional._loss import binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, nll_loss
 from jaxdl.functional._multi_head_attention import multi_head_attention_forward
@@ -87,5 +88,5 @@ __all__ = [
     # torch's in-place spellings: present, and refusing in one line (JAX arrays are immutable)
     "celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_", "threshold_",
     # jaxdl's own: the formulas jaxdl.nn shares with the functions above
-    "attention", "same_padding",
+    "attention", "same_padding", "embedding_renorm",
 ]

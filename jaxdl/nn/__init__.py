@@ -20,9 +20,12 @@ from jaxdl.nn._linear import Flatten, Identity, Linear, Unflatten
 from jaxdl.nn._loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
                             HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss,
                             MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss)
+from jaxdl.nn._margin_loss import (MultiLabelMarginLoss, MultiLabelSoftMarginLoss, NLLLoss2d, SoftMarginLoss,
+                                   TripletMarginWithDistanceLoss)
 from jaxdl.nn._lrn import CrossMapLRN2d, LocalResponseNorm
 from jaxdl.nn._module import Module
 from jaxdl.nn._normalization import GroupNorm, LayerNorm
+from jaxdl.nn._parallel import DataParallel, SyncBatchNorm
 from jaxdl.nn._padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
                               ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
                               ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
@@ -89,4 +92,6 @@ __all__ = [
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "KLDivLoss", "HingeEmbeddingLoss", "MultiMarginLoss", "MarginRankingLoss", "CosineEmbeddingLoss",
     "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss",
+    "SyncBatchNorm", "DataParallel",
+    "SoftMarginLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
 ]

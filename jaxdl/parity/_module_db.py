@@ -35,14 +35,15 @@ class Counterpart:
 
     make: Callable
     adapt: Callable | None = None
+    constant: tuple[int, ...] = ()  # forward-argument positions of float tensors torch does not differentiate
 
 
 COUNTERPARTS: dict[str, Counterpart] = {}
 
 
-def counterpart(torch_name: str, make: Callable, adapt: Callable | None = None) -> None:
+def counterpart(torch_name: str, make: Callable, adapt: Callable | None = None, constant: tuple[int, ...] = ()):
     """Register jaxdl's counterpart of ``torch.nn.<torch_name>`` (default: ``jaxdl.nn.<torch_name>``)."""
-    COUNTERPARTS[torch_name] = Counterpart(make, adapt)
+    COUNTERPARTS[torch_name] = Counterpart(make, adapt, constant)
 
 
 def _counterpart(name: str) -> Counterpart:
@@ -111,18 +112,20 @@ def _compare_sample(env, name: str, training: bool, index: int):
     if part.adapt is not None:
         jargs, jkwargs = part.adapt(jargs, jkwargs)
     return compare_module(env, info.module_cls(*cargs, **ckwargs), part.make(*jargs, **jkwargs),
-                          sample.forward_input.args, sample.forward_input.kwargs, training=training)
+                          sample.forward_input.args, sample.forward_input.kwargs, training=training,
+                          constant=part.constant)
 
 
 def _call(fn, *args, **kwargs):
     return fn(*args, **kwargs)
 
 
-def compare_module(env, tm, jm, args, kwargs=None, *, training: bool = False, calls=(_call, _call)):
+def compare_module(env, tm, jm, args, kwargs=None, *, training: bool = False, calls=(_call, _call), constant=()):
     """torch module ``tm`` (freshly built: its state_dict, cast to the dtype under test, is loaded into both) and
     jaxdl module ``jm`` on the forward inputs ``args``/``kwargs`` (trees of torch tensors and Python values):
     outputs and updated buffers, and the gradients w.r.t. every float input and parameter. ``calls``: how jaxdl's
-    and torch's forward are called, ``call(forward, *args, **kwargs) -> output`` (e.g. around packing)."""
+    and torch's forward are called, ``call(forward, *args, **kwargs) -> output`` (e.g. around packing);
+    ``constant``: positions in ``args`` of float tensors torch does not differentiate (a loss's target)."""
     from jaxdl.interop import flatten, load_state_dict  # noqa: PLC0415
 
     torch = env.torch
@@ -134,7 +137,9 @@ def compare_module(env, tm, jm, args, kwargs=None, *, training: bool = False, ca
 
     # forward inputs: float tensors are differentiated arguments, other tensors constants, the rest static
     leaves, treedef = jax.tree_util.tree_flatten((tuple(args), dict(kwargs or {})))
-    dyn = [i for i, x in enumerate(leaves) if _is_tensor(x) and x.is_floating_point()]
+    fixed = [x for i, x in enumerate(args) if i in constant]
+    dyn = [i for i, x in enumerate(leaves) if _is_tensor(x) and x.is_floating_point()
+           and not any(x is c for c in fixed)]
     consts = {i: _numpy(env, x) for i, x in enumerate(leaves) if _is_tensor(x) and i not in dyn}
     names = [n for n, _ in tm.named_parameters()]
     values = [*(_numpy(env, leaves[i]) for i in dyn), *(sd[n] for n in names)]
@@ -214,6 +219,14 @@ def format_module_db_report(report: dict, header: bool = True) -> str:
             lines.append(f"  {case} [{dtype}]: {reason.splitlines()[0][:200] if reason else ''}")
     return "\n".join(lines)
 
+
+def _soft_margin_loss(*args, **kwargs):
+    from jaxdl import nn  # noqa: PLC0415
+
+    return nn.SoftMarginLoss(*args, **kwargs)
+
+
+counterpart("SoftMarginLoss", _soft_margin_loss, constant=(1,))  # torch refuses a gradient w.r.t. the target
 
 if __name__ == "__main__":
     print(f"{'class':<28} samples  passed  failed")

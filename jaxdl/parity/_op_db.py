@@ -279,7 +279,9 @@ op_counterpart("nn.functional.soft_margin_loss", F.soft_margin_loss, constant=(1
 
 
 for _variant in ("chunked", "chunked_none"):
-    op_counterpart(f"nn.functional.linear_cross_entropy.{_variant}", _reference_linear_cross_entropy)
+    op_counterpart(f"nn.functional.linear_cross_entropy.{_variant}", _reference_linear_cross_entropy,
+                   constant=("weight",))  # torch does not differentiate the class weight
+op_counterpart("nn.functional.linear_cross_entropy", F.linear_cross_entropy, constant=("weight",))
 for _name in ("relu6", "elu", "selu", "celu"):
     op_counterpart(f"nn.functional.{_name}", getattr(F, _name), _nan_by_position)
 op_counterpart("nn.functional.multi_head_attention_forward", F.multi_head_attention_forward, _mha_random)
