@@ -1,6 +1,7 @@
 """Parity cases for issue 20's item 2 (resampling and rearranging): pixel_shuffle/unshuffle, channel_shuffle,
 fold/unfold, interpolate and its modules, grid_sample and affine_grid. Each against torch's own function or
-module; the long sweeps (every mode × align_corners × size) are ``sweep=True``.
+module, in the group "resample". CI runs the two "CI part" cases and every 4th of the sweeps (parity.in_ci);
+``pytest --parity-all`` runs them all.
 """
 import warnings
 
@@ -25,7 +26,7 @@ def _modules(env, pairs, inputs):
                         for j, t, i in pairs], inputs)
 
 
-@register("F pixel_shuffle/unshuffle, channel_shuffle (batch dims, r=1..3)", "functional")
+@register("F pixel_shuffle/unshuffle, channel_shuffle (batch dims, r=1..3)", "resample", sweep=True)
 def _shuffle(env):
     tf = env.torch.nn.functional
     x = env.randn(2, 18, 2, 3)
@@ -37,7 +38,7 @@ def _shuffle(env):
     return _pairs(env, pairs, [x, env.randn(2, 3, 4, 6), env.randn(1, 2, 6, 3)])
 
 
-@register("F.native_channel_shuffle (values: torch has no derivative for it)", "functional")
+@register("F.native_channel_shuffle (values: torch has no derivative for it)", "resample", sweep=True)
 def _native_shuffle(env):
     tf = env.torch.nn.functional
     groups = (1, 3, 9)
@@ -46,7 +47,7 @@ def _native_shuffle(env):
                             [env.randn(2, 9, 2, 1)], diff_argnums=())
 
 
-@register("F fold/unfold (kernel, dilation, padding, stride; overlaps)", "functional")
+@register("F fold/unfold (kernel, dilation, padding, stride; overlaps)", "resample", sweep=True)
 def _fold(env):
     tf = env.torch.nn.functional
     args = [(2, 1, 0, 1), ((2, 3), (1, 2), (1, 0), (2, 1)), (3, 2, 1, 2), (1, 1, 2, 3)]
@@ -59,7 +60,7 @@ def _fold(env):
                                env.randn(2, 27, 4), env.randn(1, 27, 4)])
 
 
-@register("nn PixelShuffle, PixelUnshuffle, ChannelShuffle, Fold, Unfold", "nn")
+@register("nn PixelShuffle, PixelUnshuffle, ChannelShuffle, Fold, Unfold", "resample", sweep=True)
 def _shuffle_modules(env):
     tnn = env.torch.nn
     pairs = [(nn.PixelShuffle(2), tnn.PixelShuffle(2), 0), (nn.PixelUnshuffle(2), tnn.PixelUnshuffle(2), 0),
@@ -89,7 +90,7 @@ def _interp(env, rows, inputs):
 _SIZES = {0: [7, 3, 12], 1: [(7, 5), (3, 11), (12, 10)], 2: [(5, 2, 7), (2, 6, 4)]}
 
 
-@register("F.interpolate nearest, nearest-exact, area (1-3 spatial dims, sizes, scales)", "functional", sweep=True)
+@register("F.interpolate nearest, nearest-exact, area (1-3 spatial dims, sizes, scales)", "resample", sweep=True)
 def _interp_nearest(env):
     modes = {m: i for m in ("nearest", "nearest-exact", "area") for i in range(3)}
     rows = [(dict(k, mode=m), i) for (k, i), m in
@@ -97,7 +98,7 @@ def _interp_nearest(env):
     return _interp(env, rows, [env.randn(2, 3, 6), env.randn(1, 2, 6, 5), env.randn(1, 2, 3, 4, 5)])
 
 
-@register("F.interpolate linear, bilinear, bicubic, trilinear (align_corners, sizes, scales)", "functional",
+@register("F.interpolate linear, bilinear, bicubic, trilinear (align_corners, sizes, scales)", "resample",
           sweep=True)
 def _interp_linear(env):
     modes = {"linear": 0, "bilinear": 1, "bicubic": 1, "trilinear": 2}
@@ -106,14 +107,14 @@ def _interp_linear(env):
     return _interp(env, rows, [env.randn(2, 3, 6), env.randn(1, 2, 6, 5), env.randn(1, 2, 3, 4, 5)])
 
 
-@register("F.interpolate antialias bilinear, bicubic (down- and upsampling)", "functional", sweep=True)
+@register("F.interpolate antialias bilinear, bicubic (down- and upsampling)", "resample", sweep=True)
 def _interp_antialias(env):
     sizes = {0: [(3, 4), (2, 9), (7, 13), (12, 3)]}
     rows = _interp_rows(sizes, (0.3, 0.55, (0.5, 1.5)), {"bilinear": 0, "bicubic": 0}, (False, True), True)
     return _interp(env, rows, [env.randn(2, 2, 9, 11)])
 
 
-@register("F.interpolate (CI part: every mode once, the 2× fast path, NaN/inf)", "functional")
+@register("F.interpolate (CI part: every mode once, the 2× fast path, NaN/inf)", "resample")
 def _interp_ci(env):
     x = env.randn(1, 2, 5, 4)
     x[0, 1, 0, :2] = (np.nan, np.inf)
@@ -125,7 +126,7 @@ def _interp_ci(env):
     return _interp(env, rows, [x, env.randn(2, 3, 5), env.randn(1, 2, 3, 2, 4)])
 
 
-@register("F.upsample, upsample_nearest, upsample_bilinear (torch's deprecated names)", "functional")
+@register("F.upsample, upsample_nearest, upsample_bilinear (torch's deprecated names)", "resample", sweep=True)
 def _upsample(env):
     tf = env.torch.nn.functional
     calls = [("upsample", dict(scale_factor=2, mode="bilinear")), ("upsample", dict(size=5)),
@@ -136,7 +137,7 @@ def _upsample(env):
                             for n, k in calls], [env.randn(2, 3, 4, 5)])
 
 
-@register("nn Upsample, UpsamplingNearest2d, UpsamplingBilinear2d", "nn")
+@register("nn Upsample, UpsamplingNearest2d, UpsamplingBilinear2d", "resample", sweep=True)
 def _upsample_modules(env):
     tnn = env.torch.nn
     pairs = [(nn.Upsample(scale_factor=2, mode="bilinear"), tnn.Upsample(scale_factor=2, mode="bilinear"), 0),
@@ -171,18 +172,18 @@ def _sample(env, rows, x, g):
 
 
 @register("F.grid_sample 4-D (bilinear, nearest, bicubic × zeros, border, reflection × align_corners)",
-          "functional", sweep=True)
+          "resample", sweep=True)
 def _grid_sample_2d(env):
     return _sample(env, _grid_rows(("bilinear", "nearest", "bicubic")), env.randn(2, 3, 4, 5), _grid(env, 2, 3, 6, 2))
 
 
-@register("F.grid_sample 5-D (bilinear, nearest × zeros, border, reflection × align_corners)", "functional",
+@register("F.grid_sample 5-D (bilinear, nearest × zeros, border, reflection × align_corners)", "resample",
           sweep=True)
 def _grid_sample_3d(env):
     return _sample(env, _grid_rows(("bilinear", "nearest")), env.randn(1, 2, 3, 4, 5), _grid(env, 1, 2, 3, 4, 3))
 
 
-@register("F.grid_sample (CI part: one of each mode and padding, a 1-pixel axis)", "functional")
+@register("F.grid_sample (CI part: one of each mode and padding, a 1-pixel axis)", "resample")
 def _grid_sample_ci(env):
     rows = [dict(mode="bilinear", padding_mode="reflection", align_corners=True),
             dict(mode="bicubic", padding_mode="border", align_corners=False),
@@ -190,7 +191,7 @@ def _grid_sample_ci(env):
     return _sample(env, rows, env.randn(2, 2, 1, 5), _grid(env, 2, 4, 3, 2))
 
 
-@register("F.affine_grid (2-D, 3-D, align_corners) and through grid_sample", "functional")
+@register("F.affine_grid (2-D, 3-D, align_corners) and through grid_sample", "resample", sweep=True)
 def _affine_grid(env):
     tf = env.torch.nn.functional
     s2, s3 = (2, 1, 4, 5), (2, 1, 3, 2, 4)
