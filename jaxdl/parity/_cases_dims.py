@@ -2,7 +2,7 @@
 conv_transpose3d and conv_tbc over grids of stride/padding/dilation/groups; max_pool3d at ties and NaN with its
 indices; avg_pool3d's divisors; the 3-D adaptive pools; lp_pool1d/2d/3d (torch has no OpInfo for them) at p = 1,
 2, 1.5, 3 and ±inf, ceil_mode and all-zero windows (gradient 0); the ``*_with_indices`` names. Each
-case's outputs are one tuple (one compile); the larger grids are sweeps (``--parity-all``).
+case's outputs are one tuple (one compile); all are sweeps (CI runs every 4th, ``--parity-all`` all).
 """
 import math
 
@@ -17,7 +17,7 @@ _CONV3D_GRID = [(1, 0, 1, 1), (2, 1, 1, 1), ((2, 1, 1), (1, 0, 2), 1, 2), (1, 1,
                 (1, "valid", (1, 2, 1), 1)]
 
 
-@register("F.conv3d", "dims", mixed=True)
+@register("F.conv3d", "dims", mixed=True, sweep=True)
 def _conv3d(env):
     tF = env.torch.nn.functional
     x, w1, w2, b = env.randn(2, 4, 5, 6, 5), env.randn(6, 4, 3, 2, 3), env.randn(6, 2, 3, 2, 3), env.randn(6)
@@ -35,7 +35,7 @@ def _conv3d(env):
 _CONVT3D_GRID = [(1, 0, 0, 1, 1), (2, 1, 1, 1, 1), ((2, 1, 3), (1, 0, 1), (1, 0, 2), 2, 1), (2, 1, 0, 2, (2, 1, 1))]
 
 
-@register("F.conv_transpose3d", "dims", mixed=True)
+@register("F.conv_transpose3d", "dims", mixed=True, sweep=True)
 def _conv_transpose3d(env):
     tF = env.torch.nn.functional
     x, w1, w2, b = env.randn(2, 4, 3, 4, 3), env.randn(4, 3, 2, 3, 2), env.randn(4, 2, 2, 3, 2), env.randn(4)
@@ -48,7 +48,7 @@ def _conv_transpose3d(env):
                             [x, w1, w2, b], diff_argnums=(0, 1, 2, 3))
 
 
-@register("F.conv_tbc", "dims")
+@register("F.conv_tbc", "dims", sweep=True)
 def _conv_tbc(env):
     """torch.conv_tbc (no OpInfo): pad 0, 2 and −1 (a crop), a kernel as long as the padded input."""
     torch = env.torch
@@ -64,12 +64,12 @@ _MAX3D_GRID = [(2, None, 0, 1, False), (3, 2, 1, 1, True), ((2, 3, 2), (1, 2, 1)
                (2, 1, 1, (2, 1, 1), False)]
 
 
-@register("F.max_pool3d", "dims")
+@register("F.max_pool3d", "dims", sweep=True)
 def _max_pool3d(env):
     return _max_pool_case(env, "max_pool3d", _MAX3D_GRID, 2, 2, 5, 6, 5)
 
 
-@register("F.avg_pool3d", "dims")
+@register("F.avg_pool3d", "dims", sweep=True)
 def _avg_pool3d(env):
     tF = env.torch.nn.functional
     grid = [(2, None, 0, False, True, None), (3, 2, 1, True, True, None), (3, 2, 1, True, False, None),
@@ -80,7 +80,7 @@ def _avg_pool3d(env):
     return compare_function(env, mine, theirs, [x, x[1]], diff_argnums=(0, 1))
 
 
-@register("F.adaptive_pool3d", "dims")
+@register("F.adaptive_pool3d", "dims", sweep=True)
 def _adaptive_3d(env):
     """adaptive_avg/max_pool3d with non-divisible sizes, None, and indices; ties and a NaN pair in one window."""
     tF = env.torch.nn.functional
@@ -96,7 +96,7 @@ def _adaptive_3d(env):
                             grad_output=lambda out: (out[0], [v for v, _ in out[1]]))
 
 
-@register("F.*_with_indices", "dims")
+@register("F.*_with_indices", "dims", sweep=True)
 def _with_indices(env):
     """The ``*_with_indices`` names return (values, indices) whatever return_indices says, as torch's."""
     tF = env.torch.nn.functional
@@ -115,7 +115,7 @@ _LP_GRID = [(2, 2, None, False), (1, 3, 2, True), (1.5, 2, 1, False), (3, 3, 2, 
             (-math.inf, 3, 2, False)]
 
 
-@register("F.lp_pool1d/2d/3d", "dims")
+@register("F.lp_pool1d/2d/3d", "dims", sweep=True)
 def _lp_pool(env):
     """lp_pool over positive inputs (1.5 takes no negative base), signed ones at integer p, and all-zero windows
     (torch's gradient there is 0, through its relu)."""
@@ -135,7 +135,7 @@ def _lp_pool(env):
     return compare_function(env, lambda *a: run(F, *a), lambda *a: run(tF, *a), [x1, x2, x3], diff_argnums=(0, 1, 2))
 
 
-@register("F.max_unpool1d/2d/3d", "dims")
+@register("F.max_unpool1d/2d/3d", "dims", sweep=True)
 def _max_unpool(env):
     """max_pool's (values, indices) unpooled (torch's indices, int64), default and explicit output_size, stride ≠
     kernel; repeated indices (overlapping windows): the last write wins, every input gets the gradient at its
@@ -157,7 +157,7 @@ def _max_unpool(env):
                             values, diff_argnums=(0, 1, 2, 3))
 
 
-@register("F.fractional_max_pool2d/3d", "dims")
+@register("F.fractional_max_pool2d/3d", "dims", sweep=True)
 def _fractional(env):
     """Given _random_samples (torch's layout: 2-D (W, H), 3-D (T, H, W)): windows at every output/kernel size
     up to the limits (2-D o + k − 1 ≤ L, 3-D < L), ties and NaN, indices, unbatched, output_ratio."""

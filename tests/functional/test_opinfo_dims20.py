@@ -1,7 +1,7 @@
 """torch's OpInfo samples (op_db) for issue 20's 3-D convolutions and remaining pools, against jaxdl.functional.
 
-Every comparable sample of each op in OPS must pass in float64 and float32. CI runs one sample per op (a
-different position in each op's list) in both dtypes; ``pytest --parity-all`` runs them all.
+Every comparable sample of each op in OPS must pass in float64 and float32. CI runs one sample of every third
+op (a different position in each op's list) in both dtypes; ``pytest --parity-all`` runs them all.
 """
 import pytest
 
@@ -18,7 +18,8 @@ OPS = ("nn.functional.conv3d", "nn.functional.conv_transpose3d", "nn.functional.
 SAMPLES, CI = [], set()
 for _i, _name in enumerate(OPS):
     _ids = _op_db.op_db_samples(_name)
-    CI.add(_ids[(7 * _i) % len(_ids)])
+    if _i % 3 == 0:
+        CI.add(_ids[(7 * _i) % len(_ids)])
     SAMPLES += [(sid, dtype) for sid in _ids for dtype in parity.DTYPES]
 
 

@@ -1,7 +1,7 @@
 """torch's module_db samples for issue 20's 3-D layers and remaining pools, against jaxdl.nn.
 
-Every sample of each class in CLASSES must pass (train and eval, float64 and float32). CI runs one sample per
-class (alternately its first training and first eval sample) in both dtypes; ``pytest --parity-all`` runs all.
+Every sample of each class in CLASSES must pass (train and eval, float64 and float32). CI runs one sample of
+every third class (its first training or first eval sample) in both dtypes; ``pytest --parity-all`` runs all.
 """
 import pytest
 
@@ -15,7 +15,8 @@ CLASSES = ("Conv3d", "ConvTranspose3d", "BatchNorm3d", "InstanceNorm1d", "Instan
 SAMPLES, CI = [], set()
 for _i, _name in enumerate(CLASSES):
     _ids = parity.module_db_samples(_name)
-    CI.add(_ids[(_i % 2) * (len(_ids) // 2)])  # train #0, or eval #0 (the ids are train then eval)
+    if _i % 3 == 0:
+        CI.add(_ids[(_i % 2) * (len(_ids) // 2)])  # train #0, or eval #0 (the ids are train then eval)
     SAMPLES += [(sid, dtype) for sid in _ids for dtype in parity.DTYPES]
 
 
