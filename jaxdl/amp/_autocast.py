@@ -48,9 +48,10 @@ LOWER = frozenset({"linear", "conv1d", "conv2d", "conv_transpose1d", "conv_trans
                    "scaled_dot_product_attention"})
 # The one table of the ops that run in the low dtype (bfloat16 or float16 alike, as torch's lists), per device:
 # torch's CUDA list also has the RNN cells (lstm_cell, gru_cell, rnn_tanh_cell, rnn_relu_cell); a jaxdl RNN cell
-# passes its op name to ``cast``/``bilinear`` and is lowered on "cuda" only, as torch (torch's CPU runs nn.LSTM
-# through mkldnn_rnn_layer, which is on its CPU list: an LSTM module's layer op would go in "cpu" here).
-LOWER_BY_DEVICE = {"cuda": LOWER | {"lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"}, "cpu": LOWER}
+# passes its op name to ``cast``/``bilinear`` and is lowered on "cuda" only, as torch. torch's CPU runs nn.LSTM
+# through mkldnn_rnn_layer, which is on its CPU list (jaxdl.functional.rnn's oneDNN LSTM layer asks for it).
+LOWER_BY_DEVICE = {"cuda": LOWER | {"lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"},
+                   "cpu": LOWER | {"mkldnn_rnn_layer"}}
 _LOSSES = frozenset({"nll_loss", "cross_entropy", "binary_cross_entropy_with_logits", "mse_loss", "l1_loss",
                      "smooth_l1_loss", "huber_loss", "kl_div", "cosine_embedding_loss", "hinge_embedding_loss",
                      "poisson_nll_loss", "margin_ranking_loss", "triplet_margin_loss", "multi_margin_loss"})

@@ -18,7 +18,7 @@ from jaxdl import amp
 from jaxdl.checks import promote
 from jaxdl.functional._activation import relu, sigmoid, tanh
 from jaxdl.functional._dropout import dropout as _dropout
-from jaxdl.functional._linear import linear
+from jaxdl.functional._linear import _add_bias, _matmul_transposed, linear
 
 MODES = ("RNN_TANH", "RNN_RELU", "LSTM", "GRU")
 
@@ -185,12 +185,50 @@ def _direction(mode, x, carry, w, reverse, lengths):
     return (_time_gather(ys, order) if reverse else ys), carry
 
 
+# torch's CPU nn.LSTM runs each layer and direction as one oneDNN op, mkldnn_rnn_layer, which is on torch's CPU
+# lower-precision autocast list (jaxdl.amp.LOWER_BY_DEVICE["cpu"]); torch takes that path for an LSTM without
+# projections on a batch that is not packed
+ONEDNN_LSTM = "mkldnn_rnn_layer"
+
+
+def _onednn_lstm(mode, x, weights, lengths) -> bool:
+    """Whether torch's CPU autocast runs this LSTM as its oneDNN layers: bfloat16 only (torch's float16 oneDNN
+    LSTM needs autograd off, which jaxdl cannot see: under float16 the layer runs as without autocast, torch's
+    result in training)."""
+    return (mode == "LSTM" and lengths is None and "weight_hr" not in weights[0]
+            and amp.lowered(ONEDNN_LSTM, x)[0] == jnp.bfloat16)
+
+
+def _onednn_direction(x, carry, w, reverse):
+    """One direction of one layer as torch's oneDNN LSTM under bfloat16 autocast: input, weights, biases and
+    states cast to bfloat16; the gates x W_ihᵀ + h W_hhᵀ summed in float32, plus b_ih + b_hh (summed in bfloat16);
+    gate math and c in float32; h rounded to bfloat16 at every step (the output and the next product's operand),
+    c_n at the end. oneDNN's own exp/tanh approximations are not reproduced: equal to torch to bfloat16 rounding."""
+    x, w_ih, w_hh, b_ih, b_hh = amp.cast(ONEDNN_LSTM, x, w["weight_ih"], w["weight_hh"], w.get("bias_ih"),
+                                         w.get("bias_hh"))
+    low = x.dtype
+    (h, c), f32 = amp.cast(ONEDNN_LSTM, *carry), jnp.float32
+    gi = amp.accumulate(_matmul_transposed, x, w_ih)  # (T, B, 4H) float32
+    bias = None if b_ih is None else _add(b_ih, b_hh).astype(f32)
+
+    def step(hc, g):
+        h, c = hc
+        g = g + amp.accumulate(_matmul_transposed, h, w_hh)
+        h, c = _lstm_update(g if bias is None else _add_bias(g, bias), c)
+        return (h.astype(low), c), h.astype(low)
+
+    (h, c), ys = lax.scan(step, (h, c.astype(f32)), gi[::-1] if reverse else gi)
+    return (ys[::-1] if reverse else ys), (h, c.astype(low))
+
+
 def rnn(mode: str, input, hx, weights, *, num_layers: int = 1, bidirectional: bool = False, dropout: float = 0.0,
         training: bool = False, key=None, lengths=None):
     """A multi-layer (bidirectional) recurrent layer over time-major input, as torch's _VF.rnn_tanh / lstm / gru.
 
     Each layer's output (both directions concatenated) is the next layer's input, with dropout between layers
-    when training. Args:
+    when training. Under jaxdl.amp.autocast("cpu", bfloat16) an LSTM without projections on an unpacked batch
+    runs as torch's oneDNN layers (``_onednn_direction``: output and states bfloat16); otherwise each step's
+    linears follow the autocast lists (RNN: bfloat16 output; GRU and packed LSTM: float32, as torch). Args:
       mode: "RNN_TANH" | "RNN_RELU" | "LSTM" | "GRU".
       input: (T, B, input_size). hx: (L·D, B, H_out), for LSTM (h0 (L·D, B, H_out), c0 (L·D, B, H)).
       weights: one dict per (layer, direction), layer-major: weight_ih, weight_hh and optionally bias_ih,
@@ -201,13 +239,17 @@ def rnn(mode: str, input, hx, weights, *, num_layers: int = 1, bidirectional: bo
     """
     directions = 2 if bidirectional else 1
     keys = list(jax.random.split(key, num_layers)) if key is not None else [None] * num_layers
+    onednn = _onednn_lstm(mode, input, weights, lengths)
     x, finals = input, []
     for layer in range(num_layers):
         outs = []
         for d in range(directions):
             i = layer * directions + d
             carry = (hx[0][i], hx[1][i]) if mode == "LSTM" else hx[i]
-            y, carry = _direction(mode, x, carry, weights[i], d == 1, lengths)
+            if onednn:
+                y, carry = _onednn_direction(x, carry, weights[i], d == 1)
+            else:
+                y, carry = _direction(mode, x, carry, weights[i], d == 1, lengths)
             outs.append(y)
             finals.append(carry)
         x = jnp.concatenate(outs, axis=-1) if directions == 2 else outs[0]  # (T, B, D·H_out)

@@ -1,6 +1,7 @@
 """nn.RNN / LSTM / GRU and the cells beyond the parity cases: torch's state_dict both ways, torch's init, dropout
 between layers, the argument and input errors, and jaxdl.nn.utils.rnn's packing against torch.nn.utils.rnn."""
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -224,3 +225,56 @@ def test_gru_and_rnn_modules_under_cpu_autocast_equal_torch(cls, key):
             np.testing.assert_array_equal(np.asarray(mine, np.float32), theirs.detach().float().numpy())
         else:  # float32 gate math on the same bfloat16 products: float32 tanh's ulps
             np.testing.assert_allclose(np.asarray(mine), theirs.detach().numpy(), rtol=4e-7, atol=1e-7)
+
+
+@pytest.mark.parametrize("kwargs,dtypes", [
+    ({}, ("bfloat16",) * 3),
+    ({"num_layers": 2, "bidirectional": True, "batch_first": True}, ("bfloat16",) * 3),
+    ({"bias": False}, ("bfloat16",) * 3),
+    ({"proj_size": 3}, ("bfloat16", "bfloat16", "float32")),  # torch: "not supported with oneDNN", the cells' path
+    ({"packed": True}, ("float32",) * 3),  # a PackedSequence: the cells' path (float32 c promotes h)
+])
+def test_lstm_module_under_cpu_autocast_has_torchs_dtypes(kwargs, dtypes):
+    # torch's CPU nn.LSTM runs oneDNN's layer op mkldnn_rnn_layer, on its CPU lower-precision list: output, h_n and
+    # c_n bfloat16 (jaxdl computed float32 before); its projected and packed LSTMs decompose into the cells' ops
+    from jaxdl import amp
+
+    kwargs = dict(kwargs)
+    packed = kwargs.pop("packed", False)
+    torch.manual_seed(0)
+    tm, jm = torch.nn.LSTM(4, 6, **kwargs), nn.LSTM(4, 6, **kwargs)
+    params, _ = load_state_dict(jm, {k: v.numpy() for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((5, 3, 4)).astype(np.float32)
+    lengths = [5, 4, 2]
+    pack = lambda mod, x: mod.pack_padded_sequence(x, lengths) if packed else x  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch: "LSTM with projections is not supported with oneDNN"
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            tout, (th, tc) = tm(pack(torch.nn.utils.rnn, torch.tensor(x)))
+
+    def forward(p, x):
+        with amp.autocast("cpu", jnp.bfloat16):
+            return jm.apply(p, {}, pack(rnn_utils, x))[0]
+
+    out, (h, c) = jax.jit(forward, compiler_options=amp.EXACT_ROUNDING)(params, x)
+    if packed:
+        out, tout = out.data, tout.data
+    assert (str(tout.dtype), str(th.dtype), str(tc.dtype)) == tuple(f"torch.{d}" for d in dtypes)
+    assert (out.dtype, h.dtype, c.dtype) == tuple(jnp.dtype(d) for d in dtypes)
+
+
+def test_lstm_module_under_cpu_autocast_equals_torch_by_the_bf16_rule():
+    # values and gradients (input, states, every parameter) of the oneDNN path, judged as the bf16-mixed parity
+    # rows are: within 4x torch's own bfloat16 error against torch-float64 (oneDNN's exp/tanh are its own)
+    from jaxdl.parity._core import MIXED, Case, run_case
+    from jaxdl.parity._module_db import compare_module
+
+    def case(env):
+        kwargs = {"num_layers": 2, "bidirectional": True}
+        tm, jm = torch.nn.LSTM(3, 4, **kwargs), nn.LSTM(3, 4, **kwargs)
+        x, h, c = (env.torch.from_numpy(env.randn(*s)) for s in ((5, 2, 3), (4, 2, 4), (4, 2, 4)))
+        return compare_module(env, tm, jm, [x, (h, c)])
+
+    row = run_case(Case("nn.LSTM under CPU autocast", "rnn", case, dtypes=(MIXED,)), MIXED, torch, "cpu",
+                   raise_errors=True)
+    assert row.passed, row
