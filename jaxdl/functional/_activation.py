@@ -151,8 +151,13 @@ def log_softmax(input, dim: int | None = None, dtype=None):
 
 # JVPs from the output y along ``axis``, whose transposes are torch's backward formulas
 def _softmax_jvp(axis):
-    """y·(t − Σ t·y): symmetric, so also torch's softmax backward y·(g − Σ g·y)."""
-    return lambda y, t: y * (t - jnp.sum(t * y, axis, keepdims=True))
+    """u − y·Σu with u = y·t, i.e. y·(t − Σ t·y): symmetric, so also torch's softmax backward y·(g − Σ g·y). Written
+    with y applied first so that its transpose (reverse mode) multiplies by y last, y·(g − Σ g·y), as torch rounds
+    it; y·(t − Σ t·y) transposes to y·g − y·Σ g·y, which rounds differently where the two terms cancel."""
+    def jvp(y, t):
+        u = y * t
+        return u - y * jnp.sum(u, axis, keepdims=True)
+    return jvp
 
 
 def _log_softmax_jvp(axis):

@@ -70,7 +70,7 @@ _SPECS = {"torch": ("...le,...se->...ls", "...ls,...sv->...lv"),
 
 
 def attention(query, key, value, mask=None, *, scale: float, layout: str = "torch", safe: bool = True,
-              dropout_p: float = 0.0, dropout_key=None):
+              dropout_p: float = 0.0, dropout_key=None, scale_query: bool = False):
     """``(softmax(Q Kᵀ·scale + mask) V, weights)``: the one attention formula behind
     scaled_dot_product_attention, nn.MultiheadAttention and nn.GPT (no argument checks: the callers check).
 
@@ -81,17 +81,23 @@ def attention(query, key, value, mask=None, *, scale: float, layout: str = "torc
         promotion: (..., L, S) for "torch", (B|1, H|1, L, S) for "bthd".
       safe: rows whose keys are all masked give zeros (torch's SDPA ``_safe_softmax``); False is the plain
         softmax (NaN rows), as torch's MultiheadAttention need_weights path, and all a causal mask ever needs.
+      scale_query: scale Q before QKᵀ, (Q·scale)Kᵀ + mask, as torch's MultiheadAttention need_weights path
+        (q_scaled, then baddbmm(mask, q_scaled, kᵀ)); False scales the scores, (QKᵀ)·scale + mask, as torch's
+        SDPA kernels. The values agree to rounding; the order decides how values and gradients round.
     Returns:
       output like query (last dim Ev or dv) and the weights (..., L, S) or (B, H, L, S), after dropout. Under
       jaxdl.amp.autocast: QKᵀ summed and softmaxed in float32, the weights and output in the low dtype.
     """
     to_scores, to_output = (functools.partial(_einsum, spec) for spec in _SPECS[layout])
     low, (query, key, value) = amp.lowered("scaled_dot_product_attention", query, key, value)
+    if scale_query:
+        query = query * jnp.asarray(scale, query.dtype)
     if low is None:
         scores = to_scores(query, key, None)
     else:  # torch's flash kernels: QKᵀ, mask and softmax in float32, the weights rounded to the low dtype for ·V
         scores = amp.accumulate(to_scores, query, key)
-    scores = scores * jnp.asarray(scale, scores.dtype)
+    if not scale_query:
+        scores = scores * jnp.asarray(scale, scores.dtype)
     if mask is not None:
         if mask.dtype == jnp.bool_:
             scores = jnp.where(mask, scores, -jnp.inf)

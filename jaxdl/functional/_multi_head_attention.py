@@ -156,8 +156,11 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if causal:
         attn_mask = jnp.tril(jnp.ones((L, S), bool))[None]  # SDPA's is_causal: top-left triangle
-    out, weights = attention(q, k, v, attn_mask, scale=1.0 / math.sqrt(d), safe=not need_weights,
-                             dropout_p=dropout_p, dropout_key=dropout_key)  # (N·H, L, d), (N·H, L, S)
+    # need_weights: torch's explicit path, q·√(1/d) (its scale, not 1/√d: they differ in the last bit for d = 2)
+    # before baddbmm(mask, q, kᵀ); otherwise its SDPA kernel, (QKᵀ)·(1/√d) + mask. The order sets the rounding.
+    scale = math.sqrt(1.0 / d) if need_weights else 1.0 / math.sqrt(d)
+    out, weights = attention(q, k, v, attn_mask, scale=scale, safe=not need_weights, dropout_p=dropout_p,
+                             dropout_key=dropout_key, scale_query=need_weights)  # (N·H, L, d), (N·H, L, S)
     out = jnp.transpose(out.reshape(N, H, L, d), (2, 0, 1, 3)).reshape(L, N, E)
     out = linear(out, out_proj_weight, out_proj_bias)  # (L, N, E)
     if not batched:
