@@ -177,3 +177,16 @@ def test_mha_saturated_softmax_gradients_are_torchs(dtype):
         np.testing.assert_allclose(np.asarray(g), t.grad.numpy(), **tol)
     if dtype == "float32":
         np.testing.assert_array_equal(np.asarray(grads[0])[saturated], 0.0)
+
+
+@pytest.mark.parametrize("index", [68, 160])
+def test_multi_head_attention_forward_rounds_as_torch_in_float64(index):
+    # torch's need_weights path scales q by √(1/d) before baddbmm(mask, q, kᵀ), and softmax's backward is
+    # y·(g − Σ g·y); jaxdl scaled the scores after QKᵀ by 1/√d (another last bit for d = 2) and its reverse mode
+    # computed y·g − y·Σ g·y: these OpInfo samples' gradients missed float64's elementwise rule (~1e-12 apart)
+    from jaxdl.parity._core import run_case
+    from jaxdl.parity._op_db import op_db_case
+
+    row = run_case(op_db_case("nn.functional.multi_head_attention_forward", index), "float64", torch, "cpu",
+                   raise_errors=True)
+    assert row.passed, row
