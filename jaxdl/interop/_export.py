@@ -146,16 +146,17 @@ def convert_exported(module, args=(), kwargs=None):
 
 def _export(torch, module, args, kwargs):
     """``(ExportedProgram, dynamic)``: dim 0 of every input as one dynamic batch where the forward allows it."""
-    batch = torch.export.Dim("batch")
     bound = inspect.signature(module.forward).bind(*args, **kwargs).arguments
-    shapes = {name: {0: batch} if isinstance(x, torch.Tensor) and x.dim() and x.shape[0] > 1 else None
+    sizes = sorted({x.shape[0] for x in bound.values() if isinstance(x, torch.Tensor) and x.dim()})
+    dims = {n: torch.export.Dim(f"batch{i}") for i, n in enumerate(sizes)}  # inputs of one size share a Dim
+    shapes = {name: {0: dims[x.shape[0]]} if isinstance(x, torch.Tensor) and x.dim() and x.shape[0] > 1 else None
               for name, x in bound.items()}
     if any(s is not None for s in shapes.values()):
         try:
             ep = torch.export.export(module, args, kwargs, dynamic_shapes=shapes, strict=False)
             return ep.run_decompositions({}), True
-        except torch._dynamo.exc.UserError as exc:  # a constraint violation: the forward fixes the batch size
-            if "Constraints violated" not in str(exc) and "specializ" not in str(exc):
+        except torch._dynamo.exc.UserError as exc:  # the forward fixes a batch size: export it static
+            if exc.error_type != torch._dynamo.exc.UserErrorType.CONSTRAINT_VIOLATION:
                 raise
     return torch.export.export(module, args, kwargs, strict=False).run_decompositions({}), False
 
