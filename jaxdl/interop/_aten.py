@@ -51,17 +51,19 @@ def align(args: tuple, out_dtype: str | None) -> tuple:
     for i in index:
         if jnp.ndim(args[i]) < ndim:
             args[i] = jnp.reshape(args[i], (1,) * (ndim - jnp.ndim(args[i])) + jnp.shape(args[i]))
-    dtypes = {jnp.result_type(args[i]) for i in index}
+    values = [i for i in index if jnp.result_type(args[i]) != jnp.bool_]  # not where's or masked_fill's mask
+    dtypes = {jnp.result_type(args[i]) for i in values}
     out = _dtype(out_dtype)
     if out is not None and out != jnp.bool_ and (len(dtypes) > 1 or any(
             jnp.issubdtype(d, jnp.floating) != jnp.issubdtype(out, jnp.floating) for d in dtypes)):
-        for i in index:
-            args[i] = args[i].astype(out)
-    elif len(dtypes) > 1:  # a comparison or where of mixed dtypes: their common type
+        common = out
+    elif len(dtypes) > 1:  # a comparison of mixed dtypes: their common type
         with jax.numpy_dtype_promotion("standard"):
             common = jnp.result_type(*dtypes)
-        for i in index:
-            args[i] = args[i].astype(common)
+    else:
+        return tuple(args)
+    for i in values:
+        args[i] = args[i].astype(common)
     return tuple(args)
 
 

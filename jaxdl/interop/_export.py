@@ -138,7 +138,7 @@ def convert_exported(module, args=(), kwargs=None):
     model = ExportedModel(
         type(module).__name__, graphs["train"], graphs["eval"],
         entries([n for n in sd if n in param_names]), entries([n for n in sd if n not in param_names]),
-        tuple((None, *x.shape[1:]) if dynamic else tuple(x.shape) for x in inputs), tuple(kwargs))
+        tuple((None, *x.shape[1:]) if dynamic and _batched(x) else tuple(x.shape) for x in inputs), tuple(kwargs))
     params = unflatten({n: jnp.asarray(to_numpy(sd[n])) for n, _, _ in model.params})
     state = unflatten({n: jnp.asarray(to_numpy(sd[n])) for n, _, _ in model.buffers})
     return model, params, state
@@ -149,7 +149,7 @@ def _export(torch, module, args, kwargs):
     bound = inspect.signature(module.forward).bind(*args, **kwargs).arguments
     sizes = sorted({x.shape[0] for x in bound.values() if isinstance(x, torch.Tensor) and x.dim()})
     dims = {n: torch.export.Dim(f"batch{i}") for i, n in enumerate(sizes)}  # inputs of one size share a Dim
-    shapes = {name: {0: dims[x.shape[0]]} if isinstance(x, torch.Tensor) and x.dim() and x.shape[0] > 1 else None
+    shapes = {name: {0: dims[x.shape[0]]} if isinstance(x, torch.Tensor) and _batched(x) else None
               for name, x in bound.items()}
     if any(s is not None for s in shapes.values()):
         try:
@@ -159,6 +159,11 @@ def _export(torch, module, args, kwargs):
             if exc.error_type != torch._dynamo.exc.UserErrorType.CONSTRAINT_VIOLATION:
                 raise
     return torch.export.export(module, args, kwargs, strict=False).run_decompositions({}), False
+
+
+def _batched(x) -> bool:
+    """Whether an example input's dim 0 is exported as a dynamic batch (torch specialises sizes 0 and 1)."""
+    return x.dim() > 0 and x.shape[0] > 1
 
 
 def _graph(torch, ep) -> Graph:

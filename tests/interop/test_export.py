@@ -14,7 +14,7 @@ from torch import nn as tnn
 from torch.nn import functional as tF
 
 from jaxdl.interop import flatten, load_state_dict, state_dict, unflatten
-from jaxdl.interop._export import convert_exported
+from jaxdl.interop import from_export as convert_exported
 from jaxdl.parity._core import Case, compare_function, run_case
 
 
