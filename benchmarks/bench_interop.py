@@ -20,20 +20,10 @@ import numpy as np
 
 from _harness import JaxdlVariant, check_same_loss, first_calls, fmt, machine, run_rounds, table
 from _mlp_variants import LR, jaxdl_mlp, state_dict_numpy, torch_model, torch_variant
+from bench_mlp import WORKLOADS as BENCH_MLP_WORKLOADS
+from bench_mlp import equal_work_data, mlp
 
-WORKLOADS = {  # name: (description, layers, batch, steps per timed block)
-    "w1": ("MLP 64-256-256-10, batch 128", (64, 256, 256, 10), 128, False, None, 100),
-    "w3": ("lecture MLP 64-256-256-10 + BatchNorm1d + Dropout(0.2), batch 128", (64, 256, 256, 10), 128, True, 0.2,
-           100),
-}
-
-
-def mlp(sizes, bn=False, p=None):
-    layers = []
-    for a, b in zip(sizes[:-2], sizes[1:-1]):
-        layers += ([("linear", a, b)] + ([("bn", b)] if bn else []) + [("relu",)]
-                   + ([("dropout", p)] if p is not None else []))
-    return tuple(layers + [("linear", sizes[-2], sizes[-1])])
+WORKLOADS = {name: BENCH_MLP_WORKLOADS[name] for name in ("w1", "w3")}  # bench_mlp's
 
 
 def converted(layers, sd, scan=False):
@@ -67,15 +57,13 @@ def bench(name, rounds, quick):
     sd = state_dict_numpy(layers)
     print(f"\n## {name}: {desc} ({steps} steps per block, {rounds} rounds)")
     objs = {n: make(layers, sd) for n, make in VARIANTS.items()}
-    rng = np.random.default_rng(0)
-    xs = rng.standard_normal((steps, batch, sizes[0]), dtype=np.float32)
-    ys = rng.integers(0, sizes[-1], (steps, batch)).astype(np.int32)
+    data = np.random.default_rng(0)
+    xs = data.standard_normal((steps, batch, sizes[0]), dtype=np.float32)
+    ys = data.integers(0, sizes[-1], (steps, batch)).astype(np.int32)
     variants = first_calls(objs, xs, ys, steps, indent="  ")
-    check = np.random.default_rng(1)
-    check_xs = check.standard_normal((10, batch, sizes[0]), dtype=np.float32)
-    check_ys = check.integers(0, sizes[-1], (10, batch)).astype(np.int32)
+    # dropout masks differ between frameworks: the equal-work check runs the same net at p = 0
     check_same_loss({n: make(mlp(sizes, bn, 0.0 if p else None), sd) for n, make in VARIANTS.items()},
-                    check_xs, check_ys, indent="  ")
+                    *equal_work_data(layers, batch), indent="  ")
     for var in variants:
         v = objs[var.name]
         v.reset()
