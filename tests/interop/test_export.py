@@ -1,0 +1,302 @@
+"""convert_exported: torch modules with custom forwards, captured with torch.export and replayed with jaxdl's ops.
+
+Values, parameter and input gradients and BatchNorm buffers are judged by the parity package's rules (float64:
+rtol 1e-10; float32: torch's own rounding against torch-float64), through its ``run_case``/``compare_function``.
+"""
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import torch
+from torch import nn as tnn
+from torch.nn import functional as tF
+
+from jaxdl.interop import flatten, load_state_dict, state_dict, unflatten
+from jaxdl.interop import from_export as convert_exported
+from jaxdl.parity._core import Case, compare_function, run_case
+
+
+class ResidualMLP(tnn.Module):
+    """A residual add, a functional relu, torch.cat, x.view, a GELU(tanh) head, sum/mean with dims."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = tnn.Linear(6, 6), tnn.Linear(6, 6)
+        self.head = tnn.Linear(12, 3)
+        self.scale = tnn.Parameter(torch.randn(6))
+
+    def forward(self, x):
+        h = tF.relu(self.fc1(x)) + x  # residual
+        h = h + 0.5 * torch.tanh(self.fc2(h)) * self.scale
+        z = torch.cat([h, h.view(h.size(0), 2, 3).transpose(1, 2).reshape(-1, 6)], dim=1)
+        z = tF.gelu(self.head(z), approximate="tanh")
+        return z - z.mean(dim=-1, keepdim=True) + z.sum(0) / 10
+
+
+class Block(tnn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1, self.bn1 = tnn.Conv2d(c, c, 3, padding=1, bias=False), tnn.BatchNorm2d(c)
+        self.conv2, self.bn2 = tnn.Conv2d(c, c, 3, padding=1, bias=False), tnn.BatchNorm2d(c)
+
+    def forward(self, x):
+        return tF.relu(self.bn2(self.conv2(tF.relu(self.bn1(self.conv1(x))))) + x)
+
+
+class ResNet(tnn.Module):
+    """Stem conv + BatchNorm, two residual blocks, max pooling, global average pooling, a linear head."""
+
+    def __init__(self, c=4, classes=5):
+        super().__init__()
+        self.stem, self.bn = tnn.Conv2d(1, c, 3, padding=1), tnn.BatchNorm2d(c, momentum=0.2)
+        self.blocks = tnn.Sequential(Block(c), Block(c))
+        self.fc = tnn.Linear(c, classes)
+
+    def forward(self, x):
+        y = tF.max_pool2d(tF.relu(self.bn(self.stem(x))), 2)
+        y = self.blocks(y)
+        return self.fc(torch.flatten(tF.adaptive_avg_pool2d(y, 1), 1))
+
+
+class NormMLP(tnn.Module):
+    """The lecture MLP's shape: Linear, BatchNorm1d, ReLU, Linear, with a residual sum."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.bn, self.fc2 = tnn.Linear(6, 8), tnn.BatchNorm1d(8), tnn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.fc2(tF.relu(self.bn(self.fc1(x)))) + x.sum(1, keepdim=True)
+
+
+class Dropper(tnn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = tnn.Linear(8, 8)
+        self.drop = tnn.Dropout(0.25)
+
+    def forward(self, x):
+        return tF.dropout(self.drop(self.fc(x)), 0.5, self.training)
+
+
+class Kinks(tnn.Module):
+    """abs, clamp, torch.where and max at their kinks and ties, where JAX's own gradients differ from torch's."""
+
+    def forward(self, x):
+        a = torch.clamp(x, -1.0, 1.0) + x.abs()
+        b = torch.where(x > 0, x, 2 * x)
+        return a * 2 + b + x.max(dim=1).values.unsqueeze(1) + torch.amax(x, dim=0)
+
+
+@functools.lru_cache(maxsize=None)
+def _spec(cls, x_shape, dtype=torch.float32):
+    """One conversion per module class and dtype (torch.export costs seconds; the spec does not depend on the
+    weights, which every test loads into it from its own torch module with ``load_state_dict``)."""
+    return convert_exported(cls().to(dtype), (torch.zeros(x_shape, dtype=dtype),))[0]
+
+
+def _convert(module, x_shape, dtype=torch.float32):
+    """``(model, params, state)`` for ``module``: the cached spec, the module's own state_dict."""
+    model = _spec(type(module), x_shape, dtype)
+    return (model, *load_state_dict(model, module.state_dict()))
+
+
+class OpTour(tnn.Module):
+    """Many ATen ops of the table at once: embedding of a lifted constant, layer_norm, addmm/mm/bmm/matmul, views,
+    slicing, reductions with dims, elementwise functions, activations, a non-persistent buffer, dtype casts,
+    log_softmax, cross_entropy, pooling and creation ops."""
+
+    def __init__(self):
+        super().__init__()
+        self.l, self.e, self.ln = tnn.Linear(6, 6), tnn.Embedding(10, 6), tnn.LayerNorm(6)
+        self.p = tnn.Parameter(torch.randn(6, 6))
+        self.register_buffer("nb", torch.linspace(0.5, 1.5, 6), persistent=False)
+
+    def forward(self, x):
+        a = self.e(torch.tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9], [0, 1, 2]])).mean(1)
+        y = torch.cat([x, a], 0)
+        y = self.ln(y) * 2 - y / 3 + y.sum(-1, keepdim=True) + y.mean()
+        y = y.t() @ y + torch.addmm(self.l.bias, y, self.p)[:6] + torch.mm(y.T, y) / 10
+        y = y.permute(1, 0).transpose(0, 1).reshape(-1).view(6, 6).unsqueeze(0).expand(2, 6, 6).flatten(1)
+        y = torch.bmm(y.view(2, 6, 6), y.view(2, 6, 6)).squeeze(0) / 100
+        y = y.contiguous()[..., 1:4].exp().log().abs().sqrt().clamp(0, 1).tanh().sigmoid() + self.nb[:3]
+        y = torch.where(y > 1.1, y, -y).max(-1).values + y.amax(-1) + y.pow(2).sum(-1) + (y.abs() + 1).rsqrt().sum(-1)
+        y = tF.leaky_relu(y, 0.1) + tF.silu(y) + tF.softplus(y) + tF.elu(y) + tF.hardtanh(y) + y.float().to(y.dtype)
+        z = tF.log_softmax(y.view(2, 3, 2), 1)
+        loss = tF.cross_entropy(y.view(2, 6)[:, :5], torch.tensor([1, 2]))
+        pooled = tF.adaptive_avg_pool2d(y.view(1, 1, 2, 6), 1) + tF.avg_pool2d(y.view(1, 1, 2, 6), (1, 2)).sum()
+        return z.sum(0) + loss + pooled.sum() + torch.zeros(3).sum() + torch.arange(3).sum() + x.new_ones(2).sum()
+
+
+def _case(make, x_shape, *, training, buffers=False):
+    """A parity case: the module's outputs (and buffers after the call) and gradients w.r.t. the input and every
+    parameter, torch's functional_call against the converted model's apply."""
+
+    def fn(env):
+        module = make()  # torch's RNG is seeded from the case name: the same weights in every dtype
+        x = env.randn(*x_shape)
+        params = [n for n, _ in module.named_parameters()]
+        bufs = [n for n, _ in module.named_buffers()] if buffers else []
+        sd = module.state_dict()
+        arrays = [sd[n].detach().numpy().astype(env.np_dtype if sd[n].is_floating_point() else np.int64)
+                  for n in [*params, *bufs]]
+        module = module.to(env.torch_dtype).train(training)
+        model, _, state = _convert(module, x_shape, env.torch_dtype)
+
+        def jax_fn(x, *leaves):
+            p = unflatten(dict(zip(params, leaves[:len(params)])))
+            s = unflatten({**flatten(state), **dict(zip(bufs, leaves[len(params):]))})
+            y, new = model.apply(p, s, x, training=training)
+            return (y, tuple(flatten(new)[n] for n in bufs)) if buffers else y
+
+        def torch_fn(x, *leaves):
+            tensors = dict(zip([*params, *bufs], leaves))
+            y = torch.func.functional_call(module, tensors, (x,))  # updates the buffer tensors in place
+            return (y, tuple(tensors[n] for n in bufs)) if buffers else y
+
+        return compare_function(env, jax_fn, torch_fn, [x, *arrays], diff_argnums=range(len(params) + 1),
+                                grad_output=(lambda out: out[0]) if buffers else (lambda out: out))
+
+    return fn
+
+
+CASES = [
+    Case("export/ResidualMLP eval", "interop", _case(ResidualMLP, (4, 6), training=False)),
+    Case("export/ResNet train (BatchNorm statistics)", "interop",
+         _case(ResNet, (4, 1, 8, 8), training=True, buffers=True)),
+    Case("export/ResNet eval", "interop", _case(ResNet, (4, 1, 8, 8), training=False), sweep=True),
+    Case("export/kinks and ties", "interop", _case(Kinks, (3, 4), training=False)),
+    Case("export/op tour", "interop", _case(OpTour, (2, 6), training=False)),
+]
+# CI runs these (case, dtype) pairs, ~20 s on its 2 cores; ``pytest --parity-all`` runs every pair
+IN_CI = {("export/ResidualMLP eval", "float64"), ("export/ResidualMLP eval", "float32"),
+         ("export/ResNet train (BatchNorm statistics)", "float64"), ("export/kinks and ties", "float64"),
+         ("export/op tour", "float64")}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_matches_torch(case, dtype, request):
+    if not request.config.getoption("--parity-all") and (case.name, dtype) not in IN_CI:
+        pytest.skip("outside CI's part of the export cases: pytest --parity-all runs it")
+    result = run_case(case, dtype, raise_errors=True)
+    assert result.passed, result
+
+
+def test_kinks_take_torchs_gradient():
+    """The inputs sit on the kinks (0 for abs, ±1 for clamp, ties for max): torch's gradient there, exactly."""
+    x = torch.tensor([[0.0, 1.0, -1.0, 1.0], [2.0, 2.0, 0.0, -3.0]], dtype=torch.float64, requires_grad=True)
+    Kinks()(x).sum().backward()
+    with jax.enable_x64(True):
+        model, params, state = convert_exported(Kinks(), (x.detach(),))
+        g = jax.grad(lambda v: jnp.sum(model.apply(params, state, v)[0]))(jnp.asarray(x.detach().numpy()))
+    np.testing.assert_array_equal(np.asarray(g), x.grad.numpy())
+
+
+def test_another_batch_size_and_static_fallback():
+    torch.manual_seed(0)
+    module = ResidualMLP()
+    model, params, state = _convert(module, (4, 6))  # exported with a batch of 4
+    x = torch.randn(7, 6)
+    y, _ = model.apply(params, state, jnp.asarray(x.numpy()))
+    np.testing.assert_allclose(np.asarray(y), module(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+    class Fixed(tnn.Module):  # the forward fixes the batch: exported statically, another batch says so
+        def forward(self, x):
+            return x.view(4, -1).sum(1)
+
+    fixed, p, s = convert_exported(Fixed(), (torch.randn(4, 3),))
+    assert fixed.apply(p, s, jnp.ones((4, 3)))[0].shape == (4,)
+    with pytest.raises(ValueError, match=r"expects \(4, 3\).*re-export"):
+        fixed.apply(p, s, jnp.ones((5, 3)))
+
+
+def test_dropout_masks_follow_the_key():
+    torch.manual_seed(0)
+    module = Dropper()
+    model, params, state = convert_exported(module, (torch.randn(4, 8),))
+    apply = jax.jit(lambda k, v: model.apply(params, state, v, training=True, key=k)[0])
+    x = jnp.ones((4000, 8))
+    ones = model.apply(params, state, x)[0]  # eval: both dropouts are the identity, as torch's
+    np.testing.assert_allclose(np.asarray(ones), module.eval()(torch.ones(4000, 8)).detach().numpy(), rtol=1e-6)
+    a, b, c = apply(jax.random.key(1), x), apply(jax.random.key(1), x), apply(jax.random.key(2), x)
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert not np.array_equal(np.asarray(a), np.asarray(c))
+    kept = np.asarray(a) != 0
+    # two independent masks (0.25 then 0.5: a key split per random op): keep rate 0.75·0.5, survivors scaled
+    # by 1/0.75·1/0.5, so the expectation is the eval output
+    assert abs(kept.mean() - 0.375) < 5 * np.sqrt(0.375 * 0.625 / kept.size)
+    np.testing.assert_allclose(np.asarray(a)[kept], (np.asarray(ones) / 0.375)[kept], rtol=1e-5)
+    assert abs(float(np.asarray(a).mean() / np.asarray(ones).mean()) - 1) < 0.05
+    with pytest.raises(ValueError, match="key"):
+        model.apply(params, state, x, training=True)
+    # under lax.scan with a key per step (as fit splits them), every step draws a new mask
+    masks = jax.jit(lambda k: jax.lax.scan(lambda c, k: (c, apply(k, x[:64]) != 0), 0,
+                                           jax.random.split(k, 3))[1])(jax.random.key(3))
+    assert not np.array_equal(masks[0], masks[1]) and not np.array_equal(masks[1], masks[2])
+
+
+def test_under_grad_vmap_and_scan():
+    torch.manual_seed(0)
+    module = NormMLP()
+    model, params, state = convert_exported(module, (torch.randn(5, 6),))
+    xs = jax.random.normal(jax.random.key(0), (3, 5, 6))
+
+    def loss(p, s, x):
+        y, s = model.apply(p, s, x, training=True)
+        return jnp.mean(y ** 2), s
+
+    def step(carry, x):  # three training steps: the running statistics carry through lax.scan
+        p, s = carry
+        g, s = jax.grad(loss, has_aux=True)(p, s, x)
+        return (jax.tree_util.tree_map(lambda a, b: a - 0.1 * b, p, g), s), None
+
+    (p, s), _ = jax.jit(lambda c: jax.lax.scan(step, c, xs))((params, state))
+    opt = torch.optim.SGD(module.parameters(), lr=0.1)
+    for x in xs:
+        opt.zero_grad()
+        module.train()(torch.from_numpy(np.array(x))).pow(2).mean().backward()
+        opt.step()
+    got = state_dict(p, s)
+    assert int(got["bn.num_batches_tracked"]) == 3
+    for name, value in module.state_dict().items():  # weights and running statistics after three steps
+        np.testing.assert_allclose(got[name], value.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+    module.load_state_dict({k: torch.from_numpy(v) for k, v in got.items()}, strict=True)
+    ys = jax.vmap(lambda x: model.apply(params, state, x)[0])(xs)  # a stack of batches
+    np.testing.assert_allclose(np.asarray(ys[1]), np.asarray(model.apply(params, state, xs[1])[0]), rtol=1e-6)
+
+
+def test_unsupported_op_names_it_and_its_submodule():
+    class Bessel(tnn.Module):
+        def forward(self, x):
+            return torch.special.bessel_j0(x)
+
+    class Outer(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc, self.odd = tnn.Linear(3, 3), Bessel()
+
+        def forward(self, x):
+            return self.odd(self.fc(x))
+
+    with pytest.raises(NotImplementedError, match=r"aten\.special_bessel_j0\.default \(called in submodule 'odd' "
+                                                  r"\(.*Bessel\)\)"):
+        convert_exported(Outer(), (torch.randn(2, 3),))
+
+
+def test_spec_is_hashable_holds_no_arrays_and_round_trips_to_torch():
+    torch.manual_seed(0)
+    module = ResidualMLP()
+    model, params, state = convert_exported(module, (torch.randn(4, 6),))
+    again = _spec(ResidualMLP, (4, 6))
+    assert hash(model) == hash(again) and model == again  # one jit compilation for both
+    assert not any(isinstance(v, jax.Array) for v in jax.tree_util.tree_leaves(model))
+    shapes = jax.eval_shape(model.init, jax.random.key(0))
+    assert jax.tree_util.tree_map(jnp.shape, shapes) == jax.tree_util.tree_map(jnp.shape, (params, state))
+    fresh = ResidualMLP()
+    fresh.load_state_dict({k: torch.from_numpy(v) for k, v in state_dict(params, state).items()}, strict=True)
+    x = torch.randn(5, 6)
+    np.testing.assert_allclose(np.asarray(model.apply(params, state, jnp.asarray(x.numpy()))[0]),
+                               fresh(x).detach().numpy(), rtol=1e-5, atol=1e-6)
