@@ -1,6 +1,8 @@
-"""One tree assertion for every test, with the project's one tolerance table (jaxdl.parity)."""
+"""One tree assertion for every test, with the project's one tolerance table (jaxdl.parity); the one rule for
+the CI part of torch's sample lists (module_db, op_db)."""
 import jax
 import numpy as np
+import pytest
 
 from jaxdl.interop import to_numpy
 from jaxdl.parity import ELEMENTWISE_FLOAT32, TOLERANCES
@@ -18,3 +20,12 @@ def assert_close(actual, expected, dtype=None, **overrides):
         tol = dict(TOL.get(np.dtype(dtype) if dtype else e.dtype, TOL[np.dtype("float32")]))
         tol.update(overrides)
         np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64), strict=True, **tol)
+
+
+def stratified(samples: dict, stride: int, ids) -> list:
+    """pytest parameters for every sample of every name: ``samples`` maps a name to its parameter tuples in the
+    harness's order. CI runs each name's k-th tuple where k % stride == 0 (its first always); the rest are marked
+    parity_all (tests/conftest.py: pytest --parity-all runs them). ``ids(params)`` names a tuple."""
+    return [pytest.param(*params, id=ids(params), marks=() if k % stride == 0 else pytest.mark.parity_all)
+            for name_samples in samples.values() for k, params in enumerate(name_samples)]
+
