@@ -1,8 +1,11 @@
-"""One tree assertion for every test, with the project's one tolerance table (jaxdl.parity)."""
+"""One tree assertion for every test, with the project's one tolerance table (jaxdl.parity); the one rule for
+the CI part of torch's sample lists (module_db, op_db); the parity registry's cases by the test file that runs them."""
 import jax
 import numpy as np
+import pytest
 
 from jaxdl.interop import to_numpy
+from jaxdl import parity
 from jaxdl.parity import ELEMENTWISE_FLOAT32, TOLERANCES
 
 TOL = {np.dtype("float32"): ELEMENTWISE_FLOAT32, np.dtype("float64"): TOLERANCES["float64"]}
@@ -18,3 +21,32 @@ def assert_close(actual, expected, dtype=None, **overrides):
         tol = dict(TOL.get(np.dtype(dtype) if dtype else e.dtype, TOL[np.dtype("float32")]))
         tol.update(overrides)
         np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64), strict=True, **tol)
+
+
+def stratified(samples: dict, stride: int, ids) -> list:
+    """pytest parameters for every sample of every name: ``samples`` maps a name to its parameter tuples in the
+    harness's order. CI runs each name's k-th tuple where k % stride == 0 (its first always); the rest are marked
+    parity_all (tests/conftest.py: pytest --parity-all runs them). ``ids(params)`` names a tuple."""
+    return [pytest.param(*params, id=ids(params), marks=() if k % stride == 0 else pytest.mark.parity_all)
+            for name_samples in samples.values() for k, params in enumerate(name_samples)]
+
+
+# The parity registry's groups by the test file that runs them: pytest-xdist (--dist loadfile) runs each file in
+# one process, and ~400 CI cases in test_parity.py alone were the run's tail; a group not named here (optim, train,
+# amp, a new one) runs in test_parity.py.
+PARITY_FILES = {**dict.fromkeys(("functional", "nn"), "test_parity_layers.py"),
+                **dict.fromkeys(("conv", "resample", "dims"), "test_parity_conv.py"),
+                **dict.fromkeys(("rnn", "transformer", "gpt"), "test_parity_sequence.py")}
+
+
+def parity_params(file: str) -> list:
+    """pytest parameters (case, dtype) of the registered parity cases that the test file ``file`` runs
+    (PARITY_FILES), in every dtype each declares; a sweep case outside CI's stratified part (parity.in_ci) is
+    marked parity_all."""
+    return [pytest.param(c, d, id=f"{c.name}-{d}", marks=() if parity.in_ci(c) else pytest.mark.parity_all)
+            for c in parity.CASES if PARITY_FILES.get(c.group, "test_parity.py") == file for d in c.dtypes]
+
+
+def assert_parity(case, dtype):
+    result = parity.run_case(case, dtype, raise_errors=True)  # a case that raises shows its traceback
+    assert result.passed, parity.format_table([result])

@@ -1,7 +1,11 @@
-"""torch's own module tests (module_db samples) against jaxdl, through jaxdl.parity's module_db harness.
+"""torch's own module tests (module_db samples) against jaxdl.nn, through jaxdl.parity's module_db harness.
 
-CLASSES are the classes whose every sample must pass. CI runs one sample per class (its first training sample, or
-for every other class its first eval sample) in both dtypes; ``pytest --parity-all`` runs them all.
+Every sample of every class in CLASSES must pass: train and eval, float32 and float64. CI runs a stratified part
+by one rule, the same as tests/test_op_db.py's (tests/helpers.stratified): each class's list of (mode, sample,
+dtype) in the harness's order (its train samples, then its eval samples, each in float32 then float64) and every
+CI_STRIDE-th entry of it, the first (train #0 in float32) included; CI_STRIDE is odd, so a long list's picks
+alternate between the dtypes. ``pytest --parity-all`` runs them all. A class is added by adding its name to
+CLASSES.
 """
 import pytest
 
@@ -9,28 +13,42 @@ pytest.importorskip("torch")
 
 from jaxdl import parity  # noqa: E402
 from jaxdl.nn import Linear  # noqa: E402
+from tests.helpers import stratified  # noqa: E402
 
-CLASSES = ("Linear", "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU")
-# the sequence-model classes of issue 19 measured by the attention helper
-SEQUENCE_CLASSES = ("MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
-                    "Transformer", "CTCLoss", "RMSNorm", "Bilinear")
-# issue 20 item 6's loss modules
-LOSS_CLASSES = ("SoftMarginLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss")
-SAMPLES, CI = [], set()
-for _i, _name in enumerate(CLASSES + SEQUENCE_CLASSES + LOSS_CLASSES):
-    _ids = parity.module_db_samples(_name)
-    CI.add(_ids[(_i % 2) * (len(_ids) // 2)])  # train #0, or eval #0 (the ids are train then eval)
-    SAMPLES += [(sid, dtype) for sid in _ids for dtype in parity.DTYPES]
+CLASSES = (
+    # the linear and recurrent layers
+    "Linear", "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
+    # issue 19's sequence models
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer", "Transformer",
+    "CTCLoss", "RMSNorm", "Bilinear",
+    # issue 20: the losses of item 6
+    "SoftMarginLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss",
+    # issue 20: padding, activation and norm modules (RReLU, AlphaDropout, FeatureAlphaDropout, Dropout3d,
+    # CrossMapLRN2d, CosineSimilarity and PairwiseDistance have no module_db entry: parity's _cases_nn_extra and
+    # tests/functional/test_activation_nn20.py cover them)
+    "Threshold", "Hardshrink", "Softshrink", "Tanhshrink", "Softmin", "LogSoftmax", "Softmax2d", "LocalResponseNorm",
+    *(f"{kind}Pad{d}d" for kind in ("Zero", "Constant", "Reflection", "Replication", "Circular") for d in (1, 2, 3)),
+    # issue 20: the 3-D layers and the remaining pools
+    "Conv3d", "ConvTranspose3d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "MaxPool3d",
+    "AvgPool3d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "LPPool1d",
+    "LPPool2d", "LPPool3d", "FractionalMaxPool2d", "FractionalMaxPool3d",
+)
+CI_STRIDE = 301
+SAMPLES = stratified({name: [(sid, dtype) for sid in parity.module_db_samples(name) for dtype in parity.DTYPES]
+                      for name in CLASSES}, CI_STRIDE,
+                     ids=lambda p: f"{p[0][0]}-{'train' if p[0][1] else 'eval'}-{p[0][2]}-{p[1]}")
 
 
 @pytest.mark.filterwarnings("ignore:enable_nested_tensor is True:UserWarning")  # torch's own, at construction
-@pytest.mark.parametrize("sid,dtype", SAMPLES,
-                         ids=[f"{n}-{'train' if t else 'eval'}-{i}-{d}" for (n, t, i), d in SAMPLES])
-def test_module_db_sample(sid, dtype, request):
-    if not request.config.getoption("--parity-all") and sid not in CI:
-        pytest.skip("a module_db sample outside CI's stratified part: pytest --parity-all runs it")
+@pytest.mark.parametrize("sid,dtype", SAMPLES)
+def test_module_db_sample(sid, dtype):
     result = parity.run_case(parity.module_db_case(*sid), dtype, raise_errors=True)
     assert result.passed, parity.format_table([result])
+
+
+def test_every_class_has_samples_in_ci():
+    in_ci = {p.values[0][0] for p in SAMPLES if not p.marks}
+    assert in_ci == set(CLASSES) and len(CLASSES) == len(set(CLASSES)), set(CLASSES) ^ in_ci
 
 
 def test_harness_fails_a_wrong_counterpart(monkeypatch):

@@ -1,7 +1,13 @@
 """torch's own OpInfo samples (op_db) against jaxdl.functional, through jaxdl.parity's op_db runner.
 
-OPS are the ops whose every comparable sample must pass. CI runs a stratified part (every ``CI_STRIDE``-th
-sample of each op, sample 0 included); ``pytest --parity-all`` runs them all.
+OPS maps each op to the kinds of its samples that are compared (``_op_db.KINDS``: "sample"; "reference", the
+samples and torch's larger and extremal ones; "int64"; "error", inputs torch refuses and jaxdl must refuse too):
+every comparable sample of each kind must pass, in float32 and float64 (int64 and error samples in float64's run).
+CI runs a stratified part by one rule, the same as tests/test_module_db.py's (tests/helpers.stratified): each (op,
+kind)'s list of (sample, dtype) in the runner's order (each sample in float32 then float64) and every CI_STRIDE-th
+entry of it, the first (sample #0, in float32 where the kind runs in it) included; CI_STRIDE is odd, so a long
+list's picks alternate between the dtypes. ``pytest --parity-all`` runs them all. An op is added by adding its
+name to one of OPS's groups (or a new group: the kinds it is compared in).
 """
 import pytest
 
@@ -9,77 +15,76 @@ pytest.importorskip("torch")
 
 from jaxdl import parity  # noqa: E402
 from jaxdl.parity import _op_db  # noqa: E402
+from tests.helpers import stratified  # noqa: E402
 
-# nn.functional.multi_head_attention_forward is not here yet: 173/192 rows pass (129 before attention's softmax took
-# torch's backward, which gives torch's exact zeros where rows saturate); 12 float32 rows miss on q/k gradients made
-# only of saturated rows' tiny weights (~1e-26; jaxdl's relative error there 5-7x torch's, cause not found) and 7
-# float64 rows by the elementwise rule on near-zero gradient elements (|error| ~2e-12 against leaf scales of ~1)
-OPS = ("nn.functional.rms_norm", "nn.functional.bilinear", "nn.functional.embedding_bag", "nn.functional.ctc_loss")
-# issue 20's item 2, resampling and rearranging
-OPS += ("nn.functional.pixel_shuffle", "nn.functional.pixel_unshuffle", "nn.functional.channel_shuffle",
-        "nn.functional.unfold")
-# issue 20's item 2, resampling and rearranging (every interpolate variant)
-OPS += ("nn.functional.pixel_shuffle", "nn.functional.pixel_unshuffle", "nn.functional.channel_shuffle",
-        "nn.functional.unfold", "nn.functional.upsample_nearest", "nn.functional.upsample_bilinear",
-        "_upsample_bilinear2d_aa", *(f"nn.functional.interpolate.{m}" for m in (
-            "nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")))
-OPS += ("nn.functional.grid_sample", "grid_sampler_2d", "grid_sampler_3d")
-CI_STRIDE = 32
-SAMPLES = [(sid, dtype) for name in OPS for sid in _op_db.op_db_samples(name) for dtype in parity.DTYPES]
+SAMPLE, SAMPLE_ERROR, SAMPLE_INT64 = ("sample",), ("sample", "error"), ("sample", "int64")
+REFERENCE = ("reference", "int64", "error")
+OPS = {
+    # issue 19's sequence ops. Not yet: nn.functional.multi_head_attention_forward, 173/192 rows pass (129 before
+    # attention's softmax took torch's backward, which gives torch's exact zeros where rows saturate); 12 float32
+    # rows miss on q/k gradients made only of saturated rows' tiny weights (~1e-26; jaxdl's relative error there
+    # 5-7x torch's, cause not found) and 7 float64 rows by the elementwise rule on near-zero gradient elements
+    # (|error| ~2e-12 against leaf scales of ~1)
+    **dict.fromkeys(("nn.functional.rms_norm", "nn.functional.bilinear", "nn.functional.embedding_bag",
+                     "nn.functional.ctc_loss"), SAMPLE),
+    # issue 20's item 2: resampling and rearranging (every interpolate variant)
+    **dict.fromkeys(("nn.functional.pixel_shuffle", "nn.functional.pixel_unshuffle", "nn.functional.channel_shuffle",
+                     "nn.functional.unfold", "nn.functional.upsample_nearest", "nn.functional.upsample_bilinear",
+                     "_upsample_bilinear2d_aa", "nn.functional.interpolate.nearest",
+                     "nn.functional.interpolate.nearest-exact", "nn.functional.interpolate.linear",
+                     "nn.functional.interpolate.bilinear", "nn.functional.interpolate.bicubic",
+                     "nn.functional.interpolate.trilinear", "nn.functional.interpolate.area",
+                     "nn.functional.grid_sample", "grid_sampler_2d", "grid_sampler_3d"), SAMPLE),
+    # issue 20's items 3-4: activations, dropouts (a sample torch draws from its own generator is left out) and norms
+    **dict.fromkeys(("nn.functional.threshold", "nn.functional.hardshrink", "nn.functional.softshrink",
+                     "nn.functional.tanhshrink", "nn.functional.rrelu", "nn.functional.softmin",
+                     "nn.functional.softmin.with_dtype", "nn.functional.dropout3d", "nn.functional.alpha_dropout",
+                     "nn.functional.feature_alpha_dropout.with_train",
+                     "nn.functional.feature_alpha_dropout.without_train", "nn.functional.local_response_norm",
+                     "nn.functional.pdist"), SAMPLE_INT64),
+    # issue 20's item 5: the 3-D convolutions and the remaining pools
+    **dict.fromkeys(("nn.functional.conv3d", "nn.functional.conv_transpose3d", "nn.functional.max_pool3d",
+                     "nn.functional.avg_pool3d", "nn.functional.adaptive_avg_pool3d",
+                     "nn.functional.adaptive_max_pool3d", "nn.functional.fractional_max_pool2d",
+                     "nn.functional.fractional_max_pool3d", "nn.functional.max_unpool1d", "nn.functional.max_unpool2d",
+                     "nn.functional.max_unpool3d", "nn.functional.max_unpool1d.grad",
+                     "nn.functional.max_unpool2d.grad", "nn.functional.max_unpool3d.grad"), SAMPLE_ERROR),
+    # issue 20's item 8 (the existing ops whose deviations on torch's samples were fixed) and item 6 (the remaining
+    # losses). Not yet: linear_cross_entropy.chunked/.chunked_none (torch's chunked kernel): values equal, but on
+    # ~12 of 266 samples torch's chunked gradients differ from jaxdl's (the reference formula); cause not found
+    **dict.fromkeys((f"nn.functional.{name}" for name in (
+        "gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "multi_margin_loss", "avg_pool1d",
+        "avg_pool2d", "softsign", "poisson_nll_loss", "cosine_embedding_loss", "triplet_margin_loss",
+        "pairwise_distance", "group_norm", "hardtanh", "relu6", "elu", "selu", "celu", "normalize", "embedding",
+        "conv1d", "conv2d", "scaled_dot_product_attention", "layer_norm",
+        "soft_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
+        "triplet_margin_with_distance_loss", "linear_cross_entropy")), REFERENCE),
+}
+CI_STRIDE = 301
+
+
+def _id(params) -> str:
+    (name, index, *kind), dtype = params
+    return f"{name.removeprefix('nn.functional.')}-{kind[0] if kind else 'sample'}-{index}-{dtype}"
+
+
+SAMPLES = stratified({(name, kind): [(sid, dtype) for sid in _op_db.op_db_samples(name, kind)
+                                     for dtype in _op_db.kind_dtypes(kind)]
+                      for name, kinds in OPS.items() for kind in kinds}, CI_STRIDE, ids=_id)
 
 
 @pytest.mark.filterwarnings("ignore:`nn.functional.upsample")  # torch's (and jaxdl's) deprecation warning
-@pytest.mark.parametrize("sid,dtype", SAMPLES, ids=[f"{n.split('.')[-1]}-{i}-{d}" for (n, i), d in SAMPLES])
-def test_op_db_sample(sid, dtype, request):
-    if not request.config.getoption("--parity-all") and sid[1] % CI_STRIDE:
-        pytest.skip("an op_db sample outside CI's stratified part: pytest --parity-all runs it")
+@pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")  # torch's note on even kernels
+@pytest.mark.parametrize("sid,dtype", SAMPLES)
+def test_op_db_sample(sid, dtype):
     result = parity.run_case(_op_db.op_db_case(*sid), dtype, raise_errors=True)
     assert result.passed, parity.format_table([result])
 
 
-# issue 20: the existing ops whose deviations on torch's samples were fixed (item 8) and the remaining losses
-# (item 6), every kind of sample each has (reference includes the plain samples), drawn inside the test
-# (reference_inputs are large to draw): --parity-all only; CI runs FIXED.
-ITEM8 = ("gaussian_nll_loss", "margin_ranking_loss", "hinge_embedding_loss", "multi_margin_loss", "avg_pool1d",
-         "avg_pool2d", "softsign", "poisson_nll_loss", "cosine_embedding_loss", "triplet_margin_loss",
-         "pairwise_distance", "group_norm", "hardtanh", "relu6", "elu", "selu", "celu", "normalize", "embedding",
-         "conv1d", "conv2d", "scaled_dot_product_attention", "layer_norm")
-LOSSES = ("soft_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss",
-          "triplet_margin_with_distance_loss", "linear_cross_entropy")
-# not yet: linear_cross_entropy.chunked/.chunked_none (torch's chunked kernel): values equal, but on ~12 of 266
-# samples torch's chunked gradients differ from jaxdl's (the reference formula); cause not yet found (open)
-SWEEPS = [(f"nn.functional.{n}", kind) for n in ITEM8 + LOSSES for kind in ("reference", "int64", "error")]
-# in CI: one sample of each deviation item 8 names, and of each new loss: (op, index, kind)
-FIXED = [("gaussian_nll_loss", 12, "reference"), ("margin_ranking_loss", 26, "reference"),
-         ("hinge_embedding_loss", 12, "reference"), ("multi_margin_loss", 0, "reference"),
-         ("avg_pool1d", 0, "int64"), ("avg_pool2d", 1, "int64"), ("poisson_nll_loss", 0, "int64"),
-         ("margin_ranking_loss", 0, "int64"), ("cosine_embedding_loss", 0, "int64"),
-         ("triplet_margin_loss", 0, "int64"), ("pairwise_distance", 0, "int64"), ("group_norm", 12, "reference"),
-         ("celu", 3, "reference"),
-         ("normalize", 3, "reference"), ("normalize", 4, "reference"), ("pairwise_distance", 5, "reference"),
-         ("embedding", 5, "reference"), ("hardtanh", 0, "error"), ("soft_margin_loss", 1, "reference"),
-         ("multilabel_margin_loss", 7, "reference"), ("multilabel_soft_margin_loss", 3, "reference"),
-         ("triplet_margin_with_distance_loss", 3, "reference"), ("linear_cross_entropy", 2, "reference")]
-
-
-@pytest.mark.parametrize("op,index,kind", FIXED, ids=[f"{o}-{k}-{i}" for o, i, k in FIXED])
-def test_fixed_deviation(op, index, kind):
-    for dtype in _op_db.kind_dtypes(kind):
-        result = parity.run_case(_op_db.op_db_case(f"nn.functional.{op}", index, kind), dtype, raise_errors=True)
-        assert result.passed, parity.format_table([result])
-
-
-@pytest.mark.parametrize("name,kind", SWEEPS, ids=[f"{n.removeprefix('nn.functional.')}-{k}" for n, k in SWEEPS])
-def test_op_db_sweep(name, kind, request):
-    if not request.config.getoption("--parity-all"):
-        pytest.skip("a whole OpInfo sweep: pytest --parity-all runs it (CI runs FIXED)")
-    failed = []
-    for sid in _op_db.op_db_samples(name, kind):
-        for dtype in _op_db.kind_dtypes(kind):
-            result = parity.run_case(_op_db.op_db_case(*sid), dtype)
-            if not result.passed:
-                failed.append(parity.format_table([result]))
-    assert not failed, "\n".join(failed)
+def test_every_op_has_samples_in_ci():
+    # an op whose samples are all left out would otherwise drop out of the run silently
+    in_ci = {p.values[0][0] for p in SAMPLES if not p.marks}
+    assert in_ci == set(OPS), set(OPS) ^ in_ci
 
 
 def test_left_out_nan_gradients_say_why():
@@ -98,3 +103,5 @@ def test_runner_fails_a_wrong_counterpart(monkeypatch):
 def test_random_samples_are_left_out_with_the_reason():
     left = _op_db.left_out_samples("nn.functional.multi_head_attention_forward")
     assert left and all("dropout" in reason for _, reason in left)
+    drawn = _op_db.left_out_samples("nn.functional.dropout3d")
+    assert drawn and all("its own generator" in reason for _, reason in drawn)

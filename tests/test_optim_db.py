@@ -18,14 +18,14 @@ COUNTS = {name: sum(c[0] == name for c in CONFIGS) for name in db.NAMES}
 # LBFGS: its quickest (the parity suite's optim.lbfgs runs its default and strong_wolfe ones in CI already)
 CI_PICK = {"LBFGS": 3}
 IN_CI = {(name, CI_PICK.get(name, k % COUNTS[name])) for k, name in enumerate(db.NAMES)}
+TRAJECTORIES = [pytest.param(*c, id=f"{c[0]}-{c[1]}-{c[2]}", marks=() if c[:2] in IN_CI else pytest.mark.parity_all)
+                for c in CONFIGS]
 ERRORS = [(name, i, *e) for name in db.NAMES for i, e in enumerate(db.error_inputs(name)) if e[0]]
 
 
 
-@pytest.mark.parametrize("name,i,desc,kwargs", CONFIGS, ids=[f"{n}-{i}-{d}" for n, i, d, _ in CONFIGS])
+@pytest.mark.parametrize("name,i,desc,kwargs", TRAJECTORIES)
 def test_torch_optim_db_trajectory(name, i, desc, kwargs, request):
-    if not request.config.getoption("--parity-all") and (name, i) not in IN_CI:
-        pytest.skip("outside CI's stratified part of optim_db: pytest --parity-all runs it")
     if (name, desc) in db.KNOWN_DEVIATIONS:
         request.applymarker(pytest.mark.xfail(reason=db.KNOWN_DEVIATIONS[name, desc], strict=True))
     db.assert_same_trajectory(*db.run(name, kwargs))

@@ -1,23 +1,29 @@
-"""Every registered parity case (the same table `jaxdl parity` prints), in float32, float64 and bf16-mixed.
+"""Every registered parity case (the same table `jaxdl parity` prints), in float32, float64 and bf16-mixed, and
+the parity rule's own tests.
 
-CI runs every case that is not a sweep and a fixed stratified part of the sweeps (parity.in_ci);
-``pytest --parity-all`` runs them all.
+The cases run in this file and in test_parity_*.py, by group (tests/helpers.PARITY_FILES), so that pytest-xdist
+spreads them over its processes. CI runs every case that is not a sweep and a fixed stratified part of the sweeps
+(parity.in_ci); ``pytest --parity-all`` runs them all.
 """
+from pathlib import Path
+
 import jax
 import numpy as np
 import pytest
 
 from jaxdl import parity
+from tests.helpers import PARITY_FILES, assert_parity, parity_params
 
-CASES = [(c, d) for c in parity.CASES for d in c.dtypes]
+
+@pytest.mark.parametrize("case,dtype", parity_params(Path(__file__).name))
+def test_parity(case, dtype):
+    assert_parity(case, dtype)
 
 
-@pytest.mark.parametrize("case,dtype", CASES, ids=[f"{c.name}-{d}" for c, d in CASES])
-def test_parity(case, dtype, request):
-    if not request.config.getoption("--parity-all") and not parity.in_ci(case):
-        pytest.skip("a parity sweep outside CI's stratified part: pytest --parity-all runs it")
-    result = parity.run_case(case, dtype, raise_errors=True)  # a case that raises shows its traceback
-    assert result.passed, parity.format_table([result])
+def test_every_parity_group_runs_in_a_test_file():
+    files = {PARITY_FILES.get(c.group, Path(__file__).name) for c in parity.CASES}
+    assert all((Path(__file__).parent / f).is_file() for f in files), files
+    assert len(files) > 1 and set(PARITY_FILES.values()) <= files
 
 
 def _product_case(ulps: float, grad_ulps: float = 0.0):

@@ -1,11 +1,14 @@
 """torch's own OpInfo samples against jaxdl.functional: every sample of ``common_methods_invocations.op_db``.
 
-For an OpInfo with a jaxdl counterpart (``jaxdl.functional.<last part of the op's name>`` unless ``op_counterpart``
-registered another, e.g. for an op whose OpInfo lambda reorders the arguments), one sample is one parity ``Case``:
+For an OpInfo with a jaxdl counterpart (``jaxdl.functional.<last part of the op's name>``, a variant's too, unless
+``op_counterpart`` registered another, e.g. for an op whose OpInfo lambda reorders the arguments, or one that takes
+a key), one sample is one parity ``Case``:
 the sample is drawn in float64 from torch's RNG seeded by the case's name (so the float32 run and its float64
 reference see the same values), torch's op and jaxdl's run on it, and the values and the gradients of
 sum(outputs · a fixed random cotangent) with respect to every float tensor argument are judged by ``_core``'s rule.
-A sample whose torch result is random (dropout drawn by torch's generator) is left out with its reason.
+A dtype argument of float64 (the dtype the samples are drawn in, e.g. a ``with_dtype`` variant's) stands for the
+dtype under test. A sample whose torch result is random (dropout drawn by torch's generator) is left out with its
+reason.
 
 Sample kinds (``KINDS``): "sample" (``sample_inputs``, float64 drawn, run in float64 and float32); "reference"
 (``reference_inputs``: the samples plus torch's larger and extremal ones, NaN and ±inf included); "int64" (the
@@ -55,7 +58,8 @@ def op_counterpart(op_name: str, fn: Callable, left_out: Callable | None = None,
 def _counterpart(name: str) -> OpCounterpart:
     if name in OP_COUNTERPARTS:
         return OP_COUNTERPARTS[name]
-    short = name.split(".")[-1]
+    info = op_infos().get(name)
+    short = (name if info is None else info.name).split(".")[-1]  # a variant ("name.variant"): its op's function
     if not hasattr(F, short):
         raise NotImplementedError(f"jaxdl.functional has no {short} (and no counterpart is registered for {name})")
     return OpCounterpart(getattr(F, short))
@@ -118,6 +122,14 @@ def _numpy(env, t):
     return a.astype(env.np_dtype) if a.dtype.kind == "f" else a
 
 
+def _dtype_argument(env, dtype, for_jax: bool):
+    """A torch dtype argument as torch's op (``for_jax`` False) or jaxdl's takes it: float64, the dtype the samples
+    are drawn in, stands for the dtype under test (as the drawn tensors are cast to it)."""
+    if dtype == env.torch.float64:
+        dtype = env.torch_dtype
+    return jnp.dtype(str(dtype).removeprefix("torch.")) if for_jax else dtype
+
+
 def _compare_sample(env, name: str, index: int, kind: str = "sample"):
     op, part = op_infos()[name], _counterpart(name)
     if kind == "error":
@@ -129,11 +141,14 @@ def _compare_sample(env, name: str, index: int, kind: str = "sample"):
     dyn = [i for i, x in enumerate(leaves) if _is_tensor(x) and x.is_floating_point()
            and not any(x is c for c in constant)]
     consts = {i: _numpy(env, x) for i, x in enumerate(leaves) if _is_tensor(x) and i not in dyn}
+    dtypes = [i for i, x in enumerate(leaves) if isinstance(x, env.torch.dtype)]
 
     def call(fn, convert, a):
         full = list(leaves)
         for i, c in consts.items():
             full[i] = convert(c)
+        for i in dtypes:
+            full[i] = _dtype_argument(env, leaves[i], convert == env.to_jax)
         for i, v in zip(dyn, a):
             full[i] = v
         x, args, kwargs = jax.tree_util.tree_unflatten(treedef, full)
@@ -165,7 +180,8 @@ def _compare_error(env, name: str, index: int):
     """torch refuses error_inputs[index]: jaxdl must raise too (its own exception and words)."""
     error = _error_inputs(op_infos()[name], env.device)[index]
     sample = error.sample_input
-    to_jax = (lambda t: jnp.asarray(t.detach().cpu().numpy()) if _is_tensor(t) else t)
+    to_jax = (lambda t: jnp.asarray(t.detach().cpu().numpy()) if _is_tensor(t)
+              else _dtype_argument(env, t, True) if isinstance(t, env.torch.dtype) else t)
     x, args, kwargs = jax.tree_util.tree_map(to_jax, (sample.input, sample.args, sample.kwargs), is_leaf=_is_tensor)
     try:
         jax.block_until_ready(_counterpart(name).fn(x, *args, **kwargs))
@@ -276,6 +292,8 @@ def _triplet_with_distance(anchor, positive, negative, distance_function=None, *
 
 op_counterpart("nn.functional.triplet_margin_with_distance_loss", _triplet_with_distance)
 op_counterpart("nn.functional.soft_margin_loss", F.soft_margin_loss, constant=(1,))
+# torch does not differentiate the class weight (a reference sample gives one)
+op_counterpart("nn.functional.multi_margin_loss", F.multi_margin_loss, constant=("weight",))
 
 
 for _variant in ("chunked", "chunked_none"):
@@ -360,16 +378,47 @@ op_counterpart("grid_sampler_2d", _grid_sampler)
 op_counterpart("grid_sampler_3d", _grid_sampler)
 
 
+
+# issue 20's items 3-4: the ops that draw take a key in jaxdl; a sample whose result torch draws from its own
+# generator is left out (tests/functional/test_activation_nn20.py checks those by their statistics)
+def _with_key(fn):
+    return lambda *args, **kwargs: fn(*args, key=jax.random.key(0), **kwargs)
+
+
+def _drawn_dropout(training_default: bool):
+    def left_out(sample):
+        kw = sample.kwargs
+        if sample.input.numel() and kw.get("training", training_default) and kw.get("p", 0.5) not in (0.0, 1.0):
+            return "torch draws the dropout mask from its own generator"
+        return None
+
+    return left_out
+
+
+def _drawn_rrelu(sample):
+    kw = sample.kwargs
+    if sample.input.numel() and kw.get("training", False) and kw.get("lower", 1 / 8) != kw.get("upper", 1 / 3):
+        return "torch draws the negative slopes from its own generator"
+    return None
+
+
+op_counterpart("nn.functional.rrelu", _with_key(F.rrelu), _drawn_rrelu)
+op_counterpart("nn.functional.dropout3d", _with_key(F.dropout3d), _drawn_dropout(True))
+op_counterpart("nn.functional.alpha_dropout", _with_key(F.alpha_dropout), _drawn_dropout(False))
+for _variant in ("with_train", "without_train"):
+    op_counterpart(f"nn.functional.feature_alpha_dropout.{_variant}", _with_key(F.feature_alpha_dropout),
+                   _drawn_dropout(False))
+
+
 if __name__ == "__main__":
     argv = sys.argv[1:]
     kinds = ("sample",)
     if argv[:1] == ["--kind"]:
         kinds, argv = tuple(argv[1].split(",")), argv[2:]
     print(f"{'op':<44} samples  passed  failed  left out")
-    op_db_report(sys.argv[1:], progress=lambda text: print(text, flush=True))
-    for op_name in sys.argv[1:]:
+    op_db_report(argv, kinds=kinds, progress=lambda text: print(text, flush=True))
+    for op_name in argv:
         errors = error_inputs_report(op_name)
         print(f"{op_name}: error_inputs {errors['errors'] - len(errors['accepted'])} of {errors['errors']} refused")
         for index, reason in errors["accepted"]:
             print(f"  error_inputs #{index} accepted (torch raises {reason})")
-    op_db_report(argv, kinds=kinds, progress=lambda text: print(text, flush=True))
