@@ -23,11 +23,13 @@ def assert_close(actual, expected, dtype=None, **overrides):
         np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64), strict=True, **tol)
 
 
-def stratified(samples: dict, stride: int, ids) -> list:
+def stratified(samples: dict, stride: int, ids, pinned=frozenset()) -> list:
     """pytest parameters for every sample of every name: ``samples`` maps a name to its parameter tuples in the
-    harness's order. CI runs each name's k-th tuple where k % stride == 0 (its first always); the rest are marked
-    parity_all (tests/conftest.py: pytest --parity-all runs them). ``ids(params)`` names a tuple."""
-    return [pytest.param(*params, id=ids(params), marks=() if k % stride == 0 else pytest.mark.parity_all)
+    harness's order. CI runs each name's k-th tuple where k % stride == 0 (its first always) and every tuple whose
+    first element is in ``pinned`` (a regression sample); the rest are marked parity_all (tests/conftest.py:
+    pytest --parity-all runs them). ``ids(params)`` names a tuple."""
+    return [pytest.param(*params, id=ids(params),
+                         marks=() if k % stride == 0 or params[0] in pinned else pytest.mark.parity_all)
             for name_samples in samples.values() for k, params in enumerate(name_samples)]
 
 
