@@ -229,10 +229,9 @@ def _soft_margin_loss(*args, **kwargs):
 counterpart("SoftMarginLoss", _soft_margin_loss, constant=(1,))  # torch refuses a gradient w.r.t. the target
 
 if __name__ == "__main__":
-    # `python -m` runs this file as a second module, __main__, beside jaxdl.parity._module_db (which importing
-    # jaxdl.parity loads): the counterparts the case modules register (_cases_transformer's adapters) are in that
-    # one's table, so report through it
-    from jaxdl.parity import _module_db  # noqa: PLC0415
-
+    # `python -m` runs this file a second time, as __main__, beside the jaxdl.parity._module_db that importing the
+    # package loaded: the counterparts the case modules register (_cases_transformer's adapters) are in that one's
+    # table, so report through it
     print(f"{'class':<28} samples  passed  failed")
-    _module_db.module_db_report(sys.argv[1:] or sorted(module_infos()), progress=lambda text: print(text, flush=True))
+    sys.modules[__spec__.name].module_db_report(sys.argv[1:] or sorted(module_infos()),
+                                                progress=lambda text: print(text, flush=True))

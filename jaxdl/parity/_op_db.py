@@ -416,6 +416,8 @@ if __name__ == "__main__":
     if argv[:1] == ["--kind"]:
         kinds, argv = tuple(argv[1].split(",")), argv[2:]
     print(f"{'op':<44} samples  passed  failed  left out")
+    # through the module the package loaded (not this __main__ copy): its counterpart table is the registered one
+    op_db_report = sys.modules[__spec__.name].op_db_report
     op_db_report(argv, kinds=kinds, progress=lambda text: print(text, flush=True))
     for op_name in argv:
         errors = error_inputs_report(op_name)
