@@ -183,11 +183,31 @@ def to_spec(module, path: str = ""):
             continue  # torch folded it into another field, or the exception table left it at its default
         else:
             raise NotStructural(path, type(module), f"torch keeps no attribute {field.name!r} for jaxdl.nn.{name}")
+    _check_unexpressed(module, name, jcls, path)
     try:
         return jcls(**kwargs)
     except (ValueError, TypeError, NotImplementedError) as e:
         raise ValueError(f"from_torch: torch.nn.{name} at {path or '<root>'!r} has a setting jaxdl.nn.{name} "
                          f"refuses: {e}") from None
+
+
+def _check_unexpressed(module, name: str, jcls, path: str):
+    """Refuse a torch constructor argument that jaxdl.nn's class does not have, set away from torch's default
+    (torch 2.13's ``GroupNorm(..., bias=False)``): jaxdl would silently compute torch's default instead."""
+    import inspect  # noqa: PLC0415
+
+    fields = {f.name for f in dataclasses.fields(jcls)}
+    for arg in inspect.signature(type(module).__init__).parameters.values():
+        if arg.name in fields or arg.name in ("self", "device", "dtype") or arg.default is inspect.Parameter.empty \
+                or not hasattr(module, arg.name):
+            continue
+        value = getattr(module, arg.name)
+        if isinstance(arg.default, bool) and (value is None or _is_tensor(value)):
+            value = value is not None
+        if isinstance(value, (bool, int, float, str, type(None))) and value != arg.default:
+            raise ValueError(f"from_torch: torch.nn.{name} at {path or '<root>'!r} has {arg.name}={value!r}; "
+                             f"jaxdl.nn.{name} has no {arg.name!r} argument (it computes torch's default "
+                             f"{arg.name}={arg.default!r})")
 
 
 def _export_fallback(module, args, kwargs, why: NotStructural | None = None):
@@ -223,5 +243,9 @@ def from_torch(module, *example_args, **example_kwargs):
         return _export_fallback(module, example_args, example_kwargs, why)
     if not isinstance(model, nn.Module):  # a loss: a function spec, no params
         return model, {}, {}
-    params, state = load_state_dict(model, module.state_dict())
+    try:
+        params, state = load_state_dict(model, module.state_dict())
+    except ValueError as e:  # a torch setting jaxdl.nn has no argument for (e.g. a missing bias)
+        raise ValueError(f"from_torch: the jaxdl spec read from {type(module).__name__} does not hold its state_dict "
+                         f"(a torch setting jaxdl.nn does not have?): {e}") from None
     return model, params, state

@@ -24,6 +24,7 @@ from jaxdl.nn._margin_loss import (MultiLabelMarginLoss, MultiLabelSoftMarginLos
                                    TripletMarginWithDistanceLoss)
 from jaxdl.nn._lrn import CrossMapLRN2d, LocalResponseNorm
 from jaxdl.nn._module import Module
+from jaxdl.nn._module import register_module_forward_hook
 from jaxdl.nn._normalization import GroupNorm, LayerNorm
 from jaxdl.nn._parallel import DataParallel, SyncBatchNorm
 from jaxdl.nn._padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
@@ -55,6 +56,7 @@ from jaxdl.nn._lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, L
 
 __all__ = [
     # the protocol, composition, initialisers and summary
+    "register_module_forward_hook",
     "Module", "Sequential", "ModuleList", "ModuleDict", "named_children", "init_children", "bind", "Bound",
     "init", "init_shapes", "count_parameters", "summary",
     # layers

@@ -205,9 +205,10 @@ def compare_module(env, tm, jm, args, kwargs=None, *, training: bool = False, ca
 
 def module_db_case(name: str, training: bool, index: int, converted: bool = False) -> Case:
     """The parity case of one module_db sample (not in the ``jaxdl parity`` registry: the samples are known only
-    once torch is imported). ``converted``: jaxdl's module is ``interop.from_torch`` of torch's."""
+    once torch is imported). ``converted``: jaxdl's module is ``interop.from_torch`` of torch's (the same name,
+    so the same seed and inputs as the constructed module's case; the group says which)."""
     mode = "train" if training else "eval"
-    return Case(f"module_db {name} {mode} #{index}{' from_torch' if converted else ''}", "module_db",
+    return Case(f"module_db {name} {mode} #{index}", "module_db from_torch" if converted else "module_db",
                 lambda env: _compare_sample(env, name, training, index, converted), sweep=True)
 
 

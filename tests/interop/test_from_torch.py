@@ -36,13 +36,19 @@ def test_module_db_sample_through_from_torch(sid, dtype):
     assert result.passed, parity.format_table([result])
 
 
-@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True:UserWarning")
+# a torch setting jaxdl.nn has no argument for: from_torch refuses it (as jaxdl's constructor refuses the
+# argument); the failing samples must be those and only for that reason
+KNOWN_GAPS = {"GroupNorm": "has bias=False; jaxdl.nn.GroupNorm has no 'bias' argument"}  # torch 2.13's #1 and #7
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch's and jaxdl's notes (kl_div 'mean', nested tensors, ...)
 @pytest.mark.parametrize("name", CLASSES)
 def test_module_db_class_through_from_torch(name, request):
     if not request.config.getoption("--parity-all"):
         pytest.skip("every module_db sample through from_torch: pytest --parity-all runs them")
     report = _module_db.module_db_report([name], converted=True)[name]
-    assert not report["failed"], _module_db.format_module_db_report({name: report})
+    failed = [f for f in report["failed"] if name not in KNOWN_GAPS or KNOWN_GAPS[name] not in f[2]]
+    assert not failed, _module_db.format_module_db_report({name: report})
 
 
 def _net():
@@ -154,6 +160,9 @@ def test_a_setting_jaxdl_refuses_is_one_error_naming_class_and_path():
     with pytest.raises(ValueError, match=r"torch\.nn\.Embedding at '0' has a setting jaxdl\.nn\.Embedding "
                                          r"refuses: .*max_norm"):
         interop.from_torch(tm)
+    with pytest.raises(ValueError, match=r"GroupNorm at '<root>' has bias=False; jaxdl\.nn\.GroupNorm has no 'bias' "
+                                         r"argument \(it computes torch's default bias=True\)"):
+        interop.from_torch(torch.nn.GroupNorm(2, 4, bias=False))
     lazy = torch.nn.LazyLinear(3)
     with pytest.raises(NotImplementedError, match="not materialised yet"):
         interop.from_torch(lazy)
