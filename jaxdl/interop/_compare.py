@@ -289,7 +289,13 @@ def _jax_run(model, params, state, inputs, cotangent, training: bool, key):
     if all(tuple(c.shape) == tuple(jnp.shape(x)) for c, x in zip(cotangent, floats)):
         (grads,) = vjp([jnp.asarray(c, dtype=x.dtype) for c, x in zip(cotangent, floats)])
         grads = {n: np.asarray(g) for n, g in flatten(grads).items()}
-    return {"outputs": {n: [[np.asarray(x) for x in call] for call in calls] for n, calls in records.items()},
+    outputs = {}
+    for n, calls in records.items():
+        try:
+            outputs[n] = [[np.asarray(x) for x in call] for call in calls]
+        except (jax.errors.UnexpectedTracerError, jax.errors.ConcretizationTypeError, TypeError):
+            continue  # applied inside the model's own jit/scan/checkpoint: its value is not seen here, no row
+    return {"outputs": outputs,
             "grads": grads,
             "buffers": {n: np.asarray(b) for n, b in flatten(new_state).items()}, "modules": modules}
 
