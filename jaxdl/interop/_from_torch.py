@@ -156,7 +156,6 @@ def _container(module, convert, path):
 def to_spec(module, path: str = ""):
     """The jaxdl spec of a torch module, structurally (see the module docstring); raises NotStructural naming
     the first submodule (by its dotted path) that cannot convert, ValueError for a setting jaxdl refuses."""
-    tnn = _torch_nn()
 
     def convert(child, child_path):
         return to_spec(child, child_path)
@@ -165,9 +164,7 @@ def to_spec(module, path: str = ""):
         name, jcls = _counterpart(module)
     except NotStructural as e:
         raise NotStructural(path, e.cls, e.why) from None
-    if type(module) in (tnn.Sequential, tnn.ModuleList, tnn.ModuleDict):
-        return _container(module, convert, path)
-    if name in ("Sequential", "ModuleList", "ModuleDict"):  # a subclass that only adds an __init__
+    if name in ("Sequential", "ModuleList", "ModuleDict"):  # or a subclass that only adds an __init__
         return _container(module, convert, path)
     given = _EXCEPTIONS.get(name, lambda m, c, p: {})(module, convert, path)
     kwargs = {}
