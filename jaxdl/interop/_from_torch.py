@@ -117,13 +117,16 @@ def _transformer_fields(tm, convert, path):
 # (torch module, convert(child, path), path)
 _EXCEPTIONS = {
     "MultiheadAttention": lambda m, c, p: {"bias": m.in_proj_bias is not None, "add_bias_kv": m.bias_k is not None},
-    "PReLU": lambda m, c, p: {},  # init_value only draws the initial weight, which the state_dict replaces
+    "PReLU": lambda m, c, p: {"init_value": m.init},  # torch's init: only the initial weight (the state_dict's)
     "TransformerEncoderLayer": _layer_fields,
     "TransformerDecoderLayer": _layer_fields,
     "TransformerEncoder": lambda m, c, p: {"encoder_layer": _same_layers(m, c, p)},
     "TransformerDecoder": lambda m, c, p: {"decoder_layer": _same_layers(m, c, p)},
     "Transformer": _transformer_fields,
 }
+
+# torch arguments read under another jaxdl name by _EXCEPTIONS
+_RENAMED = {"PReLU": {"init"}}
 
 
 def _value(value, field, convert, path):
@@ -189,19 +192,18 @@ def to_spec(module, path: str = ""):
 
 
 def _check_unexpressed(module, name: str, jcls, path: str):
-    """Refuse a torch constructor argument that jaxdl.nn's class does not have, set away from torch's default
-    (torch 2.13's ``GroupNorm(..., bias=False)``): jaxdl would silently compute torch's default instead."""
+    """Refuse a torch constructor argument that jaxdl.nn's class does not have, set away from torch's default:
+    jaxdl would silently compute torch's default instead."""
     import inspect  # noqa: PLC0415
 
-    fields = {f.name for f in dataclasses.fields(jcls)}
-    for arg in inspect.signature(type(module).__init__).parameters.values():
+    fields = {f.name for f in dataclasses.fields(jcls)} | _RENAMED.get(name, set())
+    for arg in inspect.signature(getattr(_torch_nn(), name).__init__).parameters.values():
         if arg.name in fields or arg.name in ("self", "device", "dtype") or arg.default is inspect.Parameter.empty \
                 or not hasattr(module, arg.name):
             continue
-        value = getattr(module, arg.name)
-        if isinstance(arg.default, bool) and (value is None or _is_tensor(value)):
-            value = value is not None
-        if isinstance(value, (bool, int, float, str, type(None))) and value != arg.default:
+        value = getattr(module, arg.name)  # a parameter-presence flag (bias=False) is a tensor/None here: the
+        # state_dict shows it (a missing key in from_torch's load)
+        if isinstance(value, (bool, int, float, str)) and value != arg.default:
             raise ValueError(f"from_torch: torch.nn.{name} at {path or '<root>'!r} has {arg.name}={value!r}; "
                              f"jaxdl.nn.{name} has no {arg.name!r} argument (it computes torch's default "
                              f"{arg.name}={arg.default!r})")
@@ -242,7 +244,7 @@ def from_torch(module, *example_args, **example_kwargs):
         return model, {}, {}
     try:
         params, state = load_state_dict(model, module.state_dict())
-    except ValueError as e:  # a torch setting jaxdl.nn has no argument for (e.g. a missing bias)
+    except ValueError as e:  # a torch setting jaxdl.nn has no argument for (GroupNorm(..., bias=False))
         raise ValueError(f"from_torch: the jaxdl spec read from {type(module).__name__} does not hold its state_dict "
-                         f"(a torch setting jaxdl.nn does not have?): {e}") from None
+                         f"(a torch setting jaxdl.nn does not have, such as GroupNorm's bias=False): {e}") from None
     return model, params, state
