@@ -35,3 +35,10 @@ def is_valid_seed(seed) -> bool:
 
 # The training precisions (jaxdl.amp.precision_context's names)
 PRECISIONS = ("fp32", "bf16-mixed", "fp16-mixed")
+
+
+# The parity judge's tolerances (jaxdl.parity._core.TOLERANCES) and interop.compare's, written once here:
+# float64 element by element against torch-float64; float32 by torch's own rounding (jaxdl's error against
+# torch-float64 within FLOAT32_ROUNDING["factor"] times torch's float32 error plus "ulps" float32 ulps of the scale)
+FLOAT64_TOLERANCE = {"rtol": 1e-10, "atol": 1e-12}
+FLOAT32_ROUNDING = {"factor": 4.0, "ulps": 4.0}

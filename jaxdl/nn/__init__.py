@@ -28,6 +28,7 @@ from jaxdl.nn._lrn import CrossMapLRN2d, LocalResponseNorm
 from jaxdl.nn._margin_loss import (MultiLabelMarginLoss, MultiLabelSoftMarginLoss, NLLLoss2d, SoftMarginLoss,
                                    TripletMarginWithDistanceLoss)
 from jaxdl.nn._module import Module
+from jaxdl.nn._module import register_module_forward_hook
 from jaxdl.nn._normalization import GroupNorm, LayerNorm
 from jaxdl.nn._padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
                                ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
@@ -51,6 +52,7 @@ from jaxdl.nn._upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest
 
 __all__ = [
     # the protocol, composition, initialisers and summary
+    "register_module_forward_hook",
     "Module", "Sequential", "ModuleList", "ModuleDict", "named_children", "init_children", "bind", "Bound",
     "init", "init_shapes", "count_parameters", "summary",
     # layers

@@ -101,8 +101,40 @@ def check_params(module, params, state) -> None:
                          f"problem(s)): {shown}")
 
 
+_forward_hooks: dict[int, object] = {}  # id -> hook(module, params, args, output), as torch's global forward hooks
+
+
+class RemovableHandle:
+    """What ``register_module_forward_hook`` returns: ``handle.remove()`` unregisters the hook (torch's name)."""
+
+    def __init__(self, hook_id: int):
+        self.id = hook_id
+
+    def remove(self):
+        _forward_hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register_module_forward_hook(hook) -> RemovableHandle:
+    """Call ``hook(module, params, args, output)`` after every module's ``apply``, as torch's
+    ``torch.nn.modules.module.register_module_forward_hook`` calls ``hook(module, input, output)`` after every
+    forward. ``params`` tells which submodule ran (the sub-dict of the model's params it was given); ``output``
+    is apply's first result. Runs in Python: under ``jax.jit`` once per trace, with tracers. The returned handle's
+    ``remove()`` (or a ``with`` block) unregisters it. For inspection (``interop.compare``), not for training.
+    """
+    handle = RemovableHandle(max(_forward_hooks, default=0) + 1)
+    _forward_hooks[handle.id] = hook
+    return handle
+
+
 def _checked(apply):
-    """``apply`` that first checks its params/state, unless it runs inside an apply that checked them already."""
+    """``apply`` that first checks its params/state, unless it runs inside an apply that checked them already;
+    then the forward hooks, if any are registered."""
 
     @functools.wraps(apply)
     def checked_apply(self, params, state, *args, **kwargs):
@@ -111,9 +143,12 @@ def _checked(apply):
             check_params(self, params, state)
         _inside.depth = depth + 1
         try:
-            return apply(self, params, state, *args, **kwargs)
+            result = apply(self, params, state, *args, **kwargs)
         finally:
             _inside.depth = depth
+        for hook in list(_forward_hooks.values()):
+            hook(self, params, args, result[0])
+        return result
 
     checked_apply.__wrapped_apply__ = apply
     return checked_apply

@@ -28,6 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdl._rules import FLOAT32_ROUNDING, FLOAT64_TOLERANCE
+
 DTYPES = ("float32", "float64")  # every case runs in these
 # float32 inputs and weights, both sides under autocast(bfloat16): torch.autocast(device) and jaxdl.amp.autocast
 # with the same device's op lists. Only the cases registered with mixed=True run in it.
@@ -38,9 +40,9 @@ ALL_DTYPES = DTYPES + (MIXED,)
 # rounding rule (module docstring): jaxdl's error against torch-float64 within `factor` times torch's own error
 # in that dtype, plus `ulps` float32 ulps of the output's scale.
 TOLERANCES = {
-    "float64": {"rtol": 1e-10, "atol": 1e-12},
-    "float32": {"factor": 4.0, "ulps": 4.0},
-    MIXED: {"factor": 4.0, "ulps": 4.0},
+    "float64": dict(FLOAT64_TOLERANCE),
+    "float32": dict(FLOAT32_ROUNDING),
+    MIXED: dict(FLOAT32_ROUNDING),
 }
 # The unit tests outside this registry that check one float32 op against torch element by element, on small
 # well-conditioned inputs with no float64 reference run (tests/helpers.assert_close): ~100 float32 ulps.

@@ -8,7 +8,8 @@ is compared: outputs and updated buffers, and the gradients of sum(outputs · a 
 respect to every float input and every parameter. The samples are drawn in float64 from torch's RNG seeded by
 the case's name, so the float32 run and its float64 reference see the same values; judged by ``_core``'s rule.
 
-``python -m jaxdl.parity._module_db RNN LSTM ...`` prints per class: samples, passed, failed with reasons.
+``python -m jaxdl.parity._module_db RNN LSTM ...`` prints per class: samples, passed, failed with reasons
+(``--from-torch``: jaxdl's module converted from torch's by ``interop.from_torch`` instead of constructed).
 torch is imported only inside functions.
 """
 from __future__ import annotations
@@ -103,10 +104,12 @@ def _numpy(env, t):
     return a.astype(env.np_dtype) if np.issubdtype(a.dtype, np.floating) else a
 
 
-def _compare_sample(env, name: str, training: bool, index: int):
+def _compare_sample(env, name: str, training: bool, index: int, converted: bool = False):
     info = module_infos()[name]
     sample = _samples(name, training, env.device)[index]
     cargs, ckwargs = sample.constructor_input.args, sample.constructor_input.kwargs
+    if converted:
+        return _compare_converted(env, info.module_cls(*cargs, **ckwargs), sample, training)
     part = _counterpart(name)
     jargs, jkwargs = jax.tree_util.tree_map(lambda x: _numpy(env, x) if _is_tensor(x) else x, (cargs, ckwargs))
     if part.adapt is not None:
@@ -114,6 +117,21 @@ def _compare_sample(env, name: str, training: bool, index: int):
     return compare_module(env, info.module_cls(*cargs, **ckwargs), part.make(*jargs, **jkwargs),
                           sample.forward_input.args, sample.forward_input.kwargs, training=training,
                           constant=part.constant)
+
+
+def _compare_converted(env, tm, sample, training: bool):
+    """The sample with jaxdl's module from ``interop.from_torch(tm)`` in place of jaxdl's constructor (a lazy
+    torch module is first materialised by one forward, as torch's own first call does)."""
+    from jaxdl.interop import from_torch  # noqa: PLC0415
+
+    if any(type(p).__name__ == "UninitializedParameter" for p in tm.parameters()):
+        with env.torch.no_grad():
+            tm(*[a.float() if _is_tensor(a) and a.is_floating_point() else a for a in sample.forward_input.args])
+    part = COUNTERPARTS.get(type(tm).__name__)
+    with jax.enable_x64(True):  # only the spec is kept: torch's own state_dict may be float64 (module_db's choice)
+        jm = from_torch(tm)[0]
+    return compare_module(env, tm, jm, sample.forward_input.args, sample.forward_input.kwargs, training=training,
+                          constant=part.constant if part else ())
 
 
 def _call(fn, *args, **kwargs):
@@ -185,22 +203,24 @@ def compare_module(env, tm, jm, args, kwargs=None, *, training: bool = False, ca
                             grad_output=differentiated)
 
 
-def module_db_case(name: str, training: bool, index: int) -> Case:
+def module_db_case(name: str, training: bool, index: int, converted: bool = False) -> Case:
     """The parity case of one module_db sample (not in the ``jaxdl parity`` registry: the samples are known only
-    once torch is imported)."""
+    once torch is imported). ``converted``: jaxdl's module is ``interop.from_torch`` of torch's (the same name,
+    so the same seed and inputs as the constructed module's case; the group says which)."""
     mode = "train" if training else "eval"
-    return Case(f"module_db {name} {mode} #{index}", "module_db",
-                lambda env: _compare_sample(env, name, training, index), sweep=True)
+    return Case(f"module_db {name} {mode} #{index}", "module_db from_torch" if converted else "module_db",
+                lambda env: _compare_sample(env, name, training, index, converted), sweep=True)
 
 
-def module_db_report(names, dtypes=DTYPES, progress=None) -> dict[str, dict]:
+def module_db_report(names, dtypes=DTYPES, progress=None, converted: bool = False) -> dict[str, dict]:
     """Run every sample of each class in ``names`` in each dtype: {name: {"samples", "passed", "failed":
-    [(case, dtype, reason)]}}; a sample counts once per dtype and mode, as torch's tests run them."""
+    [(case, dtype, reason)]}}; a sample counts once per dtype and mode, as torch's tests run them.
+    ``converted``: jaxdl's modules from ``interop.from_torch`` (``--from-torch`` on the command line)."""
     import torch  # noqa: PLC0415
 
     report = {}
     for name in names:
-        rows = [run_case(module_db_case(*sid), dtype, torch, "cpu")
+        rows = [run_case(module_db_case(*sid, converted=converted), dtype, torch, "cpu")
                 for sid in module_db_samples(name) for dtype in dtypes]
         failed = [(r.case, r.dtype, r.error or f"value rel {r.value_rel:.1e}, grad rel {r.grad_rel}")
                   for r in rows if not r.passed]
@@ -231,7 +251,9 @@ counterpart("SoftMarginLoss", _soft_margin_loss, constant=(1,))  # torch refuses
 if __name__ == "__main__":
     # `python -m` runs this file a second time, as __main__, beside the jaxdl.parity._module_db that importing the
     # package loaded: the counterparts the case modules register (_cases_transformer's adapters) are in that one's
-    # table, so report through it
+    # table, so report through it. --from-torch: jaxdl's module by interop.from_torch of torch's
+    _converted = "--from-torch" in sys.argv
+    _names = [a for a in sys.argv[1:] if a != "--from-torch"]
     print(f"{'class':<28} samples  passed  failed")
-    sys.modules[__spec__.name].module_db_report(sys.argv[1:] or sorted(module_infos()),
-                                                progress=lambda text: print(text, flush=True))
+    sys.modules[__spec__.name].module_db_report(_names or sorted(module_infos()),
+                                                progress=lambda text: print(text, flush=True), converted=_converted)

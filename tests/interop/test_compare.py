@@ -1,0 +1,149 @@
+"""interop.compare against torch: a correct model (from from_torch, or written in jaxdl.nn with torch's names) is
+all within the dtype's tolerance; a jaxdl model with one deliberately wrong layer is named at that submodule, with
+the catalogue's cause (GELU form, eps, BatchNorm momentum convention, biased running variance, 'same' padding).
+nn.register_module_forward_hook, which compare's jaxdl side uses, is checked on its own.
+"""
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from jaxdl import interop, nn  # noqa: E402
+
+
+def _torch_mlp():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.GELU(),
+                               torch.nn.Linear(8, 8), torch.nn.LayerNorm(8), torch.nn.Linear(8, 3))
+
+
+def _jaxdl_mlp(gelu="none", momentum=0.1, ln_eps=1e-5):
+    return nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8, momentum=momentum), nn.GELU(approximate=gelu),
+                         nn.Linear(8, 8), nn.LayerNorm(8, eps=ln_eps), nn.Linear(8, 3))
+
+
+X = np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32)
+
+
+def test_converted_model_is_all_within_float32(capsys):
+    tm = _torch_mlp()
+    model, params, state = interop.from_torch(tm)
+    result = interop.compare(tm, model, params, state, X, training=True)
+    assert result.ok and result.first is None and result.dtype == "float32", str(result)
+    assert "all within the float32 tolerance" in capsys.readouterr().out
+    names = {r.submodule for r in result.rows}
+    assert names == {"", "0", "1", "2", "3", "4", "5"}
+    whats = {r.what for r in result.rows if r.submodule == "1"}
+    assert {"output", "grad weight", "grad bias", "buffer running_mean", "buffer running_var"} <= whats
+    # the caller's torch module is left as it was
+    assert int(tm[1].num_batches_tracked) == 0
+
+
+def test_converted_model_is_all_within_float64(x64):
+    tm = _torch_mlp().double()
+    model, params, state = interop.from_torch(tm)
+    result = interop.compare(tm, model, params, state, X.astype(np.float64), training=True, show=False)
+    assert result.ok and result.dtype == "float64", str(result)
+    assert max(r.rel_err for r in result.rows if r.what == "output") < 1e-12
+
+
+@pytest.mark.parametrize("wrong,training,where,cause", [
+    ({"gelu": "tanh"}, False, "2", "GELU form: torch approximate='none'"),
+    ({"momentum": 0.9}, True, "1", "momentum convention: jaxdl momentum=0.9 is flax's"),
+    ({"ln_eps": 1e-6}, False, "4", "eps: torch eps=1e-05, jaxdl 1e-06"),
+])
+def test_a_wrong_layer_is_named_with_its_cause(wrong, training, where, cause):
+    tm = _torch_mlp()
+    _, params, state = interop.from_torch(tm)
+    result = interop.compare(tm, _jaxdl_mlp(**wrong), params, state, X, training=training, show=False)
+    assert result.first == where and cause in result.cause, str(result)
+    earlier = [r for r in result.rows if r.submodule in {"0", "1", "2"} - {where} and r.what == "output"]
+    assert all(r.ok for r in earlier if r.submodule < where), str(result)
+    assert "first departure: " + where in str(result)
+
+
+@dataclasses.dataclass(frozen=True)
+class _BiasedBatchNorm(nn.BatchNorm1d):
+    """flax's running variance: the biased batch variance (torch keeps the unbiased one)."""
+
+    def apply(self, params, state, input, *, training=False, key=None):
+        out, new = super().apply(params, state, input, training=training, key=key)
+        if training:
+            var = jnp.var(input, axis=0)
+            new = {**new, "running_var": (1 - self.momentum) * state["running_var"] + self.momentum * var}
+        return out, new
+
+
+def test_biased_running_variance_is_named():
+    tm = _torch_mlp()
+    _, params, state = interop.from_torch(tm)
+    model = _jaxdl_mlp()
+    model = nn.Sequential(*[_BiasedBatchNorm(8) if i == 1 else m for i, m in enumerate(model)])
+    result = interop.compare(tm, model, params, state, X, training=True, show=False)
+    assert result.first == "1" and "biased batch variance" in result.cause and "n=6" in result.cause, str(result)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths:UserWarning")  # torch's own
+def test_same_padding_is_named():
+    tm = torch.nn.Sequential(torch.nn.Conv1d(2, 3, 4, padding="same"), torch.nn.ReLU())
+    _, params, state = interop.from_torch(tm)
+    model = nn.Sequential(nn.Conv1d(2, 3, 4, padding=2), nn.ReLU())
+    x = np.random.default_rng(1).standard_normal((2, 2, 7)).astype(np.float32)
+    result = interop.compare(tm, model, params, state, x, show=False)
+    assert result.first == "0" and "'same' padding" in result.cause, str(result)
+
+
+class _TorchNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.act, self.fc2 = torch.nn.Linear(3, 5), torch.nn.GELU(), torch.nn.Linear(5, 2)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x))) + x[:, :2]
+
+
+@dataclasses.dataclass(frozen=True)
+class _JaxNet(nn.Module):
+    fc1: nn.Module
+    act: nn.Module
+    fc2: nn.Module
+
+    def apply(self, params, state, x, *, training=False, key=None):
+        m = nn.bind(self, params, state, training=training, key=key)
+        return m.fc2(m.act(m.fc1(x))) + x[:, :2], m.state
+
+
+def test_a_model_written_in_jaxdl_nn_with_torch_names():
+    torch.manual_seed(0)
+    tm = _TorchNet()
+    right = _JaxNet(nn.Linear(3, 5), nn.GELU(), nn.Linear(5, 2))
+    params, state = interop.load_state_dict(right, tm.state_dict())
+    x = np.random.default_rng(2).standard_normal((4, 3)).astype(np.float32)
+    assert interop.compare(tm, right, params, state, x, show=False).ok
+    wrong = dataclasses.replace(right, act=nn.GELU(approximate="tanh"))
+    result = interop.compare(tm, wrong, params, state, x, show=False)
+    assert result.first == "act" and "GELU form" in result.cause, str(result)
+
+
+def test_training_with_dropout_is_refused():
+    tm = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.5))
+    model, params, state = interop.from_torch(tm)
+    with pytest.raises(ValueError, match=r"torch\.nn\.Dropout at '1' draws random numbers"):
+        interop.compare(tm, model, params, state, np.ones((1, 2), np.float32), training=True)
+    assert interop.compare(tm, model, params, state, np.ones((1, 2), np.float32), show=False).ok  # eval: identity
+
+
+def test_register_module_forward_hook_sees_every_apply_until_removed():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    params, state = model.init(jax.random.key(0))
+    seen = []
+    with nn.register_module_forward_hook(lambda m, p, args, out: seen.append((type(m).__name__, p, out.shape))):
+        y, _ = model.apply(params, state, jnp.ones((4, 2)))
+    assert [(n, s) for n, _, s in seen] == [("Linear", (4, 3)), ("ReLU", (4, 3)), ("Sequential", (4, 3))]
+    assert seen[0][1] is params["0"] and seen[2][1] is params
+    model.apply(params, state, jnp.ones((4, 2)))
+    assert len(seen) == 3  # removed on leaving the with block
