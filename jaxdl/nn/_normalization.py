@@ -1,6 +1,8 @@
 """LayerNorm, as torch.nn.LayerNorm."""
 from __future__ import annotations
 
+import dataclasses
+
 import jax.numpy as jnp
 
 from jaxdl import functional as F
@@ -40,13 +42,15 @@ class LayerNorm(Module):
 
 @module
 class GroupNorm(Module):
-    """torch.nn.GroupNorm(num_groups, num_channels, eps=1e-5, affine=True): params weight (ones) and bias
-    (zeros) of shape (num_channels,) when affine. Input (N, C, *)."""
+    """torch.nn.GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True): params weight (ones)
+    and bias (zeros, unless bias=False) of shape (num_channels,) when affine. Input (N, C, *)."""
 
     num_groups: int
     num_channels: int
     eps: float = 1e-5
     affine: bool = True
+    _: dataclasses.KW_ONLY
+    bias: bool = True
 
     def __post_init__(self):
         check_positive_int("GroupNorm: num_groups", self.num_groups)
@@ -58,7 +62,10 @@ class GroupNorm(Module):
     def init(self, key, dtype=jnp.float32):
         if not self.affine:
             return {}, {}
-        return {"weight": jnp.ones((self.num_channels,), dtype), "bias": jnp.zeros((self.num_channels,), dtype)}, {}
+        params = {"weight": jnp.ones((self.num_channels,), dtype)}
+        if self.bias:
+            params["bias"] = jnp.zeros((self.num_channels,), dtype)
+        return params, {}
 
     def apply(self, params, state, input, *, training=False, key=None):
         if jnp.ndim(input) < 2 or jnp.shape(input)[1] != self.num_channels:
