@@ -52,6 +52,7 @@ from jaxdl.nn._transformer_stack import Transformer, TransformerDecoder, Transfo
 from jaxdl.nn._lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
                             LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
                             LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModule, materialize)
+from jaxdl.nn._adaptive_softmax import AdaptiveLogSoftmaxWithLoss
 
 __all__ = [
     # the protocol, composition, initialisers and summary
@@ -94,4 +95,5 @@ __all__ = [
     "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss",
     "SyncBatchNorm", "DataParallel",
     "SoftMarginLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
+    "AdaptiveLogSoftmaxWithLoss",
 ]
