@@ -53,6 +53,8 @@ from jaxdl.nn._lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, L
                             LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
                             LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModule, materialize)
 from jaxdl.nn._adaptive_softmax import AdaptiveLogSoftmaxWithLoss
+from jaxdl.nn._linear_cross_entropy_loss import LinearCrossEntropyLoss
+from jaxdl.nn._parameter_containers import ParameterDict, ParameterList, ParameterSpec
 
 __all__ = [
     # the protocol, composition, initialisers and summary
@@ -95,5 +97,6 @@ __all__ = [
     "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss",
     "SyncBatchNorm", "DataParallel",
     "SoftMarginLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
-    "AdaptiveLogSoftmaxWithLoss",
+    "AdaptiveLogSoftmaxWithLoss", "LinearCrossEntropyLoss",
+    "ParameterList", "ParameterDict", "ParameterSpec",
 ]

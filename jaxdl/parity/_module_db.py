@@ -228,6 +228,16 @@ def _soft_margin_loss(*args, **kwargs):
 
 counterpart("SoftMarginLoss", _soft_margin_loss, constant=(1,))  # torch refuses a gradient w.r.t. the target
 
+
+def _linear_cross_entropy_loss(*args, device=None, dtype=None, options=None, **kwargs):
+    from jaxdl import nn  # noqa: PLC0415
+
+    del device, dtype, options  # options: torch's chunked kernel, the reference formula's values (jaxdl computes)
+    return nn.LinearCrossEntropyLoss(*args, **kwargs)
+
+
+counterpart("LinearCrossEntropyLoss", _linear_cross_entropy_loss)
+
 if __name__ == "__main__":
     print(f"{'class':<28} samples  passed  failed")
     module_db_report(sys.argv[1:] or sorted(module_infos()), progress=lambda text: print(text, flush=True))
