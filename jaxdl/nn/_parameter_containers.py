@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl.nn import init as nn_init
+from jaxdl.nn._container import ByName
 from jaxdl.nn._module import Module, split_keys, unchecked
 
 
@@ -127,7 +128,7 @@ class ParameterList(_Parameters):
 
 
 @dataclasses.dataclass(frozen=True, init=False)
-class ParameterDict(_Parameters):
+class ParameterDict(ByName, _Parameters):
     """torch.nn.ParameterDict(parameters=None): parameters under their keys, in insertion order (see the module
     docstring for the entries).
 
@@ -135,6 +136,8 @@ class ParameterDict(_Parameters):
     ``update`` returns a NEW ParameterDict (torch: in place). ``ParameterDict.from_values(mapping)`` returns
     ``(spec, params)`` holding the given values.
     """
+
+    _what = ("parameter", "keys")
 
     def __init__(self, parameters: Mapping | Iterable | None = None):
         pairs = list(parameters.items() if isinstance(parameters, Mapping) else parameters or ())
@@ -150,25 +153,8 @@ class ParameterDict(_Parameters):
         specs, params = _values(cls.__name__, parameters.values(), list(parameters))
         return cls(specs), params
 
-    def __getitem__(self, name: str) -> ParameterSpec:
-        if name not in self.names:
-            raise KeyError(f"ParameterDict has no parameter {name!r}; keys: {list(self.names)}")
-        return self.specs[self.names.index(name)]
-
-    def __contains__(self, name):
-        return name in self.names
-
-    def __iter__(self):
-        return iter(self.names)
-
-    def keys(self):
-        return self.names
-
     def values(self):
         return self.specs
-
-    def items(self):
-        return tuple(zip(self.names, self.specs))
 
     def update(self, parameters: Mapping | Iterable) -> ParameterDict:
         pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
