@@ -38,9 +38,6 @@ NOT_PROVIDED_NN = {
                  "are the containers",
     "RNNBase": "torch's shared base of RNN, LSTM and GRU, not a layer a model names (nn.RNN/LSTM/GRU are)",
     "RNNCellBase": "torch's shared base of the three cells, not a layer a model names",
-    # not built yet (issue 20 continues): each leaves this table when it lands
-    "AdaptiveLogSoftmaxWithLoss": _NOT_YET, "LinearCrossEntropyLoss": _NOT_YET,
-    "ParameterList": _NOT_YET, "ParameterDict": _NOT_YET,
 }
 
 

@@ -123,6 +123,8 @@ _EXCEPTIONS = {
     "TransformerEncoder": lambda m, c, p: {"encoder_layer": _same_layers(m, c, p)},
     "TransformerDecoder": lambda m, c, p: {"decoder_layer": _same_layers(m, c, p)},
     "Transformer": _transformer_fields,
+    # torch keeps cutoffs with n_classes appended
+    "AdaptiveLogSoftmaxWithLoss": lambda m, c, p: {"cutoffs": tuple(m.cutoffs[:-1])},
 }
 
 # torch arguments read under another jaxdl name by _EXCEPTIONS

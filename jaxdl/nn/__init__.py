@@ -2,6 +2,7 @@
 from jaxdl.nn import init, utils
 from jaxdl.nn._activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
                                   Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Softsign, Tanh)
+from jaxdl.nn._adaptive_softmax import AdaptiveLogSoftmaxWithLoss
 from jaxdl.nn._attention import MultiheadAttention
 from jaxdl.nn._batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from jaxdl.nn._bilinear import Bilinear
@@ -21,19 +22,20 @@ from jaxdl.nn._lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, L
                             LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
                             LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModule, materialize)
 from jaxdl.nn._linear import Flatten, Identity, Linear, Unflatten
+from jaxdl.nn._linear_cross_entropy_loss import LinearCrossEntropyLoss
 from jaxdl.nn._loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, GaussianNLLLoss,
                             HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss, MarginRankingLoss, MSELoss,
                             MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, TripletMarginLoss)
 from jaxdl.nn._lrn import CrossMapLRN2d, LocalResponseNorm
 from jaxdl.nn._margin_loss import (MultiLabelMarginLoss, MultiLabelSoftMarginLoss, NLLLoss2d, SoftMarginLoss,
                                    TripletMarginWithDistanceLoss)
-from jaxdl.nn._module import Module
-from jaxdl.nn._module import register_module_forward_hook
+from jaxdl.nn._module import Module, register_module_forward_hook
 from jaxdl.nn._normalization import GroupNorm, LayerNorm
 from jaxdl.nn._padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
                                ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
                                ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from jaxdl.nn._parallel import DataParallel, SyncBatchNorm
+from jaxdl.nn._parameter_containers import ParameterDict, ParameterList, ParameterSpec
 from jaxdl.nn._pixel_shuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from jaxdl.nn._pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d,
                                AdaptiveMaxPool2d, AdaptiveMaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d,
@@ -49,6 +51,7 @@ from jaxdl.nn._summary import summary
 from jaxdl.nn._transformer_layers import TransformerDecoderLayer, TransformerEncoderLayer
 from jaxdl.nn._transformer_stack import Transformer, TransformerDecoder, TransformerEncoder
 from jaxdl.nn._upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+
 
 __all__ = [
     # the protocol, composition, initialisers and summary
@@ -92,4 +95,6 @@ __all__ = [
     "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss", "CTCLoss",
     "SyncBatchNorm", "DataParallel",
     "SoftMarginLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "TripletMarginWithDistanceLoss", "NLLLoss2d",
+    "AdaptiveLogSoftmaxWithLoss", "LinearCrossEntropyLoss",
+    "ParameterList", "ParameterDict", "ParameterSpec",
 ]

@@ -199,21 +199,20 @@ class ModuleList(_Numbered):
         return ModuleList(layers)
 
 
-@dataclasses.dataclass(frozen=True, init=False, repr=False)
-class ModuleDict(_Container):
-    """Modules by name, as torch.nn.ModuleDict, in insertion order; no apply of its own (as torch's forward).
+class ByName:
+    """Dict-style access to a container's ``names`` and their ``values()``: ``d[name]``, ``in``, iteration over
+    the names, ``keys``/``items`` (ModuleDict, ParameterDict)."""
 
-    ``d["name"]``, ``in``, ``len``, iteration over the names, ``keys``/``values``/``items``;
-    ``update(modules)`` and ``add_module`` return a NEW ModuleDict.
-    """
+    _what = ("child", "children")  # the words of the KeyError
 
-    def __init__(self, modules: Mapping[str, Module] | Iterable | None = None):
-        self._set_children(_pairs(modules))
+    def values(self) -> tuple:
+        raise NotImplementedError
 
     def __getitem__(self, name: str):
         if name not in self.names:
-            raise KeyError(f"ModuleDict has no child {name!r}; children: {list(self.names)}")
-        return self.layers[self.names.index(name)]
+            raise KeyError(f"{type(self).__name__} has no {self._what[0]} {name!r}; {self._what[1]}: "
+                           f"{list(self.names)}")
+        return self.values()[self.names.index(name)]
 
     def __contains__(self, name):
         return name in self.names
@@ -224,11 +223,23 @@ class ModuleDict(_Container):
     def keys(self):
         return self.names
 
+    def items(self):
+        return tuple(zip(self.names, self.values()))
+
+
+@dataclasses.dataclass(frozen=True, init=False, repr=False)
+class ModuleDict(ByName, _Container):
+    """Modules by name, as torch.nn.ModuleDict, in insertion order; no apply of its own (as torch's forward).
+
+    ``d["name"]``, ``in``, ``len``, iteration over the names, ``keys``/``values``/``items``;
+    ``update(modules)`` and ``add_module`` return a NEW ModuleDict.
+    """
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable | None = None):
+        self._set_children(_pairs(modules))
+
     def values(self):
         return self.layers
-
-    def items(self):
-        return tuple(zip(self.names, self.layers))
 
     def update(self, modules):
         """A NEW ModuleDict with ``modules`` (a mapping or (name, module) pairs) added or replacing

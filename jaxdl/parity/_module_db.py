@@ -248,6 +248,16 @@ def _soft_margin_loss(*args, **kwargs):
 
 counterpart("SoftMarginLoss", _soft_margin_loss, constant=(1,))  # torch refuses a gradient w.r.t. the target
 
+
+def _linear_cross_entropy_loss(*args, device=None, dtype=None, options=None, **kwargs):
+    from jaxdl import nn  # noqa: PLC0415
+
+    del device, dtype, options  # options: torch's chunked kernel, the reference formula's values (jaxdl computes)
+    return nn.LinearCrossEntropyLoss(*args, **kwargs)
+
+
+counterpart("LinearCrossEntropyLoss", _linear_cross_entropy_loss)
+
 if __name__ == "__main__":
     # `python -m` runs this file a second time, as __main__, beside the jaxdl.parity._module_db that importing the
     # package loaded: the counterparts the case modules register (_cases_transformer's adapters) are in that one's

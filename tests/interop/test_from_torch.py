@@ -157,8 +157,10 @@ def test_custom_forward_goes_to_the_export_fallback_naming_class_and_path():
     nested = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Sequential(torch.nn.ReLU(), _MyLinear(2, 2)))
     with pytest.raises(NotImplementedError, match=r"_MyLinear at '1\.1'.*subclass of torch\.nn\.Linear"):
         interop.from_torch(nested)
-    with pytest.raises(NotImplementedError, match=r"AdaptiveLogSoftmaxWithLoss at '<root>'.*no counterpart"):
-        interop.from_torch(torch.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [4]))
+    with pytest.raises(NotImplementedError, match=r"AdaptiveAvgPool1d at '<root>'.*subclass"):
+        interop.from_torch(type("AdaptiveAvgPool1d", (torch.nn.AdaptiveAvgPool1d,), {"forward": lambda s, x: x})(2))
+    assert interop.from_torch(torch.nn.AdaptiveLogSoftmaxWithLoss(32, 10, [4, 7]))[0] == nn.AdaptiveLogSoftmaxWithLoss(
+        32, 10, (4, 7))
     hooked = torch.nn.Linear(2, 2)
     hooked.register_forward_hook(lambda m, a, out: out * 2)
     with pytest.raises(NotImplementedError, match="hooks"):
@@ -173,7 +175,8 @@ def test_a_setting_jaxdl_refuses_is_one_error_naming_class_and_path():
                                          r"refuses: .*max_norm"):
         interop.from_torch(tm)
     assert interop.from_torch(torch.nn.GroupNorm(2, 4, bias=False))[0] == nn.GroupNorm(2, 4, bias=False)
-    assert interop.from_torch(torch.nn.GroupNorm(2, 4, affine=False, bias=False))[0] == nn.GroupNorm(2, 4, affine=False, bias=False)
+    no_affine = torch.nn.GroupNorm(2, 4, affine=False, bias=False)
+    assert interop.from_torch(no_affine)[0] == nn.GroupNorm(2, 4, affine=False, bias=False)
     assert interop.from_torch(torch.nn.PReLU(3, init=0.5))[0] == nn.PReLU(3, init_value=0.5)
     lazy = torch.nn.LazyLinear(3)
     with pytest.raises(NotImplementedError, match="not materialised yet"):
