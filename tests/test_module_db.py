@@ -36,9 +36,20 @@ CLASSES = (
     "GroupNorm",
 )
 CI_STRIDE = 301
+# the samples that miss the float32 rule (issue 19 allows 0.5% per class; listed with the reason, strict xfail:
+# one that starts passing fails the run). XLA:CPU contracts a product and the add after it into one fused
+# multiply-add where torch rounds twice: with XLA_FLAGS=--xla_cpu_max_isa=AVX (no FMA) these rows pass
+_FMA = "XLA:CPU's fused multiply-add in softmax's backward row sum (passes with --xla_cpu_max_isa=AVX)"
+KNOWN = {(("MultiheadAttention", True, 45), "float32"): _FMA, (("MultiheadAttention", False, 60), "float32"): _FMA,
+         (("TransformerEncoderLayer", False, 34), "float32"): _FMA,
+         (("TransformerEncoderLayer", False, 1), "float32"):
+             "gelu's float32 input and in_proj_bias gradients, 7e-6 relative: cause not found (not FMA)"}
 SAMPLES = stratified({name: [(sid, dtype) for sid in parity.module_db_samples(name) for dtype in parity.DTYPES]
                       for name in CLASSES}, CI_STRIDE,
                      ids=lambda p: f"{p[0][0]}-{'train' if p[0][1] else 'eval'}-{p[0][2]}-{p[1]}")
+SAMPLES = [p if tuple(p.values) not in KNOWN else pytest.param(
+    *p.values, id=p.id, marks=(*p.marks, pytest.mark.xfail(strict=True, reason=KNOWN[tuple(p.values)])))
+    for p in SAMPLES]
 
 
 @pytest.mark.filterwarnings("ignore:enable_nested_tensor is True:UserWarning")  # torch's own, at construction
@@ -46,6 +57,10 @@ SAMPLES = stratified({name: [(sid, dtype) for sid in parity.module_db_samples(na
 def test_module_db_sample(sid, dtype):
     result = parity.run_case(parity.module_db_case(*sid), dtype, raise_errors=True)
     assert result.passed, parity.format_table([result])
+
+
+def test_known_failures_are_samples():
+    assert set(KNOWN) <= {tuple(p.values) for p in SAMPLES}, set(KNOWN) - {tuple(p.values) for p in SAMPLES}
 
 
 def test_every_class_has_samples_in_ci():

@@ -176,11 +176,10 @@ IN_CI = {("export/ResidualMLP eval", "float64"), ("export/ResidualMLP eval", "fl
          ("export/op tour", "float64")}
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_matches_torch(case, dtype, request):
-    if not request.config.getoption("--parity-all") and (case.name, dtype) not in IN_CI:
-        pytest.skip("outside CI's part of the export cases: pytest --parity-all runs it")
+@pytest.mark.parametrize("case,dtype", [
+    pytest.param(c, d, id=f"{c.name}-{d}", marks=() if (c.name, d) in IN_CI else pytest.mark.parity_all)
+    for c in CASES for d in ("float64", "float32")])
+def test_matches_torch(case, dtype):
     result = run_case(case, dtype, raise_errors=True)
     assert result.passed, result
 

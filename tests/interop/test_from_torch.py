@@ -39,20 +39,15 @@ def test_module_db_sample_through_from_torch(sid, dtype):
 # samples that fail with jaxdl's own constructor too (parity's module_db harness, same seed, same numbers), so not
 # from_torch's doing: (case name, reason) pairs; every other failure fails the test
 KNOWN_GAPS = [
-    ("module_db GroupNorm train #1", "missing key 'bias'"),  # torch 2.13's GroupNorm(..., bias=False): jaxdl has
-    ("module_db GroupNorm train #7", "missing key 'bias'"),  # no bias argument (its constructor refuses it)
-    ("module_db GroupNorm eval #1", "missing key 'bias'"),
-    ("module_db GroupNorm eval #7", "missing key 'bias'"),
     ("module_db BatchNorm2d train #1", "value rel 7.5e-07"),  # float32: just outside the rounding rule, both ways
     ("module_db TransformerEncoderLayer eval #1", "grad rel 7.05"),  # float32 gradients, both ways
 ]
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # torch's and jaxdl's notes (kl_div 'mean', nested tensors, ...)
+@pytest.mark.parity_all  # every module_db sample through from_torch
 @pytest.mark.parametrize("name", CLASSES)
-def test_module_db_class_through_from_torch(name, request):
-    if not request.config.getoption("--parity-all"):
-        pytest.skip("every module_db sample through from_torch: pytest --parity-all runs them")
+def test_module_db_class_through_from_torch(name):
     report = _module_db.module_db_report([name], converted=True)[name]
     failed = [f for f in report["failed"] if not any(f[0] == case and why in f[2] for case, why in KNOWN_GAPS)]
     assert not failed, _module_db.format_module_db_report({name: report})

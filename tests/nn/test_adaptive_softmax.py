@@ -90,11 +90,11 @@ CI = {"AdaptiveLogSoftmaxWithLoss forward #0", "AdaptiveLogSoftmaxWithLoss log_p
       "AdaptiveLogSoftmaxWithLoss predict #1"}  # the rest with --parity-all
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("case", CASES, ids=[c.name.removeprefix("AdaptiveLogSoftmaxWithLoss ") for c in CASES])
-def test_equals_torch(case, dtype, request):
-    if not request.config.getoption("--parity-all") and case.name not in CI:
-        pytest.skip("outside CI's part: pytest --parity-all runs it")
+@pytest.mark.parametrize("case,dtype", [
+    pytest.param(c, d, id=f"{c.name.removeprefix('AdaptiveLogSoftmaxWithLoss ')}-{d}",
+                 marks=() if c.name in CI else pytest.mark.parity_all)
+    for c in CASES for d in ("float64", "float32")])
+def test_equals_torch(case, dtype):
     result = parity.run_case(case, dtype, raise_errors=True)
     assert result.passed, parity.format_table([result])
 
