@@ -18,7 +18,6 @@ from jaxdl import nn  # noqa: E402
 
 _TYPING = "a typing name torch.nn.functional imports, not an op"
 _DISPATCH = "torch's __torch_function__ dispatch machinery, not an op (jaxdl has no tensor subclasses)"
-_NOT_YET = "not built yet: issue 20 (the rest of torch.nn) is open for it"
 _LOW_PRECISION_GPU = ("a CUDA-only low-precision (float8 / MX) grouped or scaled matmul: torch's CPU build "
                       "has no kernel for it, so there is nothing here to be equal to")
 
