@@ -9,6 +9,9 @@ entry of it, the first (sample #0, in float32 where the kind runs in it) include
 list's picks alternate between the dtypes. ``pytest --parity-all`` runs them all. An op is added by adding its
 name to one of OPS's groups (or a new group: the kinds it is compared in).
 """
+import runpy
+import sys
+
 import pytest
 
 pytest.importorskip("torch")
@@ -125,3 +128,16 @@ def test_random_samples_are_left_out_with_the_reason():
     assert left and all("dropout" in reason for _, reason in left)
     drawn = _op_db.left_out_samples("nn.functional.dropout3d")
     assert drawn and all("its own generator" in reason for _, reason in drawn)
+
+
+@pytest.mark.filterwarnings("ignore:'jaxdl.parity._op_db' found in sys.modules:RuntimeWarning")  # as under -m
+def test_command_line_reports_an_op(monkeypatch, capsys):
+    # `python -m jaxdl.parity._op_db` runs the file again as __main__: it must report through the counterpart table
+    # the package registers into (an empty copy reported nothing), and import it where nothing has (a fresh process)
+    monkeypatch.delitem(sys.modules, "jaxdl.parity._op_db")
+    monkeypatch.setattr(parity, "_op_db", _op_db)  # restored after the fresh import replaces the attribute
+    monkeypatch.setattr("sys.argv", ["_op_db", "--kind", "sample", "nn.functional.tanhshrink"])
+    runpy.run_module("jaxdl.parity._op_db", run_name="__main__")
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("nn.functional.tanhshrink "))
+    samples, passed, failed = map(int, line.split()[1:4])
+    assert samples == passed > 0 and failed == 0, line

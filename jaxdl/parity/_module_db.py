@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import sys
 import types
 import unittest
@@ -260,10 +261,10 @@ counterpart("LinearCrossEntropyLoss", _linear_cross_entropy_loss)
 
 if __name__ == "__main__":
     # `python -m` runs this file a second time, as __main__, beside the jaxdl.parity._module_db that importing the
-    # package loaded: the counterparts the case modules register (_cases_transformer's adapters) are in that one's
+    # package loads: the counterparts the case modules register (_cases_transformer's adapters) are in that one's
     # table, so report through it. --from-torch: jaxdl's module by interop.from_torch of torch's
     _converted = "--from-torch" in sys.argv
     _names = [a for a in sys.argv[1:] if a != "--from-torch"]
     print(f"{'class':<28} samples  passed  failed")
-    sys.modules[__spec__.name].module_db_report(_names or sorted(module_infos()),
+    importlib.import_module(__spec__.name).module_db_report(_names or sorted(module_infos()),
                                                 progress=lambda text: print(text, flush=True), converted=_converted)

@@ -3,9 +3,10 @@
 For an OpInfo with a jaxdl counterpart (``jaxdl.functional.<last part of the op's name>``, a variant's too, unless
 ``op_counterpart`` registered another, e.g. for an op whose OpInfo lambda reorders the arguments, or one that takes
 a key), one sample is one parity ``Case``:
-the sample is drawn in float64 from torch's RNG seeded by the case's name (so the float32 run and its float64
-reference see the same values), torch's op and jaxdl's run on it, and the values and the gradients of
-sum(outputs · a fixed random cotangent) with respect to every float tensor argument are judged by ``_core``'s rule.
+the op's samples are drawn once per process in float64 from torch's RNG seeded by the op's name and the kind (so
+every case, the float32 run and its float64 reference see the same values), torch's op and jaxdl's run on one, and
+the values and the gradients of sum(outputs · a fixed random cotangent) with respect to every float tensor argument
+are judged by ``_core``'s rule.
 A dtype argument of float64 (the dtype the samples are drawn in, e.g. a ``with_dtype`` variant's) stands for the
 dtype under test. A sample whose torch result is random (dropout drawn by torch's generator) is left out with its
 reason.
@@ -21,10 +22,13 @@ torch is imported only inside functions.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
+import importlib
 import sys
 import warnings
+import zlib
 from typing import Callable
 
 import jax
@@ -78,16 +82,33 @@ def op_infos() -> dict:
 KINDS = ("sample", "reference", "int64", "error")
 
 
-def _samples(name: str, device: str = "cpu", kind: str = "sample"):
+@functools.lru_cache(maxsize=4)
+def _drawn(name: str, device: str, kind: str) -> tuple:
+    """Every sample of one kind of the OpInfo ``name`` (``ErrorInput``s for "error"), drawn once per process from
+    torch's RNG seeded by the op's name and kind: every case, dtype and process sees the same values, and a long
+    list is not redrawn for each of its samples (max_unpool2d's 288 samples take over a second to draw)."""
     import torch  # noqa: PLC0415
 
     op = op_infos()[name]
-    if kind == "error":
-        return [e.sample_input for e in _error_inputs(op, device)]
-    if kind == "int64":
-        return list(op.sample_inputs(device, torch.int64)) if op.supports_dtype(torch.int64, device) else []
-    inputs = op.reference_inputs if kind == "reference" else op.sample_inputs
-    return list(inputs(device, torch.float64, requires_grad=False))
+    with torch.random.fork_rng(devices=[torch.cuda.current_device()] if device == "cuda" else []):
+        torch.manual_seed(zlib.crc32(f"{name} {kind}".encode()))
+        if kind == "error":
+            return tuple(_error_inputs(op, device))
+        if kind == "int64":
+            return tuple(op.sample_inputs(device, torch.int64)) if op.supports_dtype(torch.int64, device) else ()
+        inputs = op.reference_inputs if kind == "reference" else op.sample_inputs
+        return tuple(inputs(device, torch.float64, requires_grad=False))
+
+
+def _samples(name: str, device: str = "cpu", kind: str = "sample") -> tuple:
+    """The drawn samples (shared: read them, or take a copy with ``_sample``)."""
+    drawn = _drawn(name, device, kind)
+    return tuple(e.sample_input for e in drawn) if kind == "error" else drawn
+
+
+def _sample(name: str, device: str, kind: str, index: int):
+    """A private copy of one drawn sample (torch's op or a counterpart may write into its tensors)."""
+    return copy.deepcopy(_drawn(name, device, kind)[index])
 
 
 def _error_inputs(op, device: str) -> list:
@@ -134,7 +155,7 @@ def _compare_sample(env, name: str, index: int, kind: str = "sample"):
     op, part = op_infos()[name], _counterpart(name)
     if kind == "error":
         return _compare_error(env, name, index)
-    sample = _samples(name, env.device, kind)[index]
+    sample = _sample(name, env.device, kind, index)
     leaves, treedef = jax.tree_util.tree_flatten((sample.input, sample.args, sample.kwargs))
     constant = [x for i, x in enumerate((sample.input, *sample.args)) if i in part.constant]
     constant += [x for k, x in sample.kwargs.items() if k in part.constant]
@@ -178,7 +199,7 @@ def _same_dtypes(jax_fn, torch_out, a):
 
 def _compare_error(env, name: str, index: int):
     """torch refuses error_inputs[index]: jaxdl must raise too (its own exception and words)."""
-    error = _error_inputs(op_infos()[name], env.device)[index]
+    error = _sample(name, env.device, "error", index)
     sample = error.sample_input
     to_jax = (lambda t: jnp.asarray(t.detach().cpu().numpy()) if _is_tensor(t)
               else _dtype_argument(env, t, True) if isinstance(t, env.torch.dtype) else t)
@@ -416,8 +437,9 @@ if __name__ == "__main__":
     if argv[:1] == ["--kind"]:
         kinds, argv = tuple(argv[1].split(",")), argv[2:]
     print(f"{'op':<44} samples  passed  failed  left out")
-    # through the module the package loaded (not this __main__ copy): its counterpart table is the registered one
-    op_db_report = sys.modules[__spec__.name].op_db_report
+    # through the module as the package imports it (not this __main__ copy): its counterpart table is the one the
+    # case modules register into
+    op_db_report = importlib.import_module(__spec__.name).op_db_report
     op_db_report(argv, kinds=kinds, progress=lambda text: print(text, flush=True))
     for op_name in argv:
         errors = error_inputs_report(op_name)
