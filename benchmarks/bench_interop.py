@@ -1,29 +1,42 @@
 """A converted torch model's training step against the same model written in jaxdl.nn (issue 24, item 4).
 
-The torch model is the MLP of bench_mlp (nn.Sequential's layers) behind a custom ``forward`` (a loop over its
+The MLP workloads take bench_mlp's MLP (nn.Sequential's layers) behind a custom ``forward`` (a loop over its
 children), so it converts by export: ``torch.export`` in training and eval mode, replayed with jaxdl's ops
-(``jaxdl.interop.from_export``). Both jaxdl models train with the same ``make_train_step``, Adam,
-cross-entropy, from the same torch state_dict, in loop and scan mode (benchmarks/_harness.py: first call, the
-equal-loss check against torch eager, interleaved rounds, median ms/step). Target: converted ≤ 1.05× jaxdl.nn.
+(``jaxdl.interop.from_export``); bench_mlp's ``bench_workload`` times them with this script's variants. The GPT
+workload takes the book's ``GPTModel`` (tests/gpt_sources/rasbt_gpt.py: its own LayerNorm, tanh-form GELU and
+masked attention) converted with ``interop.from_torch`` (through export) against ``jaxdl.nn.GPT`` of the same
+config with the same weights (``interop.load_gpt(source="rasbt")``). Both jaxdl models train with the same
+``make_train_step``, Adam, cross-entropy, from the same torch state_dict, in loop and scan mode
+(benchmarks/_harness.py: first call, the equal-loss check against torch eager, interleaved rounds, median
+ms/step). Target: converted ≤ 1.05× jaxdl.nn. Each workload also prints the instruction count of both compiled
+loop steps (XLA's optimised HLO), a load-independent comparison.
 
 Workloads: w1 MLP 64-256-256-10, batch 128; w3 the lecture MLP with BatchNorm1d and Dropout(0.2) (the
-equal-loss check runs it at p = 0: dropout masks differ between frameworks).
+equal-loss check runs it at p = 0: dropout masks differ between frameworks); w4 bench_gpt's GPT config (vocab 65,
+context 64, emb_dim 128, 4 layers, 4 heads, no qkv bias, dropout 0), batch 32.
 
-Run: python benchmarks/bench_interop.py [--rounds N] [--quick] [--only w1|w3]
+Run: python benchmarks/bench_interop.py [--rounds N] [--quick] [--only w1|w3|w4]
 """
 from __future__ import annotations
 
 import argparse
+import pathlib
 import sys
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
-from _harness import JaxdlVariant, check_same_loss, first_calls, fmt, machine, run_rounds, table
-from _mlp_variants import LR, jaxdl_mlp, state_dict_numpy, torch_model, torch_variant
+from _harness import JaxdlVariant, TorchVariant, fmt, machine, table, time_variants
+from _mlp_variants import LR, jaxdl_mlp, torch_model, torch_variant
+from bench_gpt import BATCH, CFG, step_gflop, tokens
 from bench_mlp import WORKLOADS as BENCH_MLP_WORKLOADS
-from bench_mlp import equal_work_data, mlp
+from bench_mlp import bench_workload, equal_work_data, mlp
 
-WORKLOADS = {name: BENCH_MLP_WORKLOADS[name] for name in ("w1", "w3")}  # bench_mlp's
+ROOT = pathlib.Path(__file__).resolve().parents[1]  # tests/gpt_sources holds the book's GPTModel
+WORKLOADS = {**{name: BENCH_MLP_WORKLOADS[name][0] for name in ("w1", "w3")},
+             "w4": f"the book's GPTModel converted, GPT {CFG}, batch {BATCH}"}
+RATIO_TO = ("× jaxdl.nn (target ≤ 1.05)", {"converted loop": "jaxdl.nn loop", "converted scan": "jaxdl.nn scan"})
 
 
 def converted(layers, sd, scan=False):
@@ -50,37 +63,80 @@ VARIANTS = {"torch eager": torch_variant,
             "converted scan": lambda layers, sd: converted(layers, sd, scan=True)}
 
 
-def bench(name, rounds, quick):
-    desc, sizes, batch, bn, p, steps = WORKLOADS[name]
-    steps = max(2, steps // 4) if quick else steps
-    layers = mlp(sizes, bn, p)
-    sd = state_dict_numpy(layers)
-    print(f"\n## {name}: {desc} ({steps} steps per block, {rounds} rounds)")
-    objs = {n: make(layers, sd) for n, make in VARIANTS.items()}
-    data = np.random.default_rng(0)
-    xs = data.standard_normal((steps, batch, sizes[0]), dtype=np.float32)
-    ys = data.integers(0, sizes[-1], (steps, batch)).astype(np.int32)
-    variants = first_calls(objs, xs, ys, steps, indent="  ")
-    # dropout masks differ between frameworks: the equal-work check runs the same net at p = 0
-    check_same_loss({n: make(mlp(sizes, bn, 0.0 if p else None), sd) for n, make in VARIANTS.items()},
-                    *equal_work_data(layers, batch), indent="  ")
-    for var in variants:
-        v = objs[var.name]
-        v.reset()
-        var.block = lambda v=v, d=v.prepare(xs, ys): v.run(d)
-    run_rounds(variants, rounds)
-    med = {v.name: v.median_ms for v in variants}
-    rows = [[v.name, fmt(v.median_ms, ".3f"), f"{min(v.times_ms):.3f}–{max(v.times_ms):.3f}", fmt(v.first_call_s),
-             fmt(v.median_ms / med["torch eager"]),
-             fmt(v.median_ms / med[f"jaxdl.nn {v.name.split()[-1]}"]) if v.name.startswith("converted") else ""]
-            for v in variants]
+def bench_mlp_workload(name, rounds, quick):
+    """bench_mlp's workload with this script's variants, then the HLO size of both loop steps."""
+    r = bench_workload(name, rounds, quick, variants=VARIANTS, ratio_to=RATIO_TO)
+    _, sizes, batch, bn, p, _ = BENCH_MLP_WORKLOADS[name]
+    xs, ys = equal_work_data(mlp(sizes, bn, p), batch, steps=1)
+    print_hlo_sizes(r["objs"], xs, ys)
+    return r["med"]
+
+
+def book_gpt(seed=0):
+    """The book's GPTModel with bench_gpt's config, torch's default init (seed ``seed``), in train mode."""
+    import torch  # noqa: PLC0415
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tests.gpt_sources.rasbt_gpt import GPTModel  # noqa: PLC0415
+
+    torch.manual_seed(seed)
+    return GPTModel(CFG)
+
+
+def gpt_variants():
+    """w4's variants, all from one book GPTModel's weights: torch eager on it, jaxdl.nn.GPT of the same config
+    (``load_gpt``: the book's names mapped onto nn.GPT's) and the model converted through torch.export, whose
+    training-mode replay is traced once here (``jax.eval_shape``) so that an op it cannot replay shows now."""
+    import torch  # noqa: PLC0415
+
+    from jaxdl import nn  # noqa: PLC0415
+    from jaxdl.interop import from_torch, load_gpt, state_dict  # noqa: PLC0415
+
+    module = book_gpt()
+    book_sd = {k: np.array(v.detach().numpy(), copy=True) for k, v in module.state_dict().items()}
+    gpt, params, state = load_gpt(book_sd, source="rasbt", n_heads=CFG["n_heads"])
+    gpt_sd = state_dict(params, state)
+    example = torch.zeros((BATCH, CFG["context_length"]), dtype=torch.long)
+    exported, ex_params, ex_state = from_torch(module, example)
+    jax.eval_shape(lambda: exported.apply(ex_params, ex_state, jnp.asarray(example.numpy()), training=True))
+    loss = lambda logits, y: torch.nn.functional.cross_entropy(logits.flatten(0, 1), y.flatten())  # noqa: E731
+
+    def jaxdl(model, sd, scan):
+        return lambda: JaxdlVariant(model, nn.lm_loss, sd, LR, scan=scan, accuracy=False)
+
+    return {"torch eager": lambda: TorchVariant(book_gpt(), loss, book_sd, LR),
+            "jaxdl.nn loop": jaxdl(gpt, gpt_sd, False), "converted loop": jaxdl(exported, book_sd, False),
+            "jaxdl.nn scan": jaxdl(gpt, gpt_sd, True), "converted scan": jaxdl(exported, book_sd, True)}
+
+
+def bench_gpt_workload(rounds, quick):
+    """w4: the five variants timed as bench_gpt times its own (time_variants), then the HLO size of both loop
+    steps. Returns None, with the reason printed, where the book's GPTModel does not convert or replay yet."""
+    steps = 2 if quick else 5
+    print(f"\n## w4: {WORKLOADS['w4']}, {step_gflop():.2f} GFLOP per step ({steps} steps per block, {rounds} rounds)")
+    try:
+        makers = gpt_variants()
+        objs = {n: make() for n, make in makers.items()}
+    except Exception as e:  # noqa: BLE001  (a failure to convert or replay is reported, not raised)
+        print(f"  w4 skipped: the book's GPTModel does not convert and replay yet: {type(e).__name__}: "
+              + " ".join([str(e), *(n for n in getattr(e, "__notes__", ()) if "JAX_TRACEBACK" not in n)]))
+        return None
+    variants, med = time_variants(objs, *tokens(steps, seed=0), tokens(10, seed=1), rounds)
+    rows = [[v.name, fmt(v.median_ms, ".1f"), f"{min(v.times_ms):.1f}–{max(v.times_ms):.1f}",
+             fmt(v.first_call_s), fmt(v.median_ms / med["torch eager"]),
+             fmt(v.median_ms / med[RATIO_TO[1][v.name]]) if v.name in RATIO_TO[1] else ""] for v in variants]
     print()
-    print(table(["variant", "median ms/step", "range over rounds", "first call s", "× torch eager",
-                 "× jaxdl.nn (target ≤ 1.05)"], rows))
-    counts = {n: hlo_instructions(objs[n], xs[:1], ys[:1]) for n in ("jaxdl.nn loop", "converted loop")}
+    print(table(["variant", "median ms/step", "range over rounds", "first call s", "× torch eager", RATIO_TO[0]],
+                rows))
+    print_hlo_sizes(objs, *tokens(1, seed=2))
+    return med
+
+
+def print_hlo_sizes(objs, xs, ys):
+    counts = {n: hlo_instructions(objs[n], xs, ys) for n in ("jaxdl.nn loop", "converted loop")}
     print("\n  the compiled loop step (load-independent): " + ", ".join(f"{n} {c} HLO instructions"
                                                                        for n, c in counts.items()))
-    return {mode: med[f"converted {mode}"] / med[f"jaxdl.nn {mode}"] for mode in ("loop", "scan")}
 
 
 def hlo_instructions(variant, xs, ys) -> int:
@@ -100,7 +156,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rounds = 3 if args.quick else args.rounds
     print(machine())
-    ratios = {name: bench(name, rounds, args.quick) for name in ([args.only] if args.only else WORKLOADS)}
+    ratios = {}
+    for name in [args.only] if args.only else WORKLOADS:
+        med = bench_gpt_workload(rounds, args.quick) if name == "w4" else bench_mlp_workload(name, rounds, args.quick)
+        if med is not None:
+            ratios[name] = {mode: med[f"converted {mode}"] / med[f"jaxdl.nn {mode}"] for mode in ("loop", "scan")}
     print("\nconverted / jaxdl.nn: " + "; ".join(f"{n} loop {r['loop']:.2f}×, scan {r['scan']:.2f}×"
                                                  for n, r in ratios.items()))
     return 0

@@ -58,48 +58,56 @@ def equal_work_data(layers, batch, steps=10):
     return xs, rng.integers(0, layers[-1][2], (steps, batch)).astype(np.int32)
 
 
-def bench_workload(name, rounds, quick):
+def bench_workload(name, rounds, quick, variants=None, ratio_to=None):
+    """Time ``variants`` (name -> make(layers, sd); default this script's VARIANTS) on workload ``name``: first
+    calls, the equal-loss check, interleaved rounds, the table. Its last column is each variant's ratio to the
+    best non-jaxdl peer, or with ``ratio_to = (header, {variant: reference variant})`` to that reference (blank
+    for a variant without one). Returns the medians, first calls, GFLOP per step, the ceiling and the variants."""
+    makers = VARIANTS if variants is None else variants
     desc, sizes, batch, bn, p, steps = WORKLOADS[name]
     steps = max(2, steps // 4) if quick else steps
     layers = mlp(sizes, bn, p)
     sd = state_dict_numpy(layers)
     print(f"\n## {name}: {desc}  ({n_params(layers):,} params, {steps} steps per block, {rounds} rounds)")
-    objs = {n: make(layers, sd) for n, make in VARIANTS.items()}
+    objs = {n: make(layers, sd) for n, make in makers.items()}
 
     rng = np.random.default_rng(0)
     xs = rng.standard_normal((steps, batch, sizes[0]), dtype=np.float32)
     ys = rng.integers(0, sizes[-1], (steps, batch)).astype(np.int32)
-    variants = first_calls(objs, xs, ys, steps, indent="  ")
+    timed = first_calls(objs, xs, ys, steps, indent="  ")
 
     if p:  # dropout masks differ between frameworks, so the equal-work check runs the same net at p=0
-        check_same_loss({n: make(mlp(sizes, bn, 0.0), sd) for n, make in VARIANTS.items()},
+        check_same_loss({n: make(mlp(sizes, bn, 0.0), sd) for n, make in makers.items()},
                         *equal_work_data(layers, batch), indent="  ")
     else:
         check_same_loss(objs, *equal_work_data(layers, batch), rtol=1e-3 if name == "w2" else 1e-4, indent="  ")
 
-    for var in variants:
+    for var in timed:
         v = objs[var.name]
         v.reset()
         var.block = lambda v=v, d=v.prepare(xs, ys): v.run(d)
     dot = matmul_variant(steps) if name == "w2" else None  # w2's target is a fraction of it, so time it alongside
-    run_rounds(variants + ([dot] if dot else []), rounds)
+    run_rounds(timed + ([dot] if dot else []), rounds)
 
     gflop = 6 * n_params(layers) * batch / 1e9
-    med = {v.name: v.median_ms for v in variants}
-    best_peer = min(m for n, m in med.items() if n not in JAXDL)
+    med = {v.name: v.median_ms for v in timed}
+    if ratio_to is None:
+        header, ref_ms = "× best peer", dict.fromkeys(med, min(m for n, m in med.items() if n not in JAXDL))
+    else:
+        header, ref_ms = ratio_to[0], {n: med[r] for n, r in ratio_to[1].items()}
     rows = [[v.name, fmt(v.median_ms, ".3f"), f"{min(v.times_ms):.3f}–{max(v.times_ms):.3f}",
              fmt(gflop / v.median_ms * 1e3, ".1f"), fmt(v.first_call_s), fmt(v.median_ms / med["torch eager"]),
-             fmt(v.median_ms / best_peer)] for v in variants]
+             fmt(v.median_ms / ref_ms[v.name]) if v.name in ref_ms else ""] for v in timed]
     print()
     print(table(["variant", "median ms/step", "range over rounds", "GFLOP/s", "first call s",
-                 "× torch eager", "× best peer"], rows))
+                 "× torch eager", header], rows))
     ceiling = dot_gflops(dot) if dot else None
     if dot:
         print(f"\n  {CEILING} in the same rounds: {dot.median_ms:.1f} ms"
               f" ({min(dot.times_ms):.1f}–{max(dot.times_ms):.1f}),"
               f" {ceiling:.1f} GFLOP/s: jaxdl scan at {gflop / med['jaxdl scan'] * 1e3 / ceiling:.0%} of it")
-    return {"name": name, "med": med, "first": {v.name: v.first_call_s for v in variants}, "gflop": gflop,
-            "ceiling": ceiling}
+    return {"name": name, "med": med, "first": {v.name: v.first_call_s for v in timed}, "gflop": gflop,
+            "ceiling": ceiling, "objs": objs}
 
 
 def bench_sweep(quick):

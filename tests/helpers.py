@@ -1,5 +1,7 @@
 """One tree assertion for every test, with the project's one tolerance table (jaxdl.parity); the one rule for
 the CI part of torch's sample lists (module_db, op_db); the parity registry's cases by the test file that runs them."""
+import contextlib
+
 import jax
 import numpy as np
 import pytest
@@ -52,3 +54,18 @@ def parity_params(file: str) -> list:
 def assert_parity(case, dtype):
     result = parity.run_case(case, dtype, raise_errors=True)  # a case that raises shows its traceback
     assert result.passed, parity.format_table([result])
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """torch on one thread for the block: small torch work on a busy machine (CI's 4 workers on 2 cores) spends
+    ~10× its time in the thread pool's spin-waits (a torch epoch of the README's ResNet: 8 s CPU on 2 threads,
+    0.07 s on 1)."""
+    import torch  # noqa: PLC0415
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

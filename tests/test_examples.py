@@ -6,6 +6,7 @@ import pytest
 
 from jaxdl.config import load_config
 from jaxdl.experiment import run_train
+from tests.helpers import one_torch_thread
 
 # (config, --set overrides, validation accuracy it must reach); full-length figures in README.md ("What you get")
 CASES = [
@@ -50,3 +51,13 @@ def test_unet_digits_example():
     # (the noisy input itself, the mean training image); 20 epochs reach 0.021 against 0.089 and 0.073
     figures = runpy.run_path("examples/unet_digits.py")["main"](epochs=2)
     assert figures["unet"] < 0.5 * min(figures["noisy_input"], figures["mean_image"]), figures
+
+
+def test_resnet_from_torch_example():
+    # one epoch in torch, one with fit, on a 4-channel, 1-block ResNet: the converted model has torch's test
+    # accuracy, and compare, after the weights went back to torch, finds everything within the float32 rule
+    with one_torch_thread():
+        res = runpy.run_path("examples/resnet_from_torch.py")["main"](
+            ["--torch-epochs", "1", "--epochs", "1", "--width", "4", "--blocks", "1"])
+    assert abs(res["converted_acc"] - res["torch_acc"]) <= 1 / 360, res  # one test digit of 360 may tie-flip
+    assert res["comparison"].ok and res["jaxdl_acc"] > 0.5, res

@@ -2,6 +2,8 @@
 import pathlib
 import re
 
+import numpy as np
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -94,3 +96,27 @@ def test_committed_runs_match_the_shipped_compare_config():
     assert [r["optimizer"] for r in rows] == [v.label for v in c.variants]
     lrs = np.logspace(np.log10(c.lr_min), np.log10(c.lr_max), c.num_lrs)
     np.testing.assert_allclose(sorted(rows[0]["acc_by_lr"]), lrs, rtol=1e-5)
+
+
+def _section(marker):
+    return re.search(rf"<!-- {marker} -->\n```(?:py)?\n(.*?)\n```", (ROOT / "README.md").read_text(), re.S).group(1)
+
+
+def _table_columns(text):
+    """The printed lines without their numbers: what must be equal from one machine to the next."""
+    return [re.sub(r"\d\.\d\de[+-]\d\d", "#", line).split() for line in text.splitlines()]
+
+
+def test_resnet_from_torch_section_runs_as_written(capsys):
+    # the README's "Carrying a torch model over" code, as written; its output is the pasted one up to rounding
+    from tests.helpers import one_torch_thread
+
+    with one_torch_thread():
+        exec(_section("resnet-from-torch"), {})  # noqa: S102  (the README's own snippet)
+    printed, pasted = capsys.readouterr().out.rstrip("\n"), _section("resnet-from-torch-output")
+    accuracies = [float(a) for a in re.findall(r": (\d\.\d+)\n", printed + "\n")[:2]]
+    np.testing.assert_allclose(accuracies, [float(a) for a in re.findall(r": (\d\.\d+)\n", pasted + "\n")[:2]],
+                               atol=0.02)
+    assert accuracies[1] > max(accuracies[0], 0.95), printed
+    assert _table_columns(printed)[2:] == _table_columns(pasted)[2:], printed
+    assert printed.endswith("all within the float32 tolerance")

@@ -4,8 +4,12 @@ part: outputs, parameter gradients (for one random cotangent) and buffers after 
 torch side: forward hooks on every submodule of a deep copy (the caller's module is left as it was). jaxdl side:
 ``nn.register_module_forward_hook`` sees every ``apply``; the submodule is known by the params sub-dict it was
 given (``params["layers"]["0"]`` is submodule ``layers.0``), so any model whose params carry torch's names works:
-one from ``from_torch`` or one written in ``jaxdl.nn``. A submodule that the jaxdl side runs as plain functions on
-its params (no ``apply``) shows no output row; its gradients and buffers are still compared.
+one from ``from_torch`` or one written in ``jaxdl.nn``. A submodule torch runs as a module but the jaxdl side
+computes inline, as plain functions on its params (no ``apply``: ``nn.TransformerEncoderLayer``'s ``linear1``,
+every submodule of a model ``from_export`` replays op by op), has an output row that says "not computed as a
+submodule by jaxdl", with nothing judged; its gradients and buffers are still compared. A submodule torch itself
+never calls as a module has no output row on either side: ``MultiheadAttention.out_proj``, whose weights torch's
+``F.multi_head_attention_forward`` reads directly (its forward hook never fires), shows its gradient rows only.
 
 Judged as the parity suite judges (``jaxdl._rules``' constants): float64 element by element against torch
 (rtol 1e-10); float32 by torch's own rounding, against torch re-run in float64 on the same float32 values
@@ -32,6 +36,8 @@ from jaxdl.interop._state_dict import flatten, to_numpy
 from jaxdl.matmul import get_float32_matmul_precision
 
 _EPS32 = float(np.finfo(np.float32).eps)
+_NOT_A_SUBMODULE = "not computed as a submodule by jaxdl"  # the notes of an output row with nothing to judge
+_UNSEEN_INSIDE = "computed inside jaxdl's own jit/scan: its value is not seen"
 _RANDOM_IN_TRAINING = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
 
 
@@ -46,6 +52,11 @@ class Row:
     rel_err: float
     ok: bool
     note: str = ""
+
+    @property
+    def unjudged(self) -> bool:
+        """A row with nothing to judge (NaN errors, ``ok``): torch ran the submodule, jaxdl did not as one."""
+        return math.isnan(self.abs_err)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,8 +77,10 @@ class Comparison:
         width = max([len("submodule"), *(len(r.submodule or "(model)") for r in self.rows)])
         lines = [f"{'submodule':<{width}}  {'what':<28} {'max abs':>9} {'max rel':>9}  ok"]
         for r in self.rows:
-            lines.append(f"{r.submodule or '(model)':<{width}}  {r.what:<28} {r.abs_err:>9.2e} {r.rel_err:>9.2e}  "
-                         f"{'yes' if r.ok else 'NO'}{'  ' + r.note if r.note else ''}")
+            numbers = (f"{'-':>9} {'-':>9}  -" if r.unjudged else
+                       f"{r.abs_err:>9.2e} {r.rel_err:>9.2e}  {'yes' if r.ok else 'NO'}")
+            lines.append(f"{r.submodule or '(model)':<{width}}  {r.what:<28} {numbers}"
+                         f"{'  ' + r.note if r.note else ''}".rstrip())
         if self.first is None:
             lines.append(f"all within the {self.dtype} tolerance")
         else:
@@ -289,13 +302,13 @@ def _jax_run(model, params, state, inputs, cotangent, training: bool, key):
     if all(tuple(c.shape) == tuple(jnp.shape(x)) for c, x in zip(cotangent, floats)):
         (grads,) = vjp([jnp.asarray(c, dtype=x.dtype) for c, x in zip(cotangent, floats)])
         grads = {n: np.asarray(g) for n, g in flatten(grads).items()}
-    outputs = {}
+    outputs, hidden = {}, set()
     for n, calls in records.items():
         try:
             outputs[n] = [[np.asarray(x) for x in call] for call in calls]
         except (jax.errors.UnexpectedTracerError, jax.errors.ConcretizationTypeError, TypeError):
-            continue  # applied inside the model's own jit/scan/checkpoint: its value is not seen here, no row
-    return {"outputs": outputs,
+            hidden.add(n)  # applied inside the model's own jit/scan/checkpoint: its value is not seen here
+    return {"outputs": outputs, "hidden": hidden,
             "grads": grads,
             "buffers": {n: np.asarray(b) for n, b in flatten(new_state).items()}, "modules": modules}
 
@@ -349,7 +362,10 @@ def compare(torch_module, model, params, state, *inputs, training: bool = False,
     for name in all_names:
         mine = []
         t_calls, j_calls = t["outputs"].get(name, []), j["outputs"].get(name)
-        if t_calls and j_calls is not None:
+        if t_calls and j_calls is None:  # torch ran it as a module, jaxdl inline (or inside its own jit/scan)
+            mine.append(Row(name, "output", math.nan, math.nan, True, _UNSEEN_INSIDE if name in j["hidden"]
+                            else _NOT_A_SUBMODULE))
+        elif t_calls:
             for c, (tc, jc) in enumerate(zip(t_calls, j_calls)):
                 rc = ref["outputs"][name][c] if ref else [None] * len(tc)
                 jc = [x for x in jc if hasattr(x, "shape")]

@@ -1,9 +1,11 @@
 """interop.compare against torch: a correct model (from from_torch, or written in jaxdl.nn with torch's names) is
 all within the dtype's tolerance; a jaxdl model with one deliberately wrong layer is named at that submodule, with
 the catalogue's cause (GELU form, eps, BatchNorm momentum convention, biased running variance, 'same' padding).
-nn.register_module_forward_hook, which compare's jaxdl side uses, is checked on its own.
+A torch submodule jaxdl computes inline keeps its output row, saying so; nn.register_module_forward_hook, which
+compare's jaxdl side uses, is checked on its own.
 """
 import dataclasses
+from collections import OrderedDict
 
 import jax
 import jax.numpy as jnp
@@ -147,3 +149,75 @@ def test_register_module_forward_hook_sees_every_apply_until_removed():
     assert seen[0][1] is params["0"] and seen[2][1] is params
     model.apply(params, state, jnp.ones((4, 2)))
     assert len(seen) == 3  # removed on leaving the with block
+
+
+def _torch_calls(tm, *inputs):
+    """The submodules whose forward hook fires in torch (grad enabled, as compare runs it)."""
+    seen = []
+    handles = [m.register_forward_hook(lambda m, a, o, n=n: seen.append(n)) for n, m in tm.named_modules()]
+    tm(*(torch.as_tensor(x) for x in inputs))
+    for h in handles:
+        h.remove()
+    return seen
+
+
+def test_a_submodule_jaxdl_computes_inline_says_so():
+    # torch's TransformerEncoderLayer calls linear1, dropout, ... as modules; jaxdl's computes them inline: each
+    # still has its output row, saying so, with nothing judged; every torch hook has its row, none is dropped
+    torch.manual_seed(0)
+    tm = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    x = np.random.default_rng(0).standard_normal((3, 5, 8)).astype(np.float32)
+    model, params, state = interop.from_torch(tm)
+    result = interop.compare(tm, model, params, state, x, show=False)
+    assert result.ok, str(result)
+    fired = set(_torch_calls(tm, x))
+    assert {"linear1", "linear2", "norm1", "self_attn"} <= fired
+    outputs = {r.submodule: r for r in result.rows if r.what == "output"}
+    assert set(outputs) == fired, str(result)
+    inline = {n for n, r in outputs.items() if r.note == "not computed as a submodule by jaxdl"}
+    assert {"linear1", "linear2"} <= inline and not {"", "norm1", "self_attn"} & inline, str(result)
+    assert all(r.ok and np.isnan(r.abs_err) for n, r in outputs.items() if n in inline)
+    line = next(ln for ln in str(result).splitlines() if ln.startswith("linear1 ") and "output" in ln)
+    assert line.split()[2:] == ["-", "-", "-", "not", "computed", "as", "a", "submodule", "by", "jaxdl"], line
+    assert {r.what for r in result.rows if r.submodule == "linear1"} == {"output", "grad weight", "grad bias"}
+
+
+def test_a_submodule_torch_never_calls_has_no_output_row():
+    # torch's MultiheadAttention reads out_proj's weights in F.multi_head_attention_forward: out_proj's hook never
+    # fires, so neither side has an output row for it (no spurious one); its gradients are compared
+    torch.manual_seed(0)
+    tm = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+    x = np.random.default_rng(0).standard_normal((3, 5, 8)).astype(np.float32)
+    assert _torch_calls(tm, x, x, x) == [""]
+    model, params, state = interop.from_torch(tm)
+    result = interop.compare(tm, model, params, state, x, x, x, show=False)
+    assert result.ok, str(result)
+    assert {r.what for r in result.rows if r.submodule == "out_proj"} == {"grad weight", "grad bias"}, str(result)
+    assert "not computed" not in str(result)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Remat(nn.Module):
+    """Linear → ReLU → Linear with the first Linear under jax.checkpoint: its value is a tracer to compare."""
+
+    first: nn.Module = nn.Linear(4, 8)
+    second: nn.Module = nn.Linear(8, 3)
+
+    def apply(self, params, state, x, *, training=False, key=None):
+        m = nn.bind(self, params, state, training=training, key=key)
+        h = jax.checkpoint(lambda x: m.first(x))(x)
+        return m.second(jax.nn.relu(h)), m.state
+
+
+def test_a_submodule_inside_jaxdls_own_transform_says_so():
+    torch.manual_seed(0)
+    tm = torch.nn.Sequential(OrderedDict([("first", torch.nn.Linear(4, 8)), ("relu", torch.nn.ReLU()),
+                                          ("second", torch.nn.Linear(8, 3))]))
+    model = _Remat()
+    _, params, _ = interop.from_torch(tm)
+    params, state = {"first": params["first"], "second": params["second"]}, model.init(jax.random.key(0))[1]
+    result = interop.compare(tm, model, params, state, X, show=False)
+    notes = {r.submodule: r.note for r in result.rows if r.what == "output"}
+    assert notes == {"first": "computed inside jaxdl's own jit/scan: its value is not seen",
+                     "relu": "not computed as a submodule by jaxdl", "second": "", "": ""}, str(result)
+    assert result.ok, str(result)
