@@ -12,25 +12,27 @@ from jaxdl.interop import from_export as convert_exported
 from jaxdl.parity._core import compare_function
 
 
-def spec(cls, examples, dtype=torch.float32):
-    """One conversion per module class, example shapes and dtype (torch.export costs seconds; the spec does not
-    depend on the weights, which every test loads into it from its own torch module with ``load_state_dict``).
+def spec(make, examples, dtype=torch.float32):
+    """One conversion per module builder (its class, or a function), example shapes and dtype (torch.export costs
+    seconds; the spec does not depend on the weights, which every test loads into it from its own torch module
+    with ``load_state_dict``).
     ``examples``: a shape, or a tuple of (shape, numpy dtype name) per input; float inputs take ``dtype``."""
     if all(isinstance(d, int) for d in examples):
         examples = ((tuple(examples), "float32"),)
-    return _spec(cls, tuple((tuple(shape), kind) for shape, kind in examples), dtype)
+    return _spec(make, tuple((tuple(shape), kind) for shape, kind in examples), dtype)
 
 
 @functools.lru_cache(maxsize=None)
-def _spec(cls, examples, dtype):
+def _spec(make, examples, dtype):
     args = tuple(torch.zeros(shape, dtype=dtype if np.dtype(kind).kind == "f" else getattr(torch, kind))
                  for shape, kind in examples)
-    return convert_exported(cls().to(dtype), args)[0]
+    return convert_exported(make().to(dtype), args)[0]
 
 
-def convert(module, examples, dtype=torch.float32):
-    """``(model, params, state)`` for ``module``: the cached spec, the module's own state_dict."""
-    model = spec(type(module), examples, dtype)
+def convert(module, examples, dtype=torch.float32, make=None):
+    """``(model, params, state)`` for ``module``: the cached spec of ``make`` (default: its class), the module's
+    own state_dict."""
+    model = spec(make or type(module), examples, dtype)
     return (model, *load_state_dict(model, module.state_dict()))
 
 
@@ -50,7 +52,7 @@ def case(make, inputs, *, training, buffers=False, pick=lambda out: out):
                   for n in [*params, *bufs]]
         module = module.to(env.torch_dtype).train(training)
         examples = tuple((x.shape, "float32" if x.dtype.kind == "f" else x.dtype.name) for x in xs)
-        model, _, state = convert(module, examples, env.torch_dtype)
+        model, _, state = convert(module, examples, env.torch_dtype, make)
         n = len(xs)
 
         def jax_fn(*leaves):
