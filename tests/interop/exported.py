@@ -4,9 +4,12 @@ outputs (and buffers after the call) and gradients w.r.t. its float inputs and e
 1e-10; float32: torch's own rounding against torch-float64) through ``run_case``/``compare_function``."""
 import functools
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import torch
 
+from jaxdl import interop
 from jaxdl.interop import flatten, load_state_dict, unflatten
 from jaxdl.interop import from_export as convert_exported
 from jaxdl.parity._core import compare_function
@@ -71,3 +74,39 @@ def case(make, inputs, *, training, buffers=False, pick=lambda out: out):
                                 grad_output=(lambda out: out[0]) if buffers else (lambda out: out))
 
     return fn
+
+
+def fit_like_torch_and_resume(module, converted, xs, tmp_path, classes=3):
+    """``fit`` on the converted float64 ``module`` takes torch's SGD steps (momentum; one full batch per epoch,
+    so the shuffle does not matter; BatchNorm's running statistics too), to float64's rtol 1e-10, and a run
+    resumed from its epoch-1 checkpoint ends bit for bit where the uninterrupted run does. (x64 on.)"""
+    from jaxdl import optim, train  # noqa: PLC0415
+
+    model, params, state = converted
+    ys = np.random.default_rng(1).integers(0, classes, len(xs))
+    data = (jnp.asarray(xs), jnp.asarray(ys))
+    tx, kw = optim.sgd(lr=0.1, momentum=0.9), dict(batch_size=len(xs), progress=False)
+
+    def fresh():  # copies: fit donates the state's buffers
+        p, s = jax.tree.map(jnp.copy, (params, state))
+        return train.TrainState.create(model, tx, jax.random.key(0)).replace(params=p, model_state=s,
+                                                                           opt_state=tx.init(p))
+
+    full = train.fit(model, tx, data, epochs=3, state=fresh(), **kw)
+    opt = torch.optim.SGD(module.parameters(), lr=0.1, momentum=0.9)
+    module.train()
+    for _ in range(3):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(module(torch.from_numpy(xs)), torch.from_numpy(ys)).backward()
+        opt.step()
+    got = interop.state_dict(full.state.params, full.state.model_state, module=model)
+    for name, value in module.state_dict().items():
+        np.testing.assert_allclose(got[name], value.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+    train.fit(model, tx, data, epochs=1, out_dir=tmp_path, state=fresh(), **kw)
+    restored, _ = train.load_checkpoint(tmp_path / "checkpoint.msgpack", fresh())
+    resumed = train.fit(model, tx, data, epochs=3, out_dir=tmp_path, resume=True, state=restored, **kw)
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
+    for a, b in zip(jax.tree.leaves((full.state.params, full.state.model_state, full.state.opt_state)),
+                    jax.tree.leaves((resumed.state.params, resumed.state.model_state, resumed.state.opt_state)),
+                    strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b), strict=True)

@@ -14,7 +14,7 @@ from torch.nn import functional as tF
 from jaxdl.interop import from_export as convert_exported
 from jaxdl.interop import state_dict
 from jaxdl.parity._core import Case, run_case
-from tests.interop.exported import case, convert, spec
+from tests.interop.exported import case, convert, fit_like_torch_and_resume, spec
 
 
 class ResidualMLP(tnn.Module):
@@ -253,3 +253,11 @@ def test_spec_is_hashable_holds_no_arrays_and_round_trips_to_torch():
     x = torch.randn(5, 6)
     np.testing.assert_allclose(np.asarray(model.apply(params, state, jnp.asarray(x.numpy()))[0]),
                                fresh(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_fit_trains_as_torch_and_resumes_bit_exactly(tmp_path, x64):
+    """The ResNet (BatchNorm, residual adds) converted and trained with fit: torch's steps, a bit-exact resume."""
+    torch.manual_seed(0)
+    module = ResNet().double()
+    xs = np.random.default_rng(0).standard_normal((8, 1, 8, 8))
+    fit_like_torch_and_resume(module, convert(module, (4, 1, 8, 8), torch.float64), xs, tmp_path, classes=5)

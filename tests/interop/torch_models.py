@@ -74,3 +74,17 @@ class WeightedLoss(tnn.Module):
 
     def forward(self, x, target):
         return self.loss(self.fc(x), target)
+
+
+class TiedLM(tnn.Module):
+    """An output layer sharing the embedding's weight (``head.weight`` is ``emb.weight``), as GPT-2's lm_head."""
+
+    def __init__(self, dim=6):
+        super().__init__()
+        self.emb = tnn.Embedding(VOCAB, dim)
+        self.mix = tnn.Linear(dim, dim)
+        self.head = tnn.Linear(dim, VOCAB, bias=False)
+        self.head.weight = self.emb.weight
+
+    def forward(self, tokens):
+        return self.head(torch.tanh(self.mix(self.emb(tokens))))
