@@ -7,6 +7,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 import torch
 
 from jaxdl import interop
@@ -110,3 +111,10 @@ def fit_like_torch_and_resume(module, converted, xs, tmp_path, classes=3):
                     jax.tree.leaves((resumed.state.params, resumed.state.model_state, resumed.state.opt_state)),
                     strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b), strict=True)
+
+
+def each_case(cases, in_ci):
+    """``test_matches_torch``'s parameters: every (case, dtype), those outside ``in_ci`` marked parity_all."""
+    return pytest.mark.parametrize("parity_case,dtype", [
+        pytest.param(c, d, id=f"{c.name}-{d}", marks=() if (c.name, d) in in_ci else pytest.mark.parity_all)
+        for c in cases for d in ("float64", "float32")])

@@ -14,7 +14,7 @@ from torch.nn import functional as tF
 from jaxdl.interop import from_export as convert_exported
 from jaxdl.interop import state_dict
 from jaxdl.parity._core import Case, run_case
-from tests.interop.exported import case, convert, fit_like_torch_and_resume, spec
+from tests.interop.exported import case, convert, each_case, fit_like_torch_and_resume, spec
 
 
 class ResidualMLP(tnn.Module):
@@ -130,9 +130,7 @@ IN_CI = {("export/ResidualMLP eval", "float64"), ("export/ResidualMLP eval", "fl
          ("export/op tour", "float64")}
 
 
-@pytest.mark.parametrize("parity_case,dtype", [
-    pytest.param(c, d, id=f"{c.name}-{d}", marks=() if (c.name, d) in IN_CI else pytest.mark.parity_all)
-    for c in CASES for d in ("float64", "float32")])
+@each_case(CASES, IN_CI)
 def test_matches_torch(parity_case, dtype):
     result = run_case(parity_case, dtype, raise_errors=True)
     assert result.passed, result

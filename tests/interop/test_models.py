@@ -22,7 +22,7 @@ from jaxdl import interop
 from jaxdl.parity._core import Case, run_case
 from tests.gpt_sources import rasbt_gpt
 from tests.interop import torch_models as tm
-from tests.interop.exported import case, convert, fit_like_torch_and_resume
+from tests.interop.exported import case, convert, each_case, fit_like_torch_and_resume
 
 GPT_V, GPT_CTX = 50, 16
 
@@ -66,6 +66,10 @@ def padded(env):
     return [env.randint(0, tm.VOCAB, (4, tm.SEQ)), np.arange(tm.SEQ)[None, :] >= lengths[:, None]]
 
 
+def recurrent_inputs(env):
+    return [env.randn(6, 3, 4), env.randn(1, 3, 5)]  # (time, batch, features), GRU's h0
+
+
 def weighted_loss_inputs(env):
     return [env.randn(5, 4), env.randint(0, 3, (5,))]
 
@@ -77,6 +81,7 @@ def logits(out):
 CASES = [
     Case("models/LSTM classifier train", "interop", case(tm.LSTMClassifier, tokens(tm.VOCAB, (4, tm.SEQ)),
                                                          training=True)),
+    Case("models/GRU, RNN and projected LSTM train", "interop", case(tm.Recurrent, recurrent_inputs, training=True)),
     Case("models/Transformer classifier train", "interop", case(tm.TransformerClassifier, padded, training=True)),
     Case("models/Transformer classifier eval", "interop", case(tm.TransformerClassifier, padded, training=False)),
     Case("models/U-Net train (BatchNorm statistics)", "interop",
@@ -93,9 +98,8 @@ CASES = [
 IN_CI = {("models/LSTM classifier train", "float64"), ("models/weighted CrossEntropyLoss inside", "float64")}
 
 
-@pytest.mark.parametrize("parity_case,dtype", [
-    pytest.param(c, d, id=f"{c.name}-{d}", marks=() if (c.name, d) in IN_CI else pytest.mark.parity_all)
-    for c in CASES for d in ("float64", "float32")])
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN:UserWarning")  # torch's note
+@each_case(CASES, IN_CI)
 def test_matches_torch(parity_case, dtype):
     result = run_case(parity_case, dtype, raise_errors=True)
     assert result.passed, result

@@ -88,3 +88,22 @@ class TiedLM(tnn.Module):
 
     def forward(self, tokens):
         return self.head(torch.tanh(self.mix(self.emb(tokens))))
+
+
+class Recurrent(tnn.Module):
+    """The other recurrent layers export maps (aten.gru / rnn_relu / rnn_tanh .input, and an LSTM with a
+    projection): time-major input, given initial states, every final state used."""
+
+    def __init__(self, dim=4, hidden=5):
+        super().__init__()
+        self.gru = tnn.GRU(dim, hidden)
+        self.relu_rnn = tnn.RNN(hidden, hidden, nonlinearity="relu", bias=False)
+        self.tanh_rnn = tnn.RNN(hidden, hidden, num_layers=2, bidirectional=True)
+        self.lstm = tnn.LSTM(2 * hidden, hidden, proj_size=3)
+
+    def forward(self, x, h0):
+        y, h = self.gru(x, h0)
+        y, h2 = self.relu_rnn(y, h)
+        y, h3 = self.tanh_rnn(y)
+        y, (h4, c4) = self.lstm(y)
+        return y.sum(0) + h.sum() + h2.sum() + h3.sum() + h4.sum() + c4.sum()
