@@ -189,3 +189,31 @@ def test_fit_trains_lstm_classifier_as_torch_and_resumes_bit_exactly(tmp_path, x
     module = tm.LSTMClassifier().double()
     xs = np.random.default_rng(0).integers(0, tm.VOCAB, (8, tm.SEQ))
     fit_like_torch_and_resume(module, convert(module, (((4, tm.SEQ), "int64"),), torch.float64), xs, tmp_path)
+
+
+@pytest.mark.parity_all
+def test_lstm_dropout_between_layers_follows_the_key():
+    """nn.LSTM(dropout=p) drops between layers in training only: the replay takes apply's key (a new mask per key,
+    the same for the same key) and, in eval, equals torch's."""
+    torch.manual_seed(0)
+    module = torch.nn.LSTM(4, 8, num_layers=2, dropout=0.5)
+    x = torch.randn(5, 3, 4)
+    model, params, state = interop.from_torch(_LastStep(module), x)
+    xj = jnp.asarray(x.numpy())
+    with torch.no_grad():
+        want = _LastStep(module).eval()(x).numpy()
+    np.testing.assert_allclose(np.asarray(model.apply(params, state, xj)[0]), want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="key"):
+        model.apply(params, state, xj, training=True)
+    a, b, c = (np.asarray(model.apply(params, state, xj, training=True, key=jax.random.key(k))[0]) for k in (1, 1, 2))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c) and not np.allclose(a, want)
+
+
+class _LastStep(torch.nn.Module):
+    def __init__(self, rnn):
+        super().__init__()
+        self.rnn = rnn
+
+    def forward(self, x):
+        return self.rnn(x)[0][-1]
