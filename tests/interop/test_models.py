@@ -89,6 +89,8 @@ CASES = [
     Case("models/U-Net eval", "interop", case(tm.UNet, (2, 1, 8, 8), training=False)),
     Case("models/book GPTModel train", "interop", default_float64(case(book_gpt, tokens(GPT_V, (2, 10)),
                                                                                  training=True))),
+    Case("models/GPT2LMHeadModel train", "interop", case(hf_gpt2, tokens(GPT_V, (2, 10)), training=True,
+                                                         pick=logits)),
     Case("models/GPT2LMHeadModel eval", "interop", case(hf_gpt2, tokens(GPT_V, (2, 10)), training=False,
                                                         pick=logits)),
     Case("models/weighted CrossEntropyLoss inside", "interop", case(tm.WeightedLoss, weighted_loss_inputs,
