@@ -163,6 +163,8 @@ def _tied(module, sd) -> dict[str, str]:
         remove_duplicate=False))
     first, tied = {}, {}
     for name in sd:
+        if name not in tensors:  # an entry a module's own _save_to_state_dict adds: never an alias
+            continue
         canonical = first.setdefault(id(tensors[name]), name)
         if canonical != name:
             tied[name] = canonical
