@@ -253,9 +253,13 @@ def test_spec_is_hashable_holds_no_arrays_and_round_trips_to_torch():
                                fresh(x).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
-def test_fit_trains_as_torch_and_resumes_bit_exactly(tmp_path, x64):
-    """The ResNet (BatchNorm, residual adds) converted and trained with fit: torch's steps, a bit-exact resume."""
+@pytest.mark.parametrize("make,shape,classes", [
+    pytest.param(NormMLP, (8, 6), 3, id="lecture MLP"),
+    pytest.param(ResNet, (8, 1, 8, 8), 5, id="ResNet", marks=pytest.mark.parity_all)])  # 3 fit compilations: ~20 s
+def test_fit_trains_as_torch_and_resumes_bit_exactly(make, shape, classes, tmp_path, x64):
+    """A converted model with BatchNorm (the ResNet: residual adds too) trained with fit: torch's steps, a
+    bit-exact resume."""
     torch.manual_seed(0)
-    module = ResNet().double()
-    xs = np.random.default_rng(0).standard_normal((8, 1, 8, 8))
-    fit_like_torch_and_resume(module, convert(module, (4, 1, 8, 8), torch.float64), xs, tmp_path, classes=5)
+    module = make().double()
+    xs = np.random.default_rng(0).standard_normal(shape)
+    fit_like_torch_and_resume(module, convert(module, (4, *shape[1:]), torch.float64), xs, tmp_path, classes)
