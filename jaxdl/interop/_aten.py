@@ -173,9 +173,8 @@ def _new(fill):
     return new
 
 
-def _arange(start, end=None, step=1, dtype=None, *_):
-    if end is None:
-        start, end = 0, start
+def _arange(start, end, step=1, dtype=None, *_):
+    """aten::arange.start_step; the other overloads call it (``.default``: ``end`` alone, ``.start``: no step)."""
     every_int = all(isinstance(v, int) for v in (start, end, step))
     return jnp.arange(start, end, step, dtype=_dtype(dtype, _scalar_dtype(0 if every_int else 0.0)))
 
@@ -319,6 +318,27 @@ def _upsample(mode):
     return upsample
 
 
+def _rnn(mode):
+    """aten::lstm/gru/rnn_tanh/rnn_relu.input → ``jaxdl.functional.rnn`` (nn.LSTM's and the others' one
+    implementation). ``params`` is torch's ``_flat_weights``: per (layer, direction), layer-major, w_ih, w_hh,
+    then b_ih, b_hh when ``has_biases``, then LSTM's projection w_hr when ``proj_size`` > 0; dropout between
+    layers in training draws from ``key``. Returns (output, h_n, c_n) for LSTM, (output, h_n) otherwise."""
+
+    def rnn(x, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first, *, key=None):
+        groups = num_layers * (2 if bidirectional else 1)
+        per = len(params) // groups
+        names = ("weight_ih", "weight_hh", *(("bias_ih", "bias_hh") if has_biases else ()))
+        names += ("weight_hr",) * (per - len(names))
+        weights = [dict(zip(names, params[i * per:(i + 1) * per])) for i in range(groups)]
+        x = jnp.swapaxes(x, 0, 1) if batch_first else x  # F.rnn is time-major, as aten's batch_first=False
+        y, h = F.rnn(mode, x, tuple(hx) if mode == "LSTM" else hx, weights, num_layers=num_layers,
+                     bidirectional=bool(bidirectional), dropout=dropout, training=bool(train), key=key)
+        y = jnp.swapaxes(y, 0, 1) if batch_first else y
+        return (y, *h) if mode == "LSTM" else (y, h)
+
+    return rnn
+
+
 def _random(draw):
     def fn(*args, key=None):
         if key is None:
@@ -397,6 +417,8 @@ TABLE = {
     "aten.native_dropout": _dropout,
     "aten.dropout": lambda x, p, train, *, key=None: F.dropout(x, p, bool(train), key=key),
     "aten.scaled_dot_product_attention": _sdpa,
+    "aten.lstm.input": _rnn("LSTM"), "aten.gru.input": _rnn("GRU"),
+    "aten.rnn_tanh.input": _rnn("RNN_TANH"), "aten.rnn_relu.input": _rnn("RNN_RELU"),
     "aten.bernoulli.p": _random(lambda key, x, p=0.5, generator=None: jax.random.bernoulli(
         key, p, jnp.shape(x)).astype(jnp.result_type(x))),
     "aten.rand_like": _random(lambda key, x, dtype=None, *_: jax.random.uniform(
@@ -422,6 +444,7 @@ TABLE = {
     "aten.lt": jnp.less, "aten.le": jnp.less_equal,
     "aten.logical_not": jnp.logical_not, "aten.logical_and": jnp.logical_and, "aten.logical_or": jnp.logical_or,
     "aten.bitwise_not": jnp.invert, "aten.bitwise_and": jnp.bitwise_and, "aten.bitwise_or": jnp.bitwise_or,
+    "aten.__and__": jnp.bitwise_and, "aten.__or__": jnp.bitwise_or,
     "aten.isnan": jnp.isnan,
     "aten.where": lambda c, a, b: jnp.where(c, a, b),
     "aten.masked_fill": lambda x, mask, value: jnp.where(mask, jnp.asarray(value, jnp.result_type(x)), x),
@@ -441,6 +464,7 @@ TABLE = {
     "aten.argmin": lambda x, dim=None, keepdim=False: jnp.argmin(x, dim, keepdims=keepdim),
     "aten.var": _var(jnp.var), "aten.std": _var(jnp.std),
     "aten.cumsum": lambda x, dim, dtype=None: jnp.cumsum(x, dim, _dtype(dtype)),
+    "aten.diff": lambda x, n=1, dim=-1, prepend=None, append=None: jnp.diff(x, n, dim, prepend, append),
     # --- views and copies ---
     "aten.view": lambda x, size: jnp.reshape(x, tuple(size)),
     "aten._unsafe_view": lambda x, size: jnp.reshape(x, tuple(size)),
@@ -484,7 +508,9 @@ TABLE = {
     "aten.new_zeros": _new(0), "aten.new_ones": _new(1),
     "aten.new_full": lambda x, size, fill, dtype=None, *_: jnp.full(tuple(size), fill,
                                                                     _dtype(dtype, jnp.result_type(x))),
-    "aten.arange": _arange,
+    "aten.arange.default": lambda end, dtype=None, *_: _arange(0, end, 1, dtype),
+    "aten.arange.start": lambda start, end, dtype=None, *_: _arange(start, end, 1, dtype),
+    "aten.arange.start_step": _arange,
     "aten.scalar_tensor": lambda s, dtype=None, *_: jnp.asarray(s, _dtype(dtype, jnp.float32)),
     # --- shapes (concrete under jit) and checks ---
     "aten.sym_size.int": lambda x, dim: jnp.shape(x)[dim],
@@ -498,15 +524,16 @@ TABLE = {
 }
 
 RANDOM = frozenset({"aten.native_dropout", "aten.dropout", "aten.scaled_dot_product_attention", "aten.bernoulli.p",
-                    "aten.rand_like", "aten.randn_like"})
+                    "aten.rand_like", "aten.randn_like", "aten.lstm.input", "aten.gru.input", "aten.rnn_tanh.input",
+                    "aten.rnn_relu.input"})
 
 
 # the elementwise ops whose array arguments ``align`` broadcasts and promotes as torch does
 ELEMENTWISE = frozenset({"aten.add", "aten.sub", "aten.rsub", "aten.mul", "aten.div", "aten.pow", "aten.maximum",
                          "aten.minimum", "aten.max.other", "aten.min.other", "aten.eq", "aten.ne", "aten.gt",
                          "aten.ge", "aten.lt", "aten.le", "aten.where", "aten.masked_fill", "aten.logical_and",
-                         "aten.logical_or", "aten.bitwise_and", "aten.bitwise_or", "aten.remainder", "aten.fmod",
-                         "aten.floor_divide", "aten.addmm", "aten.baddbmm"})
+                         "aten.logical_or", "aten.bitwise_and", "aten.bitwise_or", "aten.__and__", "aten.__or__",
+                         "aten.remainder", "aten.fmod", "aten.floor_divide", "aten.addmm", "aten.baddbmm"})
 
 
 def lookup(target: str):

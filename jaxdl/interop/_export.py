@@ -41,6 +41,9 @@ class ExportedModel(nn.Module):
     ``init(key, dtype)`` returns zeros of the module's parameter and buffer names and shapes (floating ones in
     ``dtype``): a custom forward's initialisers cannot be read off a graph, so the values come from
     ``convert_exported`` (the torch module's own) or from a state_dict (``interop.load_state_dict``).
+    Tied parameters (one tensor under several state_dict names) are one entry of ``params``, under their first
+    name; ``tied`` lists the other names, which ``interop.state_dict(..., module=model)`` writes back and
+    ``interop.load_state_dict`` reads (both names must hold the same values).
     torch counterpart: the module itself, ``module.train()(x)`` / ``module.eval()(x)``.
     """
 
@@ -51,6 +54,7 @@ class ExportedModel(nn.Module):
     buffers: tuple  # the persistent buffers, likewise
     input_shapes: tuple  # per user input: its shape with None for the dynamic batch dimension
     kw_names: tuple = ()  # the keyword inputs, in export order, after the positional ones
+    tied: tuple = ()  # (alias, name): state_dict entries that are another's tensor (``interop.state_dict``)
 
     def init(self, key, dtype=jnp.float32):
         def zeros(entries):
@@ -114,6 +118,9 @@ def convert_exported(module, args=(), kwargs=None):
     try:
         with warnings.catch_warnings():  # torch 2.13's own deprecation inside run_decompositions, not the caller's
             warnings.filterwarnings("ignore", r"`isinstance\(treespec, LeafSpec\)` is deprecated", FutureWarning)
+            # nn.LSTM/GRU/RNN re-assign their _flat_weights list in forward: torch's note on its own module
+            warnings.filterwarnings("ignore", r"The tensor attributes .*_flat_weights.* were assigned during export",
+                                    UserWarning)
             programs = {mode: _export(torch, module.train(mode == "train"), args, kwargs)
                         for mode in ("train", "eval")}
     finally:
@@ -130,18 +137,46 @@ def convert_exported(module, args=(), kwargs=None):
         shown = "; ".join(f"{op} (called in {where})" for op, where in missing.items())
         raise NotImplementedError(f"convert_exported({type(module).__name__}): no jaxdl mapping for {shown}")
     sd = module.state_dict()
+    tied = _tied(module, sd)
+    graphs = {mode: _untie(graph, tied) for mode, graph in graphs.items()}
     param_names = {name for name, _ in module.named_parameters(remove_duplicate=False)}
+    own = [n for n in sd if n not in tied]
 
     def entries(names):
         return tuple((n, tuple(sd[n].shape), str(sd[n].dtype).removeprefix("torch.")) for n in names)
 
     model = ExportedModel(
         type(module).__name__, graphs["train"], graphs["eval"],
-        entries([n for n in sd if n in param_names]), entries([n for n in sd if n not in param_names]),
-        tuple((None, *x.shape[1:]) if dynamic and _batched(x) else tuple(x.shape) for x in inputs), tuple(kwargs))
+        entries([n for n in own if n in param_names]), entries([n for n in own if n not in param_names]),
+        tuple((None, *x.shape[1:]) if dynamic and _batched(x) else tuple(x.shape) for x in inputs), tuple(kwargs),
+        tuple(tied.items()))
     params = unflatten({n: jnp.asarray(to_numpy(sd[n])) for n, _, _ in model.params})
     state = unflatten({n: jnp.asarray(to_numpy(sd[n])) for n, _, _ in model.buffers})
     return model, params, state
+
+
+def _tied(module, sd) -> dict[str, str]:
+    """{alias: name}: the state_dict entries that are another entry's tensor (tied parameters, as
+    transformers' lm_head.weight and transformer.wte.weight), each mapped to its first name in the state_dict
+    (the one ``named_parameters()`` keeps)."""
+    tensors = dict(module.named_parameters(remove_duplicate=False)) | dict(module.named_buffers(
+        remove_duplicate=False))
+    first, tied = {}, {}
+    for name in sd:
+        if name not in tensors:  # an entry a module's own _save_to_state_dict adds: never an alias
+            continue
+        canonical = first.setdefault(id(tensors[name]), name)
+        if canonical != name:
+            tied[name] = canonical
+    return tied
+
+
+def _untie(graph: Graph, tied: dict[str, str]) -> Graph:
+    """The graph with its parameter and buffer inputs and buffer updates named by their first name (torch.export
+    may pick an alias's)."""
+    inputs = tuple((p, kind, tied.get(t, t) if kind in ("param", "buffer") else t) for p, kind, t in graph.inputs)
+    outputs = tuple((v, kind, tied.get(t, t) if kind == "buffer" else t) for v, kind, t in graph.outputs)
+    return dataclasses.replace(graph, inputs=inputs, outputs=outputs)
 
 
 def _export(torch, module, args, kwargs):
@@ -256,8 +291,8 @@ def _tree(spec) -> tuple:
     """torch's output TreeSpec as nested tuples (no torch at replay)."""
     if spec.is_leaf():
         return ("leaf",)
-    children = tuple(_tree(c) for c in spec.children_specs)
-    if spec.type is dict:
+    children = tuple(_tree(c) for c in spec.children())
+    if issubclass(spec.type, dict):  # a dict subclass (OrderedDict, transformers' ModelOutput): a plain dict
         return ("dict", tuple(spec.context), children)
     if spec.type in (tuple, list):
         return (spec.type.__name__, children)

@@ -43,7 +43,7 @@ class Array:
 
     @classmethod
     def of(cls, value: np.ndarray) -> "Array":
-        value = np.ascontiguousarray(value)
+        value = np.array(value, order="C")  # (np.ascontiguousarray makes a 0-dim tensor 1-dim)
         return cls(value.dtype.str, tuple(value.shape), value.tobytes())
 
     def value(self):

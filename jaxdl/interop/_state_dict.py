@@ -7,6 +7,11 @@ an unflatten plus checks. torch is never imported: tensors are read through ``.d
 dtype policy: floating-point entries keep the state_dict's float dtype (a float64 state_dict gives float64
 params under ``jax.enable_x64(True)``; with x64 off it raises, rather than silently rounding to float32).
 Integer buffers (``num_batches_tracked``) become JAX's default int (int32, or int64 under x64).
+
+Tied entries: a module spec may name state_dict entries that are another entry's tensor in torch (tied
+parameters, as a language model's output layer sharing the embedding) in its ``tied`` attribute, pairs
+``(alias, name)``: ``params`` holds the tensor once, under ``name``; ``state_dict(..., module=)`` writes it under
+both names and ``load_state_dict`` takes both (the same values: torch's load would keep whichever comes last).
 """
 from __future__ import annotations
 
@@ -121,10 +126,16 @@ def match_state_dict(module, state_dict: Mapping[str, Any], *, strict: bool, key
     and state are None when there are any)."""
     tmpl_params, tmpl_state = init_shapes(module, key=key)
     exp_params, exp_state = flatten(tmpl_params), flatten(tmpl_state)
+    tied = dict(getattr(module, "tied", ()))
     expected = {**exp_params, **exp_state}
+    expected |= {alias: expected[name] for alias, name in tied.items()}
     missing = [k for k in expected if k not in state_dict]
     unexpected = [k for k in state_dict if k not in expected]
     problems, loaded = [], {}
+    for alias, name in tied.items():
+        if alias in state_dict and name in state_dict and not np.array_equal(to_numpy(state_dict[alias]),
+                                                                             to_numpy(state_dict[name])):
+            problems.append(f"{alias}: tied to {name} (one tensor in torch), but the state_dict holds other values")
     for name, exp in expected.items():
         if name not in state_dict:
             continue
@@ -133,18 +144,22 @@ def match_state_dict(module, state_dict: Mapping[str, Any], *, strict: bool, key
             problems.append(f"{name}: expected shape {tuple(exp.shape)}, got {tuple(value.shape)}")
             continue
         loaded[name] = _convert(name, value, exp, problems)
+    for alias, name in tied.items():  # one tensor: either of its names fills it
+        if name not in loaded and alias in loaded:
+            loaded[name] = loaded[alias]
+    fill = [k for k in missing if k not in tied and k not in loaded]
     if strict:
         problems = [f"missing key {k!r} (shape {tuple(expected[k].shape)})" for k in missing] + \
                    [f"unexpected key {k!r}" for k in unexpected] + problems
-    elif missing and key is None:
-        problems.insert(0, f"missing keys {missing}: with strict=False pass key= to initialise them")
+    elif fill and key is None:
+        problems.insert(0, f"missing keys {fill}: with strict=False pass key= to initialise them")
     incompatible = IncompatibleKeys(missing, unexpected)
     if problems:
         return None, None, incompatible, problems
-    if missing:
+    if fill:
         init_params, init_state = module.init(key)
         defaults = {**flatten(init_params), **flatten(init_state)}
-        loaded.update({k: defaults[k] for k in missing})
+        loaded.update({k: defaults[k] for k in fill})
     params = unflatten({k: loaded[k] for k in exp_params})
     state = unflatten({k: loaded[k] for k in exp_state})
     return _restore_empty(tmpl_params, params), _restore_empty(tmpl_state, state), incompatible, []
@@ -165,7 +180,8 @@ def state_dict(params: Mapping, state: Mapping | None = None, *, module=None) ->
 
     With ``module`` the keys come in torch's order exactly (``module.init``'s order). Without it, in the
     dicts' own order: at each level a module's own parameters, then its own buffers, then its children
-    (dicts that went through jit/grad have sorted keys, so pass ``module`` when order matters).
+    (dicts that went through jit/grad have sorted keys, so pass ``module`` when order matters). The ``module``'s
+    tied entries (module docstring) follow, each under its alias too.
     """
     state = {} if state is None else state
     out: dict[str, np.ndarray] = {}
@@ -190,4 +206,6 @@ def state_dict(params: Mapping, state: Mapping | None = None, *, module=None) ->
                 visit(pv, sv, f"{prefix}{k}.")
 
     visit(params, state, "")
+    for alias, name in getattr(module, "tied", ()):
+        out[alias] = out[name]
     return out

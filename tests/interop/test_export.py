@@ -3,8 +3,6 @@
 Values, parameter and input gradients and BatchNorm buffers are judged by the parity package's rules (float64:
 rtol 1e-10; float32: torch's own rounding against torch-float64), through its ``run_case``/``compare_function``.
 """
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,9 +11,10 @@ import torch
 from torch import nn as tnn
 from torch.nn import functional as tF
 
-from jaxdl.interop import flatten, load_state_dict, state_dict, unflatten
 from jaxdl.interop import from_export as convert_exported
-from jaxdl.parity._core import Case, compare_function, run_case
+from jaxdl.interop import state_dict
+from jaxdl.parity._core import Case, run_case
+from tests.interop.exported import case, convert, each_case, fit_like_torch_and_resume, spec
 
 
 class ResidualMLP(tnn.Module):
@@ -90,19 +89,6 @@ class Kinks(tnn.Module):
         return a * 2 + b + x.max(dim=1).values.unsqueeze(1) + torch.amax(x, dim=0)
 
 
-@functools.lru_cache(maxsize=None)
-def _spec(cls, x_shape, dtype=torch.float32):
-    """One conversion per module class and dtype (torch.export costs seconds; the spec does not depend on the
-    weights, which every test loads into it from its own torch module with ``load_state_dict``)."""
-    return convert_exported(cls().to(dtype), (torch.zeros(x_shape, dtype=dtype),))[0]
-
-
-def _convert(module, x_shape, dtype=torch.float32):
-    """``(model, params, state)`` for ``module``: the cached spec, the module's own state_dict."""
-    model = _spec(type(module), x_shape, dtype)
-    return (model, *load_state_dict(model, module.state_dict()))
-
-
 class OpTour(tnn.Module):
     """Many ATen ops of the table at once: embedding of a lifted constant, layer_norm, addmm/mm/bmm/matmul, views,
     slicing, reductions with dims, elementwise functions, activations, a non-persistent buffer, dtype casts,
@@ -130,45 +116,13 @@ class OpTour(tnn.Module):
         return z.sum(0) + loss + pooled.sum() + torch.zeros(3).sum() + torch.arange(3).sum() + x.new_ones(2).sum()
 
 
-def _case(make, x_shape, *, training, buffers=False):
-    """A parity case: the module's outputs (and buffers after the call) and gradients w.r.t. the input and every
-    parameter, torch's functional_call against the converted model's apply."""
-
-    def fn(env):
-        module = make()  # torch's RNG is seeded from the case name: the same weights in every dtype
-        x = env.randn(*x_shape)
-        params = [n for n, _ in module.named_parameters()]
-        bufs = [n for n, _ in module.named_buffers()] if buffers else []
-        sd = module.state_dict()
-        arrays = [sd[n].detach().numpy().astype(env.np_dtype if sd[n].is_floating_point() else np.int64)
-                  for n in [*params, *bufs]]
-        module = module.to(env.torch_dtype).train(training)
-        model, _, state = _convert(module, x_shape, env.torch_dtype)
-
-        def jax_fn(x, *leaves):
-            p = unflatten(dict(zip(params, leaves[:len(params)])))
-            s = unflatten({**flatten(state), **dict(zip(bufs, leaves[len(params):]))})
-            y, new = model.apply(p, s, x, training=training)
-            return (y, tuple(flatten(new)[n] for n in bufs)) if buffers else y
-
-        def torch_fn(x, *leaves):
-            tensors = dict(zip([*params, *bufs], leaves))
-            y = torch.func.functional_call(module, tensors, (x,))  # updates the buffer tensors in place
-            return (y, tuple(tensors[n] for n in bufs)) if buffers else y
-
-        return compare_function(env, jax_fn, torch_fn, [x, *arrays], diff_argnums=range(len(params) + 1),
-                                grad_output=(lambda out: out[0]) if buffers else (lambda out: out))
-
-    return fn
-
-
 CASES = [
-    Case("export/ResidualMLP eval", "interop", _case(ResidualMLP, (4, 6), training=False)),
+    Case("export/ResidualMLP eval", "interop", case(ResidualMLP, (4, 6), training=False)),
     Case("export/ResNet train (BatchNorm statistics)", "interop",
-         _case(ResNet, (4, 1, 8, 8), training=True, buffers=True)),
-    Case("export/ResNet eval", "interop", _case(ResNet, (4, 1, 8, 8), training=False), sweep=True),
-    Case("export/kinks and ties", "interop", _case(Kinks, (3, 4), training=False)),
-    Case("export/op tour", "interop", _case(OpTour, (2, 6), training=False)),
+         case(ResNet, (4, 1, 8, 8), training=True, buffers=True)),
+    Case("export/ResNet eval", "interop", case(ResNet, (4, 1, 8, 8), training=False), sweep=True),
+    Case("export/kinks and ties", "interop", case(Kinks, (3, 4), training=False)),
+    Case("export/op tour", "interop", case(OpTour, (2, 6), training=False)),
 ]
 # CI runs these (case, dtype) pairs, ~20 s on its 2 cores; ``pytest --parity-all`` runs every pair
 IN_CI = {("export/ResidualMLP eval", "float64"), ("export/ResidualMLP eval", "float32"),
@@ -176,11 +130,9 @@ IN_CI = {("export/ResidualMLP eval", "float64"), ("export/ResidualMLP eval", "fl
          ("export/op tour", "float64")}
 
 
-@pytest.mark.parametrize("case,dtype", [
-    pytest.param(c, d, id=f"{c.name}-{d}", marks=() if (c.name, d) in IN_CI else pytest.mark.parity_all)
-    for c in CASES for d in ("float64", "float32")])
-def test_matches_torch(case, dtype):
-    result = run_case(case, dtype, raise_errors=True)
+@each_case(CASES, IN_CI)
+def test_matches_torch(parity_case, dtype):
+    result = run_case(parity_case, dtype, raise_errors=True)
     assert result.passed, result
 
 
@@ -197,7 +149,7 @@ def test_kinks_take_torchs_gradient():
 def test_another_batch_size_and_static_fallback():
     torch.manual_seed(0)
     module = ResidualMLP()
-    model, params, state = _convert(module, (4, 6))  # exported with a batch of 4
+    model, params, state = convert(module, (4, 6))  # exported with a batch of 4
     x = torch.randn(7, 6)
     y, _ = model.apply(params, state, jnp.asarray(x.numpy()))
     np.testing.assert_allclose(np.asarray(y), module(x).detach().numpy(), rtol=1e-5, atol=1e-6)
@@ -289,7 +241,7 @@ def test_spec_is_hashable_holds_no_arrays_and_round_trips_to_torch():
     torch.manual_seed(0)
     module = ResidualMLP()
     model, params, state = convert_exported(module, (torch.randn(4, 6),))
-    again = _spec(ResidualMLP, (4, 6))
+    again = spec(ResidualMLP, (4, 6))
     assert hash(model) == hash(again) and model == again  # one jit compilation for both
     assert not any(isinstance(v, jax.Array) for v in jax.tree_util.tree_leaves(model))
     shapes = jax.eval_shape(model.init, jax.random.key(0))
@@ -299,3 +251,15 @@ def test_spec_is_hashable_holds_no_arrays_and_round_trips_to_torch():
     x = torch.randn(5, 6)
     np.testing.assert_allclose(np.asarray(model.apply(params, state, jnp.asarray(x.numpy()))[0]),
                                fresh(x).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("make,shape,classes", [
+    pytest.param(NormMLP, (8, 6), 3, id="lecture MLP"),
+    pytest.param(ResNet, (8, 1, 8, 8), 5, id="ResNet", marks=pytest.mark.parity_all)])  # 3 fit compilations: ~20 s
+def test_fit_trains_as_torch_and_resumes_bit_exactly(make, shape, classes, tmp_path, x64):
+    """A converted model with BatchNorm (the ResNet: residual adds too) trained with fit: torch's steps, a
+    bit-exact resume."""
+    torch.manual_seed(0)
+    module = make().double()
+    xs = np.random.default_rng(0).standard_normal(shape)
+    fit_like_torch_and_resume(module, convert(module, (4, *shape[1:]), torch.float64), xs, tmp_path, classes)
