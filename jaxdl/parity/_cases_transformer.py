@@ -12,38 +12,16 @@ import jax
 import numpy as np
 
 from jaxdl import nn
-from jaxdl.interop import load_state_dict
+from jaxdl.interop import load_state_dict, spec_from_torch
 from jaxdl.parity._core import compare_function, register
 from jaxdl.parity._module_db import counterpart
 
 
 # --- module_db counterparts: torch's constructor arguments (a layer module, F.gelu) as jaxdl's ------------------
-def _activation(a):
-    """torch's F.relu / F.gelu / nn.ReLU() / nn.GELU() as jaxdl's."""
-    if isinstance(a, str):
-        return a
-    name = type(a).__name__
-    if name in ("ReLU", "GELU"):
-        return nn.ReLU() if name == "ReLU" else nn.GELU(a.approximate)
-    if getattr(a, "__name__", None) in ("relu", "gelu"):
-        return a.__name__
-    raise NotImplementedError(f"no jaxdl counterpart for the activation {a!r}")
-
-
-def jaxdl_layer(layer):
-    """A torch TransformerEncoderLayer / TransformerDecoderLayer / LayerNorm module as jaxdl's spec."""
-    name = type(layer).__name__
-    if name == "LayerNorm":
-        return nn.LayerNorm(tuple(layer.normalized_shape), layer.eps, layer.elementwise_affine, layer.bias is not None)
-    attn = layer.self_attn
-    return getattr(nn, name)(attn.embed_dim, attn.num_heads, layer.linear1.out_features, layer.dropout.p,
-                             _activation(layer.activation), layer.norm1.eps, attn.batch_first, layer.norm_first,
-                             layer.linear1.bias is not None)
-
-
 def _adapt(args, kwargs):
-    convert = lambda x: x if isinstance(x, (int, float, bool, str, type(None), np.ndarray)) else (
-        jaxdl_layer(x) if hasattr(x, "state_dict") else _activation(x))
+    """A torch module (a TransformerEncoder's layer, its norm) or activation (F.gelu) among the constructor
+    arguments as jaxdl's, read by from_torch's converter (interop.spec_from_torch)."""
+    convert = lambda x: x if isinstance(x, (int, float, bool, str, type(None), np.ndarray)) else spec_from_torch(x)
     return tuple(convert(a) for a in args), {k: convert(v) for k, v in kwargs.items()}
 
 
