@@ -35,6 +35,27 @@ def stratified(samples: dict, stride: int, ids, pinned=frozenset()) -> list:
             for name_samples in samples.values() for k, params in enumerate(name_samples)]
 
 
+# torch's module_db rows (((class, training, sample index), dtype)) that jaxdl misses, with the reason: issue 19
+# allows 0.5% of a class's rows, listed. One table for both harnesses that run the samples: tests/test_module_db.py
+# (jaxdl's constructor; strict xfail there: a listed row that starts passing fails the run) and
+# tests/interop/test_from_torch.py (the module converted by interop.from_torch; same seed, same numbers).
+_FMA = ("XLA:CPU's fused multiply-add in softmax's backward row sum, where torch rounds the product and the sum "
+        "apart (passes with XLA_FLAGS=--xla_cpu_max_isa=AVX)")
+KNOWN_MODULE_DB_MISSES = {
+    (("MultiheadAttention", True, 6), "float32"): _FMA,
+    (("MultiheadAttention", True, 45), "float32"): _FMA,
+    (("MultiheadAttention", False, 60), "float32"): _FMA,
+    (("TransformerEncoderLayer", False, 34), "float32"): _FMA,
+    (("TransformerEncoderLayer", False, 1), "float32"):
+        "gelu's float32 input and in_proj_bias gradients, 7e-6 relative: cause not found (not FMA)",
+    (("Transformer", True, 55), "float32"):
+        "ill-conditioned gradients (1e-5 relative on every leaf, torch's too): encoder norm1.weight's 1.6e-5 "
+        "against torch's atypically small 2.9e-6, 1.3x the bound; not FMA (worse with --xla_cpu_max_isa=AVX or "
+        "unjitted): cause not found",
+    (("BatchNorm2d", True, 1), "float32"): "value rel 7.5e-07, just outside the rounding rule: cause not found",
+}
+
+
 # The parity registry's groups by the test file that runs them: pytest-xdist (--dist loadfile) runs each file in
 # one process, and ~400 CI cases in test_parity.py alone were the run's tail; a group not named here (optim, train,
 # amp, a new one) runs in test_parity.py.

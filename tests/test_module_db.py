@@ -13,7 +13,7 @@ pytest.importorskip("torch")
 
 from jaxdl import parity  # noqa: E402
 from jaxdl.nn import Linear  # noqa: E402
-from tests.helpers import stratified  # noqa: E402
+from tests.helpers import KNOWN_MODULE_DB_MISSES, stratified  # noqa: E402
 
 CLASSES = (
     # the linear and recurrent layers
@@ -36,14 +36,9 @@ CLASSES = (
     "GroupNorm",
 )
 CI_STRIDE = 301
-# the samples that miss the float32 rule (issue 19 allows 0.5% per class; listed with the reason, strict xfail:
-# one that starts passing fails the run). XLA:CPU contracts a product and the add after it into one fused
-# multiply-add where torch rounds twice: with XLA_FLAGS=--xla_cpu_max_isa=AVX (no FMA) these rows pass
-_FMA = "XLA:CPU's fused multiply-add in softmax's backward row sum (passes with --xla_cpu_max_isa=AVX)"
-KNOWN = {(("MultiheadAttention", True, 45), "float32"): _FMA, (("MultiheadAttention", False, 60), "float32"): _FMA,
-         (("TransformerEncoderLayer", False, 34), "float32"): _FMA,
-         (("TransformerEncoderLayer", False, 1), "float32"):
-             "gelu's float32 input and in_proj_bias gradients, 7e-6 relative: cause not found (not FMA)"}
+# the samples that miss (tests/helpers.KNOWN_MODULE_DB_MISSES, with the reason): strict xfail, so one that starts
+# passing fails the run
+KNOWN = {row: why for row, why in KNOWN_MODULE_DB_MISSES.items() if row[0][0] in CLASSES}
 SAMPLES = stratified({name: [(sid, dtype) for sid in parity.module_db_samples(name) for dtype in parity.DTYPES]
                       for name in CLASSES}, CI_STRIDE,
                      ids=lambda p: f"{p[0][0]}-{'train' if p[0][1] else 'eval'}-{p[0][2]}-{p[1]}")
@@ -61,6 +56,8 @@ def test_module_db_sample(sid, dtype):
 
 def test_known_failures_are_samples():
     assert set(KNOWN) <= {tuple(p.values) for p in SAMPLES}, set(KNOWN) - {tuple(p.values) for p in SAMPLES}
+    listed = {sid for sid, _ in KNOWN_MODULE_DB_MISSES}  # the rows of classes outside CLASSES: torch's samples too
+    assert all(sid in parity.module_db_samples(sid[0]) for sid in listed - {sid for sid, _ in KNOWN}), listed
 
 
 def test_every_class_has_samples_in_ci():

@@ -69,18 +69,15 @@ def _is_tensor(x) -> bool:
     return hasattr(x, "detach") and hasattr(x, "shape")
 
 
-def _activation(layer, convert, path):
-    """A Transformer layer's activation: torch keeps F.relu / F.gelu (from a string) or the callable given."""
+def _function_spec(fn, path):
+    """torch's F.relu / F.gelu (the activation a Transformer layer keeps when given one by name) as jaxdl's name."""
     import torch.nn.functional as F  # noqa: PLC0415, N812
 
-    act = layer.activation
-    for name, fn in (("relu", F.relu), ("gelu", F.gelu)):
-        if act is fn:
+    for name, torch_fn in (("relu", F.relu), ("gelu", F.gelu)):
+        if fn is torch_fn:
             return name
-    if isinstance(act, _torch_nn().Module):
-        return convert(act, f"{path}.activation")
-    raise NotStructural(path, type(layer), f"activation {act!r}: expected 'relu', 'gelu' or a torch.nn module "
-                                           f"jaxdl has")
+    raise NotStructural(path, type(fn), f"{fn!r}: expected a torch.nn module, or F.relu / F.gelu (a Transformer "
+                                        f"layer's activation)")
 
 
 def _same_layers(stack, convert, path):
@@ -96,7 +93,7 @@ def _layer_fields(layer, convert, path):
     """TransformerEncoderLayer/DecoderLayer's constructor arguments, read from its submodules."""
     return {"d_model": layer.self_attn.embed_dim, "nhead": layer.self_attn.num_heads,
             "dim_feedforward": layer.linear1.out_features, "dropout": layer.dropout.p,
-            "activation": _activation(layer, convert, path), "layer_norm_eps": layer.norm1.eps,
+            "activation": convert(layer.activation, f"{path}.activation"), "layer_norm_eps": layer.norm1.eps,
             "batch_first": layer.self_attn.batch_first, "bias": layer.linear1.bias is not None}
 
 
@@ -159,8 +156,12 @@ def _container(module, convert, path):
 
 
 def to_spec(module, path: str = ""):
-    """The jaxdl spec of a torch module, structurally (see the module docstring); raises NotStructural naming
-    the first submodule (by its dotted path) that cannot convert, ValueError for a setting jaxdl refuses."""
+    """The jaxdl spec of a torch module, structurally and without its weights (see the module docstring); torch's
+    F.relu / F.gelu (a Transformer layer's activation) as "relu" / "gelu". Raises NotStructural naming the first
+    submodule (by its dotted path) that cannot convert, ValueError for a setting jaxdl refuses. Public as
+    ``interop.spec_from_torch`` (parity's module_db adapter reads torch's constructor arguments with it)."""
+    if not isinstance(module, _torch_nn().Module):
+        return _function_spec(module, path)
 
     def convert(child, child_path):
         return to_spec(child, child_path)

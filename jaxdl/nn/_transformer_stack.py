@@ -51,11 +51,15 @@ class TransformerEncoder(Module):
     """torch.nn.TransformerEncoder(encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True).
 
     num_layers copies of ``encoder_layer`` (initialised equal, as torch's deep copies), then ``norm`` if given.
-    torch's eval behaviour at padding: with use_nested_tensor (enable_nested_tensor, and a post-norm, batch_first,
-    biased, relu/gelu layer with an even nhead), training=False, a batched src, a src_key_padding_mask and no mask,
-    torch runs on a nested tensor and returns 0 at padded positions (before ``norm``), when the padding is
-    left-aligned (each row's padding after its tokens) or mask_check=False; jaxdl returns the same. Differs from
-    torch: torch does so only under no_grad (with gradients enabled in eval it returns the layers' values there).
+    torch's eval output at padded positions depends on torch's grad mode, which a pure function cannot see, so
+    ``apply`` takes it as ``no_grad``. With gradients enabled (torch's default, and every forward whose gradient
+    torch computes) torch runs the layers on the padded tensor: padded positions keep the layers' values, the
+    default here. Under ``torch.no_grad()`` / ``inference_mode()`` (or with nothing requiring grad) torch's eval
+    takes its nested-tensor fast path when use_nested_tensor (enable_nested_tensor, and a post-norm, batch_first,
+    biased, relu/gelu layer with an even nhead) holds, src is batched, src_key_padding_mask is given, mask is None,
+    autocast is off, and the padding is left-aligned (each row's padding after its tokens; not checked when
+    mask_check=False): the layers see only each row's tokens and the output is 0 at padded positions (before
+    ``norm``, so ``norm`` of 0 there). ``no_grad=True`` (with training=False, outside autocast) returns the same.
     """
 
     encoder_layer: Module
@@ -79,15 +83,16 @@ class TransformerEncoder(Module):
         return _stack_init(self.encoder_layer, self.num_layers, self.norm, key, dtype), {}
 
     def apply(self, params, state, src, mask=None, src_key_padding_mask=None, is_causal=None, *, training=False,
-              key=None):
+              key=None, no_grad=False):
         """src as the layer's; mask (S, S) or (N·nhead, S, S); src_key_padding_mask (N, S): True = padding.
-        is_causal=None: torch detects a causal mask by value; the result is the same as using the mask."""
+        is_causal=None: torch detects a causal mask by value; the result is the same as using the mask.
+        no_grad: torch's output under torch.no_grad() (its nested-tensor fast path; see the class docstring)."""
         x = src
         for i, k in enumerate(split_keys(key, self.num_layers)):
             x = self.encoder_layer.apply(params["layers"][str(i)], {}, x, mask, src_key_padding_mask,
                                          bool(is_causal), training=training, key=k)[0]
-        if (self.use_nested_tensor and not training and jnp.ndim(src) == 3 and src_key_padding_mask is not None
-                and mask is None):
+        if (no_grad and self.use_nested_tensor and not training and jnp.ndim(src) == 3
+                and src_key_padding_mask is not None and mask is None):
             kpm = jnp.asarray(src_key_padding_mask)
             padded = kpm if kpm.dtype == jnp.bool_ else kpm != 0  # (N, S); torch: logical_not of the float mask
             zero = padded if not self.mask_check else padded & _left_aligned(padded)
@@ -127,7 +132,9 @@ class Transformer(Module):
     dropout=0.1, activation='relu', custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
     batch_first=False, norm_first=False, bias=True).
 
-    out = decoder(tgt, encoder(src)); each a stack of layers ending in a LayerNorm. Initialised as torch: every
+    out = decoder(tgt, encoder(src)); each a stack of layers ending in a LayerNorm. ``apply(..., no_grad=True)``:
+    torch's output under torch.no_grad(), whose encoder returns 0 at src's padded positions (TransformerEncoder;
+    the decoder attends to them unless memory_key_padding_mask masks them). Initialised as torch: every
     parameter with more than one dim ~ xavier_uniform (independently per layer); biases and norms as the layers'
     (equal across the layers of a stack, as torch's deep copies).
     """
@@ -182,8 +189,9 @@ class Transformer(Module):
 
     def apply(self, params, state, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
               src_key_padding_mask=None, tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None,
-              tgt_is_causal=None, memory_is_causal=False, *, training=False, key=None):
-        """src (N, S, E) / (S, N, E) / (S, E), tgt likewise with length T -> like tgt. Masks as the layers'."""
+              tgt_is_causal=None, memory_is_causal=False, *, training=False, key=None, no_grad=False):
+        """src (N, S, E) / (S, N, E) / (S, E), tgt likewise with length T -> like tgt. Masks as the layers'.
+        no_grad: torch's output under torch.no_grad() (passed to a TransformerEncoder encoder; see the class doc)."""
         batched = jnp.ndim(src) == 3
         b = 0 if self.batch_first else 1
         if batched and jnp.shape(src)[b] != jnp.shape(tgt)[b]:
@@ -193,8 +201,9 @@ class Transformer(Module):
             raise ValueError(f"Transformer: the last dim of src and tgt must be d_model={self.d_model}; got shapes "
                              f"{jnp.shape(src)} and {jnp.shape(tgt)}")
         ke, kd = split_keys(key, 2)
+        fast = {"no_grad": no_grad} if isinstance(self.encoder, TransformerEncoder) else {}
         memory = self.encoder.apply(params["encoder"], {}, src, src_mask, src_key_padding_mask, src_is_causal,
-                                    training=training, key=ke)[0]
+                                    training=training, key=ke, **fast)[0]
         out = self.decoder.apply(params["decoder"], {}, tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
                                  memory_key_padding_mask, tgt_is_causal, memory_is_causal, training=training,
                                  key=kd)[0]

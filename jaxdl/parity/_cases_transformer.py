@@ -6,43 +6,22 @@ with respect to the inputs and every parameter. Sweeps (every option) run in CI 
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import jax
 import numpy as np
 
 from jaxdl import nn
-from jaxdl.interop import load_state_dict
+from jaxdl.interop import load_state_dict, spec_from_torch
 from jaxdl.parity._core import compare_function, register
 from jaxdl.parity._module_db import counterpart
 
 
 # --- module_db counterparts: torch's constructor arguments (a layer module, F.gelu) as jaxdl's ------------------
-def _activation(a):
-    """torch's F.relu / F.gelu / nn.ReLU() / nn.GELU() as jaxdl's."""
-    if isinstance(a, str):
-        return a
-    name = type(a).__name__
-    if name in ("ReLU", "GELU"):
-        return nn.ReLU() if name == "ReLU" else nn.GELU(a.approximate)
-    if getattr(a, "__name__", None) in ("relu", "gelu"):
-        return a.__name__
-    raise NotImplementedError(f"no jaxdl counterpart for the activation {a!r}")
-
-
-def jaxdl_layer(layer):
-    """A torch TransformerEncoderLayer / TransformerDecoderLayer / LayerNorm module as jaxdl's spec."""
-    name = type(layer).__name__
-    if name == "LayerNorm":
-        return nn.LayerNorm(tuple(layer.normalized_shape), layer.eps, layer.elementwise_affine, layer.bias is not None)
-    attn = layer.self_attn
-    return getattr(nn, name)(attn.embed_dim, attn.num_heads, layer.linear1.out_features, layer.dropout.p,
-                             _activation(layer.activation), layer.norm1.eps, attn.batch_first, layer.norm_first,
-                             layer.linear1.bias is not None)
-
-
 def _adapt(args, kwargs):
-    convert = lambda x: x if isinstance(x, (int, float, bool, str, type(None), np.ndarray)) else (
-        jaxdl_layer(x) if hasattr(x, "state_dict") else _activation(x))
+    """A torch module (a TransformerEncoder's layer, its norm) or activation (F.gelu) among the constructor
+    arguments as jaxdl's, read by from_torch's converter (interop.spec_from_torch)."""
+    convert = lambda x: x if isinstance(x, (int, float, bool, str, type(None), np.ndarray)) else spec_from_torch(x)
     return tuple(convert(a) for a in args), {k: convert(v) for k, v in kwargs.items()}
 
 
@@ -52,9 +31,10 @@ for _name in ("TransformerEncoderLayer", "TransformerDecoderLayer", "Transformer
 
 
 # --- parity cases ------------------------------------------------------------------------------------------------
-def _module_case(env, torch_module, jaxdl_module, inputs, kwargs_fn, diff=None):
+def _module_case(env, torch_module, jaxdl_module, inputs, kwargs_fn, no_grad=False):
     """torch's module in eval (dropout off), its state_dict in jaxdl's; outputs and gradients w.r.t. the float
-    inputs and every parameter. ``kwargs_fn(to_array)`` builds the mask arguments on each side."""
+    inputs and every parameter. ``kwargs_fn(to_array)`` builds the mask arguments on each side. ``no_grad``:
+    outputs only, torch's under torch.no_grad() (its eval fast paths) and jaxdl's with no_grad=True."""
     torch = env.torch
     tm = torch_module.to(device=env.device, dtype=env.torch_dtype).eval()
     sd = {k: v.detach().cpu().numpy().astype(env.np_dtype) for k, v in tm.state_dict().items()}
@@ -68,13 +48,15 @@ def _module_case(env, torch_module, jaxdl_module, inputs, kwargs_fn, diff=None):
     def jax_fn(*a):
         p = jax.tree_util.tree_map_with_path(
             lambda path, leaf: dict(zip(names, a[n_in:])).get(".".join(k.key for k in path), leaf), params)
-        return jaxdl_module.apply(p, {}, *a[:n_in], **jkw)[0]
+        return jaxdl_module.apply(p, {}, *a[:n_in], **jkw, **({"no_grad": True} if no_grad else {}))[0]
 
     def torch_fn(*a):
-        return torch.func.functional_call(tm, dict(zip(names, a[n_in:])), tuple(a[:n_in]), tkw)
+        with torch.set_grad_enabled(not no_grad), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "The PyTorch API of nested tensors is in prototype stage")
+            return torch.func.functional_call(tm, dict(zip(names, a[n_in:])), tuple(a[:n_in]), tkw)
 
     values = [*inputs, *(sd[n] for n in names)]
-    return compare_function(env, jax_fn, torch_fn, values, diff_argnums=tuple(range(len(values))))
+    return compare_function(env, jax_fn, torch_fn, values, diff_argnums=() if no_grad else tuple(range(len(values))))
 
 
 N, L, S, D, H = 2, 5, 4, 8, 2
@@ -146,6 +128,25 @@ for _nf, _masks, _model in itertools.product((False, True), ("", "causal", "caus
     _name = (f"nn.{'Transformer' if _model else 'TransformerDecoderLayer'}[{'pre' if _nf else 'post'}-norm"
              f"{', ' + _masks if _masks else ''}]")
     register(_name, "transformer", sweep=True)(_decoder_case(_nf, _masks, _model))
+
+
+def _padded_memory_case(no_grad, float_mask):
+    """nn.Transformer in eval with src padding and no memory_key_padding_mask, so the decoder reads the encoder's
+    output at src's padded positions: with gradients enabled torch's layers' values there, under torch.no_grad()
+    its nested-tensor fast path's zeros (post-norm, batch_first: use_nested_tensor; left-aligned padding)."""
+    def case(env):
+        torch = env.torch
+        tm = torch.nn.Transformer(D, H, 2, 1, 16, 0.0, batch_first=True)
+        jm = nn.Transformer(D, H, 2, 1, 16, 0.0, batch_first=True)
+        src, tgt = env.randn(N, S, D), env.randn(N, L, D)
+        pad = np.where(_padding(S), -np.inf, 0.0).astype(env.np_dtype) if float_mask else _padding(S)
+        return _module_case(env, tm, jm, [src, tgt], lambda to: {"src_key_padding_mask": to(pad)}, no_grad)
+    return case
+
+
+for _no_grad, _float in ((False, False), (True, False), (True, True)):
+    register(f"nn.Transformer[eval{' under no_grad' if _no_grad else ''}, {'float' if _float else 'bool'} src "
+             f"padding, memory unmasked]", "transformer")(_padded_memory_case(_no_grad, _float))
 
 
 def _mha_case(options):

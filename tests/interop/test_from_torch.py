@@ -17,6 +17,7 @@ torch = pytest.importorskip("torch")
 
 from jaxdl import interop, nn, parity  # noqa: E402
 from jaxdl.parity import _module_db  # noqa: E402
+from tests.helpers import KNOWN_MODULE_DB_MISSES  # noqa: E402
 
 CLASSES = tuple(n for n in sorted(_module_db.module_infos()) if hasattr(nn, n))
 CI_STRIDE = 29
@@ -37,11 +38,8 @@ def test_module_db_sample_through_from_torch(sid, dtype):
 
 
 # samples that fail with jaxdl's own constructor too (parity's module_db harness, same seed, same numbers), so not
-# from_torch's doing: (case name, reason) pairs; every other failure fails the test
-KNOWN_GAPS = [
-    ("module_db BatchNorm2d train #1", "value rel 7.5e-07"),  # float32: just outside the rounding rule, both ways
-    ("module_db TransformerEncoderLayer eval #1", "grad rel 7.05"),  # float32 gradients, both ways
-]
+# from_torch's doing: tests/helpers.KNOWN_MODULE_DB_MISSES, by case name and dtype; every other failure fails the test
+KNOWN_GAPS = {(parity.module_db_case(*sid).name, dtype) for sid, dtype in KNOWN_MODULE_DB_MISSES}
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # torch's and jaxdl's notes (kl_div 'mean', nested tensors, ...)
@@ -49,7 +47,7 @@ KNOWN_GAPS = [
 @pytest.mark.parametrize("name", CLASSES)
 def test_module_db_class_through_from_torch(name):
     report = _module_db.module_db_report([name], converted=True)[name]
-    failed = [f for f in report["failed"] if not any(f[0] == case and why in f[2] for case, why in KNOWN_GAPS)]
+    failed = [f for f in report["failed"] if f[:2] not in KNOWN_GAPS]
     assert not failed, _module_db.format_module_db_report({name: report})
 
 

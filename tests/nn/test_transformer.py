@@ -37,7 +37,7 @@ def test_state_dict_loads_both_ways_with_torch_names(key, x64):
 
 
 @pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors is in prototype stage:UserWarning")
-def test_eval_returns_zeros_at_left_aligned_padding_as_torch_nested_tensors(key, x64):
+def test_eval_under_no_grad_returns_zeros_at_left_aligned_padding_as_torch_nested_tensors(key, x64):
     ref, enc = _torch_encoder(), _jaxdl_encoder()
     params, _ = load_state_dict(enc, ref.state_dict())
     x = np.asarray(jax.random.normal(key, (2, 4, 8), jnp.float64))
@@ -46,12 +46,17 @@ def test_eval_returns_zeros_at_left_aligned_padding_as_torch_nested_tensors(key,
         pad = np.asarray(pad)
         with torch.no_grad():
             want = ref(torch.tensor(x), src_key_padding_mask=torch.tensor(pad))
-        got = enc.apply(params, {}, jnp.asarray(x), src_key_padding_mask=jnp.asarray(pad))[0]
+        got = enc.apply(params, {}, jnp.asarray(x), src_key_padding_mask=jnp.asarray(pad), no_grad=True)[0]
         assert_close(got, want)
+        # with gradients enabled torch's eval keeps the layers' values at padding: jaxdl's default
+        assert_close(enc.apply(params, {}, jnp.asarray(x), src_key_padding_mask=jnp.asarray(pad))[0],
+                     ref(torch.tensor(x), src_key_padding_mask=torch.tensor(pad)))
     pad = np.asarray([[False, False, False, True], [False, True, True, True]])
-    trained = enc.apply(params, {}, jnp.asarray(x), src_key_padding_mask=jnp.asarray(pad), training=True)[0]
+    trained = enc.apply(params, {}, jnp.asarray(x), src_key_padding_mask=jnp.asarray(pad), training=True,
+                        no_grad=True)[0]
     assert np.all(np.asarray(trained)[1, 1:] != 0)  # training (and enable_nested_tensor=False) keep the values
-    plain = _jaxdl_encoder(nested=False).apply(params, {}, jnp.asarray(x), src_key_padding_mask=jnp.asarray(pad))[0]
+    plain = _jaxdl_encoder(nested=False).apply(params, {}, jnp.asarray(x), src_key_padding_mask=jnp.asarray(pad),
+                                               no_grad=True)[0]
     assert_close(plain, trained)
 
 
