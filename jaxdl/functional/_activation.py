@@ -150,17 +150,33 @@ def log_softmax(input, dim: int | None = None, dtype=None):
 
 
 # JVPs from the output y along ``axis``, whose transposes are torch's backward formulas
-def _softmax_jvp(axis):
+def _softmax_jvp(axis, dtype=None):
     """u − y·Σu with u = y·t, i.e. y·(t − Σ t·y): symmetric, so also torch's softmax backward y·(g − Σ g·y). Written
     with y applied first so that its transpose (reverse mode) multiplies by y last, y·(g − Σ g·y), as torch rounds
-    it; y·(t − Σ t·y) transposes to y·g − y·Σ g·y, which rounds differently where the two terms cancel."""
+    it; y·(t − Σ t·y) transposes to y·g − y·Σ g·y, which rounds differently where the two terms cancel.
+
+    For a float32 ``dtype`` the projection v ↦ v − y·Σv is applied twice (equal in exact arithmetic, as
+    Σy = 1): the backward is y·(δ − Σ δ·y) with δ = g − Σ g·y. Where a row nearly saturates (y_m ≈ 1) g_m − Σ g·y
+    cancels to a few ulps of g_m, so the one-pass form keeps only rounding noise there (torch's float32 as well,
+    to its luck); δ_m is exact and Σ δ·y sums small terms, which gives that difference to a few ulps of itself.
+    A row that holds a weight of exactly 1 (the others below 2⁻²⁴) keeps torch's one pass: there the other
+    weights' part of Σ g·y lies below float64's rounding too, and torch's gradient (also in float64) drops it.
+    float64 keeps torch's one pass, as it is compared with torch's float64 element by element; float16/bfloat16
+    too: their rounded y sums to 1 only within 2⁻⁸, and torch's gradient is the one-pass formula on that y.
+    """
+    twice = dtype is not None and jnp.dtype(dtype) == jnp.float32
+
     def jvp(y, t):
         u = y * t
-        return u - y * jnp.sum(u, axis, keepdims=True)
+        u = u - y * jnp.sum(u, axis, keepdims=True)
+        if not twice:
+            return u
+        saturated = jnp.any(y == 1, axis, keepdims=True)
+        return u - jnp.where(saturated, 0, y) * jnp.sum(u, axis, keepdims=True)
     return jvp
 
 
-def _log_softmax_jvp(axis):
+def _log_softmax_jvp(axis, dtype=None):
     """t − Σ e^y·t, transposed torch's log_softmax backward g − e^y·Σ g."""
     return lambda y, t: t - jnp.sum(jnp.exp(y) * t, axis, keepdims=True)
 
@@ -176,4 +192,4 @@ def _normalized_exp(name, fn, jvp, input, dim, dtype):
     axis = _softmax_dim(name, jnp.ndim(input), dim)
     if jnp.ndim(input) == 0:  # torch treats a 0-d input as a single element along dim 0 or -1
         return _normalized_exp(name, fn, jvp, input[None], 0, None)[0]
-    return from_output(functools.partial(fn, axis=axis), jvp(axis), input)
+    return from_output(functools.partial(fn, axis=axis), jvp(axis, input.dtype), input)

@@ -52,7 +52,7 @@ def softmax_last(scores):
     """softmax over the last axis with torch's backward y·(g − Σ g·y) from the output (F.softmax's rule): where a
     row saturates (y one-hot) the scores' gradient is exactly zero, as torch's; autodiff through JAX's softmax
     (exp, sum, divide) leaves rounding noise there."""
-    return from_output(functools.partial(jax.nn.softmax, axis=-1), _softmax_jvp(-1), scores)
+    return from_output(functools.partial(jax.nn.softmax, axis=-1), _softmax_jvp(-1, scores.dtype), scores)
 
 
 def safe_softmax(scores):

@@ -7,6 +7,28 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+
+def pairwise_sum(x):
+    """Σ x over every element, summed as a binary tree of float32 (or wider) additions: error O(log n) ulps, as
+    torch's cascade sum of a loss (its reduction kernel). jnp.sum lets XLA merge this sum with the reduction that
+    produced the loss (a loss's class sum) into one sequential accumulation: O(n) ulps, 10× torch's error on a
+    768-term label-smoothed cross_entropy. float16/bfloat16 keep jnp.sum, which accumulates in float32."""
+    x = jnp.asarray(x)
+    if not _tree_summed(x):
+        return jnp.sum(x)
+    x = jnp.ravel(x)
+    while x.shape[0] > 1:
+        if x.shape[0] % 2:
+            x = jnp.concatenate([x, jnp.zeros((1,), x.dtype)])
+        x = x[0::2] + x[1::2]
+    return x[0] if x.shape[0] else jnp.zeros((), x.dtype)
+
+
+def _tree_summed(x) -> bool:
+    x = jnp.asarray(x)
+    return jnp.issubdtype(x.dtype, jnp.floating) and jnp.dtype(x.dtype) not in (jnp.float16, jnp.bfloat16)
+
+
 def reduce(loss, reduction: str, *, denominator=None):
     """Apply ``reduction`` to an unreduced loss.
 
@@ -17,9 +39,11 @@ def reduce(loss, reduction: str, *, denominator=None):
     if reduction == "none":
         return loss
     if reduction == "sum":
-        return jnp.sum(loss)
+        return pairwise_sum(loss)
     if reduction == "mean":
-        return jnp.mean(loss) if denominator is None else jnp.sum(loss) / denominator
+        if denominator is None:
+            return pairwise_sum(loss) / jnp.size(loss) if _tree_summed(loss) else jnp.mean(loss)
+        return pairwise_sum(loss) / denominator
     if reduction == "batchmean":  # torch (F.kl_div): a 0-d input has no batch dimension, so it is the sum
-        return jnp.sum(loss) if jnp.ndim(loss) == 0 else jnp.sum(loss) / jnp.shape(loss)[0]
+        return pairwise_sum(loss) if jnp.ndim(loss) == 0 else pairwise_sum(loss) / jnp.shape(loss)[0]
     raise ValueError(f"unknown reduction {reduction!r}")  # unreachable after check_reduction
