@@ -118,8 +118,9 @@ def submodule_calls(nodes: tuple, outputs: tuple) -> dict[int, tuple]:
     """Each torch submodule call's outputs (module docstring), keyed by the index of its last node.
 
     The dataflow to the model's output is the nodes the user outputs depend on, an op's ``_aten.STATE_ONLY_ARGS``
-    not followed; a call's outputs are those of its nodes on it that the model returns or a node on it outside
-    the call uses, in graph order."""
+    not followed; a call's outputs are those of its tensor nodes on it that the model returns or a node on it
+    outside the call uses, in graph order (sizes, as a ``batch * heads`` reused by a later layer, are none). A
+    submodule returning equal-shaped tensors in another order than it computed them would be paired wrongly."""
     index = {node.name: i for i, node in enumerate(nodes)}
 
     def used(node):  # the names a node reads for its output
@@ -146,11 +147,17 @@ def submodule_calls(nodes: tuple, outputs: tuple) -> dict[int, tuple]:
     done: dict[int, list] = {}
     for call, inside in members.items():
         depth, path, cls = about[call]
-        names = tuple(nodes[i].name for i in inside if nodes[i].name in live and (
+        names = tuple(nodes[i].name for i in inside if nodes[i].name in live and not _is_size(nodes[i]) and (
             nodes[i].name in returned or any(u not in inside for u in users.get(nodes[i].name, ()))))
         done.setdefault(inside[-1], []).append((-depth, path, cls, names))
     return {i: tuple((path, cls, names) for _, path, cls, names in sorted(entries, key=lambda e: e[0]))
             for i, entries in done.items()}
+
+
+def _is_size(node: Node) -> bool:
+    """A node whose result is a size (``aten.sym_size.int``, Python arithmetic on sizes), not a tensor."""
+    return node.dtype is None and (node.target.startswith("aten.sym_") or not node.target.startswith("aten.")
+                                   and node.target != "getitem")
 
 
 _submodule_hooks: dict[int, Any] = {}

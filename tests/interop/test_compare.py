@@ -302,7 +302,8 @@ def test_submodule_calls_pass_on_the_dataflow_to_the_output():
         return tuple((c, c.split("@")[0], "M") for c in calls)
 
     nodes = (
-        Node("c", "aten.relu.default", (Ref("x"),), "", None, stack("a", "a.conv")),
+        Node("c", "aten.relu.default", (Ref("x"),), "", "float32", stack("a", "a.conv")),
+        Node("k", "mul", (Ref("size"), 2), "", None, stack("a", "a.conv")),  # a size the model reuses: no output
         Node("n", "aten.add.Tensor", (Ref("nbt"), 1), "", None, stack("a", "a.bn")),
         Node("b", bn, (Ref("c"), None, None, Ref("rm"), Ref("rv"), True, 0.1, 1e-5), "", None, stack("a", "a.bn")),
         Node("b0", "getitem", (Ref("b"), 0), "", None, stack("a", "a.bn")),
@@ -313,11 +314,12 @@ def test_submodule_calls_pass_on_the_dataflow_to_the_output():
              stack("a", "a.bn@1")),
         Node("d0", "getitem", (Ref("d"), 0), "", None, stack("a", "a.bn@1")),
         Node("s", "aten.add.Tensor", (Ref("d0"), Ref("c")), "", None, ()),
+        Node("v", "aten.view.default", (Ref("s"), (Ref("k"), -1)), "", None, ()),
     )
-    outputs = ((Ref("s"), "output", None), (Ref("n2"), "buffer", "a.bn.num_batches_tracked"))
+    outputs = ((Ref("v"), "output", None), (Ref("n2"), "buffer", "a.bn.num_batches_tracked"))
     calls = submodule_calls(nodes, outputs)
-    assert calls == {0: (("a.conv", "M", ("c",)),), 5: (("a.bn", "M", ("b0",)),),
-                     8: (("a.bn", "M", ("d0",)), ("a", "M", ("c", "d0")))}
+    assert calls == {1: (("a.conv", "M", ("c",)),), 6: (("a.bn", "M", ("b0",)),),
+                     9: (("a.bn", "M", ("d0",)), ("a", "M", ("c", "d0")))}
 
 
 @pytest.mark.parity_all
@@ -342,3 +344,20 @@ def test_an_exported_models_partly_used_and_repeated_submodules():
     assert all(not rows[k].unjudged for k in rows if k[0] != "lstm"), str(result)
     assert rows["lstm", "output"].unjudged and rows["lstm", "output"].note == (
         "torch's hook sees (6,9,3) (1,6,3) (1,6,3), the model uses (6,9,3) of it: not judged"), str(result)
+
+
+@pytest.mark.parity_all
+def test_an_exported_transformer_judges_every_submodule():
+    # the layers' attention reshapes share size arithmetic (batch * heads) across layers: a size is no output
+    from tests.interop import torch_models  # noqa: PLC0415
+
+    torch.manual_seed(0)
+    tm = torch_models.TransformerClassifier()
+    tokens = torch.randint(0, torch_models.VOCAB, (4, torch_models.SEQ))
+    padding = torch.zeros(4, torch_models.SEQ, dtype=torch.bool)
+    padding[0, -2:] = True
+    model, params, state = interop.from_torch(tm, tokens, padding)
+    result = interop.compare(tm, model, params, state, tokens.numpy(), padding.numpy(), training=True, show=False)
+    outputs = [r for r in result.rows if r.what == "output"]
+    assert {"encoder.layers.0.self_attn", "encoder.layers.0", "encoder"} <= {r.submodule for r in outputs}
+    assert result.ok and not any(r.unjudged for r in outputs), str(result)
