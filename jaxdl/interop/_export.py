@@ -244,8 +244,12 @@ _OPERATORS = {getattr(operator, n): n for n in ("getitem", "mul", "add", "sub", 
                                                   "pow")}
 
 
+_NO_MODULE = "_empty_nn_module_stack_from_metadata_hook"  # torch's stack entry for a node a pass added
+
+
 def _node(torch, node) -> Node:
-    stack = list(node.meta.get("nn_module_stack", {}).values())
+    module_stack = {k: v for k, v in node.meta.get("nn_module_stack", {}).items() if k != _NO_MODULE}
+    stack = list(module_stack.values())
     path, cls = stack[-1] if stack else ("", "")
     where = f"submodule {path!r} ({cls})" if path else f"the top-level module's forward ({cls or 'torch'})"
     target = node.target
@@ -268,7 +272,7 @@ def _node(torch, node) -> Node:
     val = node.meta.get("val")
     dtype = str(val.dtype).removeprefix("torch.") if isinstance(val, torch.Tensor) else None
     calls = tuple((call, path, getattr(cls, "__name__", str(cls)).rsplit(".", 1)[-1]) for call, (path, cls) in
-                  node.meta.get("nn_module_stack", {}).items() if path)
+                  module_stack.items() if path)
     return Node(node.name, name, _value(torch, tuple(args)), where, dtype, calls)
 
 

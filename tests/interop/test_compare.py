@@ -7,6 +7,7 @@ torch submodule (the replay's submodule hook): the README's ResNet is within flo
 wrong op mapping is named at its submodule; where the export's dataflow does not give what torch's hook sees (an
 LSTM's unused (h, c)), the row says so; repeated calls pair call by call.
 """
+import copy
 import dataclasses
 from collections import OrderedDict
 
@@ -19,7 +20,7 @@ torch = pytest.importorskip("torch")
 
 from jaxdl import interop, nn  # noqa: E402
 from jaxdl.interop import _aten  # noqa: E402
-from jaxdl.interop._graph import Node, Ref, submodule_calls  # noqa: E402
+from jaxdl.interop._graph import Node, Ref, submodule_calls, submodule_hook  # noqa: E402
 
 
 def _torch_mlp():
@@ -272,6 +273,12 @@ def test_an_exported_model_has_an_output_row_per_submodule(exported_resnet):
     assert all(r.ok and not r.unjudged and not r.note for r in outputs), str(result)
     assert "not computed" not in str(result)
     assert all(r.ok for r in result.rows if r.what.startswith("buffer")), str(result)
+    # the replay's hook fires as torch's forward hooks do: once per call, inner before outer, on completion
+    fired = []
+    with submodule_hook(lambda path, cls, outputs: fired.append((path, cls, [x.shape for x in outputs]))):
+        model.apply(params, state, X64)
+    assert [p for p, _, _ in fired] == _torch_calls(copy.deepcopy(tm).eval(), X64)[:-1] == SUBMODULES[:-1]
+    assert fired[0][1:] == ("Conv2d", [(6, 4, 8, 8)]) and fired[-1][1:] == ("Linear", [(6, 10)])
 
 
 def test_an_exported_model_departs_at_the_wrong_parameters_submodule(exported_resnet):
