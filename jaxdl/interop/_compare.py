@@ -191,7 +191,16 @@ def _is_tensor(x) -> bool:
 
 
 def _leaves(tree) -> list:
-    return [x for x in jax.tree_util.tree_leaves(tree, is_leaf=_is_tensor)]
+    """The arrays of an output, in jax's order; a dict subclass (transformers' ModelOutput) as a plain dict."""
+    return jax.tree_util.tree_leaves(_plain(tree), is_leaf=_is_tensor)
+
+
+def _plain(tree):
+    if isinstance(tree, dict):
+        return {k: _plain(v) for k, v in tree.items()}
+    if type(tree) in (tuple, list):
+        return [_plain(v) for v in tree]
+    return tree
 
 
 def _np(x):

@@ -368,3 +368,19 @@ def test_an_exported_transformer_judges_every_submodule():
     outputs = [r for r in result.rows if r.what == "output"]
     assert {"encoder.layers.0.self_attn", "encoder.layers.0", "encoder"} <= {r.submodule for r in outputs}
     assert result.ok and not any(r.unjudged for r in outputs), str(result)
+
+
+@pytest.mark.parity_all
+@pytest.mark.parametrize("make", ["book_gpt", "hf_gpt2"])
+def test_exported_gpts_judge_every_submodule(make):
+    # the book's GPTModel and transformers' GPT2LMHeadModel (its ModelOutput read as a dict on both sides)
+    pytest.importorskip("transformers")
+    from tests.interop import test_models  # noqa: PLC0415
+
+    torch.manual_seed(0)
+    tm = getattr(test_models, make)()
+    tokens = torch.randint(0, test_models.GPT_V, (2, 10))
+    model, params, state = interop.from_torch(tm, tokens)
+    result = interop.compare(tm, model, params, state, tokens.numpy(), show=False)
+    outputs = [r for r in result.rows if r.what.startswith("output")]
+    assert len(outputs) > 20 and result.ok and not any(r.unjudged for r in outputs), str(result)
