@@ -523,6 +523,10 @@ TABLE = {
     "pow": operator.pow,
 }
 
+# the arguments an op reads only for the buffer updates it returns, not for its output (batch norm's running
+# statistics in training mode): ``_graph.submodule_calls`` leaves them out of the dataflow to the model's output
+STATE_ONLY_ARGS = {"aten._native_batch_norm_legit_functional": (3, 4)}
+
 RANDOM = frozenset({"aten.native_dropout", "aten.dropout", "aten.scaled_dot_product_attention", "aten.bernoulli.p",
                     "aten.rand_like", "aten.randn_like", "aten.lstm.input", "aten.gru.input", "aten.rnn_tanh.input",
                     "aten.rnn_relu.input"})

@@ -4,12 +4,16 @@ part: outputs, parameter gradients (for one random cotangent) and buffers after 
 torch side: forward hooks on every submodule of a deep copy (the caller's module is left as it was). jaxdl side:
 ``nn.register_module_forward_hook`` sees every ``apply``; the submodule is known by the params sub-dict it was
 given (``params["layers"]["0"]`` is submodule ``layers.0``), so any model whose params carry torch's names works:
-one from ``from_torch`` or one written in ``jaxdl.nn``. A submodule torch runs as a module but the jaxdl side
-computes inline, as plain functions on its params (no ``apply``: ``nn.TransformerEncoderLayer``'s ``linear1``,
-every submodule of a model ``from_export`` replays op by op), has an output row that says "not computed as a
-submodule by jaxdl", with nothing judged; its gradients and buffers are still compared. A submodule torch itself
-never calls as a module has no output row on either side: ``MultiheadAttention.out_proj``, whose weights torch's
-``F.multi_head_attention_forward`` reads directly (its forward hook never fires), shows its gradient rows only.
+one from ``from_torch`` or one written in ``jaxdl.nn``. A model ``from_export`` replays op by op reports each torch
+submodule call's outputs through the replay's one hook point (``_graph.submodule_hook``): the values the call's
+nodes pass on to the rest of the model. Where those do not line up with what torch's hook sees (a submodule
+whose outputs the model uses only partly, as an LSTM's ``(h, c)`` left unused; a call the export folded away),
+the row says so with nothing judged. A submodule torch runs as a module but the jaxdl side computes inline, as
+plain functions on its params (no ``apply``: ``nn.TransformerEncoderLayer``'s ``linear1``), has an output row that
+says "not computed as a submodule by jaxdl", with nothing judged; its gradients and buffers are still compared. A
+submodule torch itself never calls as a module has no output row on either side: ``MultiheadAttention.out_proj``,
+whose weights torch's ``F.multi_head_attention_forward`` reads directly (its forward hook never fires), shows its
+gradient rows only.
 
 Judged as the parity suite judges (``jaxdl._rules``' constants): float64 element by element against torch
 (rtol 1e-10); float32 by torch's own rounding, against torch re-run in float64 on the same float32 values
@@ -32,12 +36,14 @@ import numpy as np
 from jaxdl import nn
 from jaxdl._rules import FLOAT32_ROUNDING, FLOAT64_TOLERANCE
 from jaxdl.interop._from_torch import NotStructural, to_spec
+from jaxdl.interop._graph import submodule_hook
 from jaxdl.interop._state_dict import flatten, to_numpy
 from jaxdl.matmul import get_float32_matmul_precision
 
 _EPS32 = float(np.finfo(np.float32).eps)
 _NOT_A_SUBMODULE = "not computed as a submodule by jaxdl"  # the notes of an output row with nothing to judge
 _UNSEEN_INSIDE = "computed inside jaxdl's own jit/scan: its value is not seen"
+_NOT_IN_EXPORT = "no op of its own in the exported graph"
 _RANDOM_IN_TRAINING = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
 
 
@@ -185,7 +191,16 @@ def _is_tensor(x) -> bool:
 
 
 def _leaves(tree) -> list:
-    return [x for x in jax.tree_util.tree_leaves(tree, is_leaf=_is_tensor)]
+    """The arrays of an output, in jax's order; a dict subclass (transformers' ModelOutput) as a plain dict."""
+    return jax.tree_util.tree_leaves(_plain(tree), is_leaf=_is_tensor)
+
+
+def _plain(tree):
+    if isinstance(tree, dict):
+        return {k: _plain(v) for k, v in tree.items()}
+    if type(tree) in (tuple, list):
+        return [_plain(v) for v in tree]
+    return tree
 
 
 def _np(x):
@@ -269,6 +284,7 @@ def _jax_run(model, params, state, inputs, cotangent, training: bool, key):
     """jaxdl's outputs per submodule (named by the params sub-dict each apply was given), grads, state after."""
     records: dict[str, list] = {}
     modules: dict[str, object] = {}
+    from_graph: set[str] = set()
 
     def forward(p):
         names = {}
@@ -288,7 +304,11 @@ def _jax_run(model, params, state, inputs, cotangent, training: bool, key):
                 seen.setdefault(name, []).append(_leaves(output))
                 modules.setdefault(name, module)
 
-        with nn.register_module_forward_hook(hook):
+        def replayed(path, cls, outputs):  # a submodule call of an exported model's replay
+            seen.setdefault(path, []).append(_leaves(outputs))
+            from_graph.add(path)
+
+        with nn.register_module_forward_hook(hook), submodule_hook(replayed):
             out, new_state = model.apply(p, state, *inputs, training=training, key=key)
         floats = [x for x in _leaves(out) if jnp.issubdtype(jnp.result_type(x), jnp.floating)]
         return floats, (new_state, seen)
@@ -308,9 +328,13 @@ def _jax_run(model, params, state, inputs, cotangent, training: bool, key):
             outputs[n] = [[np.asarray(x) for x in call] for call in calls]
         except (jax.errors.UnexpectedTracerError, jax.errors.ConcretizationTypeError, TypeError):
             hidden.add(n)  # applied inside the model's own jit/scan/checkpoint: its value is not seen here
-    return {"outputs": outputs, "hidden": hidden,
+    return {"outputs": outputs, "hidden": hidden, "from_graph": from_graph,
             "grads": grads,
             "buffers": {n: np.asarray(b) for n, b in flatten(new_state).items()}, "modules": modules}
+
+
+def _shapes(arrays) -> str:
+    return " ".join(str(tuple(np.shape(x))).replace(" ", "") for x in arrays) or "nothing"
 
 
 def _own(names, sub: str) -> list[str]:
@@ -362,13 +386,22 @@ def compare(torch_module, model, params, state, *inputs, training: bool = False,
     for name in all_names:
         mine = []
         t_calls, j_calls = t["outputs"].get(name, []), j["outputs"].get(name)
+        exported = name in j["from_graph"]
         if t_calls and j_calls is None:  # torch ran it as a module, jaxdl inline (or inside its own jit/scan)
             mine.append(Row(name, "output", math.nan, math.nan, True, _UNSEEN_INSIDE if name in j["hidden"]
-                            else _NOT_A_SUBMODULE))
+                            else _NOT_IN_EXPORT if j["from_graph"] else _NOT_A_SUBMODULE))
+        elif t_calls and exported and len(t_calls) != len(j_calls):
+            mine.append(Row(name, "output", math.nan, math.nan, True, f"torch calls it {len(t_calls)} times, the "
+                            f"exported graph shows {len(j_calls)} calls: not paired"))
         elif t_calls:
             for c, (tc, jc) in enumerate(zip(t_calls, j_calls)):
                 rc = ref["outputs"][name][c] if ref else [None] * len(tc)
                 jc = [x for x in jc if hasattr(x, "shape")]
+                if exported and [np.shape(x) for x in tc] != [np.shape(x) for x in jc]:
+                    mine.append(Row(name, "output" + (f" call {c}" if len(t_calls) > 1 else ""), math.nan,
+                                    math.nan, True, f"torch's hook sees {_shapes(tc)}, the model uses "
+                                    f"{_shapes(jc)} of it: not judged"))
+                    continue
                 if len(tc) != len(jc):
                     mine.append(Row(name, "output", math.inf, math.inf, False,
                                     f"torch returns {len(tc)} arrays, jaxdl {len(jc)}"))

@@ -36,7 +36,8 @@ class ExportedModel(nn.Module):
 
     ``apply(params, state, *inputs, training=False, key=None, **kw_inputs)`` replays the training-mode graph
     (batch statistics, running-stat updates as the new state, dropout drawing from ``key``, split once per random
-    op) or the eval-mode graph, and returns ``(output, new_state)``; output nests as the torch forward's.
+    op) or the eval-mode graph, and returns ``(output, new_state)``; output nests as the torch forward's. Each
+    torch submodule call's outputs go to the hooks of ``_graph.submodule_hook`` (``interop.compare``'s rows).
 
     ``init(key, dtype)`` returns zeros of the module's parameter and buffer names and shapes (floating ones in
     ``dtype``): a custom forward's initialisers cannot be read off a graph, so the values come from
@@ -243,8 +244,12 @@ _OPERATORS = {getattr(operator, n): n for n in ("getitem", "mul", "add", "sub", 
                                                   "pow")}
 
 
+_NO_MODULE = "_empty_nn_module_stack_from_metadata_hook"  # torch's stack entry for a node a pass added
+
+
 def _node(torch, node) -> Node:
-    stack = list(node.meta.get("nn_module_stack", {}).values())
+    module_stack = {k: v for k, v in node.meta.get("nn_module_stack", {}).items() if k != _NO_MODULE}
+    stack = list(module_stack.values())
     path, cls = stack[-1] if stack else ("", "")
     where = f"submodule {path!r} ({cls})" if path else f"the top-level module's forward ({cls or 'torch'})"
     target = node.target
@@ -266,7 +271,9 @@ def _node(torch, node) -> Node:
         args = list(node.args)
     val = node.meta.get("val")
     dtype = str(val.dtype).removeprefix("torch.") if isinstance(val, torch.Tensor) else None
-    return Node(node.name, name, _value(torch, tuple(args)), where, dtype)
+    calls = tuple((call, path, getattr(cls, "__name__", str(cls)).rsplit(".", 1)[-1]) for call, (path, cls) in
+                  module_stack.items() if path)
+    return Node(node.name, name, _value(torch, tuple(args)), where, dtype, calls)
 
 
 def _value(torch, value):

@@ -5,9 +5,18 @@ from) with ``Ref`` for the value of an earlier node or input, ``DType`` for a to
 tensor constant (its bytes): plain values, so a graph compares and hashes by value, pickles, and needs no torch
 to replay. Two conversions of one module give equal graphs (jit reuses its compilation); an identity-keyed
 wrapper around the ExportedProgram would not, and would keep torch objects alive inside a spec.
+
+Submodule outputs: each node records the torch submodule calls it ran inside (``Node.stack``, from the export's
+``nn_module_stack``). ``Graph.calls``, computed once per graph from the records alone, gives each call's outputs:
+the values its nodes produce that a node outside the call uses, or that the model returns, counting only the
+dataflow to the model's output (a buffer update, as BatchNorm's running statistics, is no output). ``run`` hands
+them, after the node that completes the call, to the hooks registered with ``submodule_hook``, inner calls before
+outer ones: the order torch's forward hooks fire in, once per call. That is the one hook point of a replay;
+``interop.compare`` subscribes to it.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 from typing import Any, NamedTuple
@@ -52,13 +61,16 @@ class Array:
 
 class Node(NamedTuple):
     """One call: ``target`` ('aten.linear.default', or 'getitem'), its arguments (schema order, defaults in),
-    ``where``: the torch submodule that called it, for error messages, and ``dtype``: its result's dtype."""
+    ``where``: the torch submodule that called it, for error messages, ``dtype``: its result's dtype, and
+    ``stack``: the torch submodule calls it ran inside, outermost first, the top-level module left out, each as
+    ``(call, path, class name)`` (call: the export's key, one per call: 'L__self__block.act@1')."""
 
     name: str
     target: str
     args: tuple
     where: str
     dtype: str | None = None  # the dtype of torch's result at capture (for ``_aten.align``)
+    stack: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True, eq=True)
@@ -87,6 +99,83 @@ class Graph:
     def n_random(self) -> int:
         return sum(1 for node in self.nodes if _aten.lookup(node.target)[1])
 
+    @functools.cached_property
+    def calls(self) -> dict[int, tuple]:
+        """``{node index: ((path, class name, output node names), ...)}``: the submodule calls that node
+        completes, inner first (``submodule_calls``)."""
+        return submodule_calls(self.nodes, self.outputs)
+
+
+def _refs(value) -> list[str]:
+    if isinstance(value, Ref):
+        return [value.name]
+    if isinstance(value, tuple):
+        return [name for v in value for name in _refs(v)]
+    return []
+
+
+def submodule_calls(nodes: tuple, outputs: tuple) -> dict[int, tuple]:
+    """Each torch submodule call's outputs (module docstring), keyed by the index of its last node.
+
+    The dataflow to the model's output is the nodes the user outputs depend on, an op's ``_aten.STATE_ONLY_ARGS``
+    not followed; a call's outputs are those of its tensor nodes on it that the model returns or a node on it
+    outside the call uses, in graph order (sizes, as a ``batch * heads`` reused by a later layer, are none). A
+    submodule returning equal-shaped tensors in another order than it computed them would be paired wrongly."""
+    index = {node.name: i for i, node in enumerate(nodes)}
+
+    def used(node):  # the names a node reads for its output
+        skip = _aten.STATE_ONLY_ARGS.get(node.target.rsplit(".", 1)[0], ())
+        return [name for i, a in enumerate(node.args) if i not in skip for name in _refs(a) if name in index]
+
+    returned = {name for value, kind, _ in outputs if kind == "output" for name in _refs(value) if name in index}
+    live, todo = set(), list(returned)
+    while todo:
+        name = todo.pop()
+        if name not in live:
+            live.add(name)
+            todo += used(nodes[index[name]])
+    users: dict[str, list[int]] = {}
+    members: dict[str, list[int]] = {}
+    about: dict[str, tuple] = {}
+    for i, node in enumerate(nodes):
+        if node.name in live:
+            for name in used(node):
+                users.setdefault(name, []).append(i)
+        for depth, (call, path, cls) in enumerate(node.stack):
+            members.setdefault(call, []).append(i)
+            about[call] = (depth, path, cls)
+    done: dict[int, list] = {}
+    for call, inside in members.items():
+        depth, path, cls = about[call]
+        names = tuple(nodes[i].name for i in inside if nodes[i].name in live and not _is_size(nodes[i]) and (
+            nodes[i].name in returned or any(u not in inside for u in users.get(nodes[i].name, ()))))
+        done.setdefault(inside[-1], []).append((-depth, path, cls, names))
+    return {i: tuple((path, cls, names) for _, path, cls, names in sorted(entries, key=lambda e: e[0]))
+            for i, entries in done.items()}
+
+
+def _is_size(node: Node) -> bool:
+    """A node whose result is a size (``aten.sym_size.int``, Python arithmetic on sizes), not a tensor."""
+    return node.dtype is None and (node.target.startswith("aten.sym_") or not node.target.startswith("aten.")
+                                   and node.target != "getitem")
+
+
+_submodule_hooks: dict[int, Any] = {}
+
+
+@contextlib.contextmanager
+def submodule_hook(hook):
+    """While inside the ``with`` block, every replay (``run``) calls ``hook(path, class name, outputs)`` after each
+    torch submodule call it completes (module docstring), ``outputs`` a tuple of arrays (tracers under a
+    transform). For inspection (``interop.compare``), as ``nn.register_module_forward_hook`` is for jaxdl's
+    modules."""
+    hook_id = max(_submodule_hooks, default=0) + 1
+    _submodule_hooks[hook_id] = hook
+    try:
+        yield
+    finally:
+        _submodule_hooks.pop(hook_id, None)
+
 
 def _resolve(value, env):
     if isinstance(value, Ref):
@@ -105,7 +194,8 @@ def run(graph: Graph, values: dict[str, Any], key) -> tuple[list, dict[str, Any]
     The random ops take ``key`` split once per op, in graph order."""
     env = dict(values)
     keys = iter(jax.random.split(key, graph.n_random)) if key is not None and graph.n_random else iter(())
-    for node in graph.nodes:
+    calls = graph.calls if _submodule_hooks else {}
+    for i, node in enumerate(graph.nodes):
         fn, random, elementwise = _aten.lookup(node.target)
         args = _resolve(node.args, env)
         if elementwise:
@@ -115,6 +205,9 @@ def run(graph: Graph, values: dict[str, Any], key) -> tuple[list, dict[str, Any]
         except Exception as exc:
             exc.add_note(f"(replaying {node.target}, called in {node.where})")
             raise
+        for path, cls, names in calls.get(i, ()):
+            for hook in list(_submodule_hooks.values()):
+                hook(path, cls, tuple(env[name] for name in names))
     outputs, updates = [], {}
     for value, kind, target in graph.outputs:
         if kind == "output":

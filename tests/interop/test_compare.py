@@ -2,8 +2,12 @@
 all within the dtype's tolerance; a jaxdl model with one deliberately wrong layer is named at that submodule, with
 the catalogue's cause (GELU form, eps, BatchNorm momentum convention, biased running variance, 'same' padding).
 A torch submodule jaxdl computes inline keeps its output row, saying so; nn.register_module_forward_hook, which
-compare's jaxdl side uses, is checked on its own.
+compare's jaxdl side uses, is checked on its own. A model converted through torch.export has real output rows per
+torch submodule (the replay's submodule hook): the README's ResNet is within float32, and a wrong parameter or a
+wrong op mapping is named at its submodule; where the export's dataflow does not give what torch's hook sees (an
+LSTM's unused (h, c)), the row says so; repeated calls pair call by call.
 """
+import copy
 import dataclasses
 from collections import OrderedDict
 
@@ -15,6 +19,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from jaxdl import interop, nn  # noqa: E402
+from jaxdl.interop import _aten  # noqa: E402
+from jaxdl.interop._graph import Node, Ref, submodule_calls, submodule_hook  # noqa: E402
 
 
 def _torch_mlp():
@@ -221,3 +227,160 @@ def test_a_submodule_inside_jaxdls_own_transform_says_so():
     assert notes == {"first": "computed inside jaxdl's own jit/scan: its value is not seen",
                      "relu": "not computed as a submodule by jaxdl", "second": "", "": ""}, str(result)
     assert result.ok, str(result)
+
+
+class _Block(torch.nn.Module):  # README.md's "Carrying a torch model over", at width 4
+    def __init__(self, c):
+        super().__init__()
+        self.conv1, self.bn1 = torch.nn.Conv2d(c, c, 3, padding=1, bias=False), torch.nn.BatchNorm2d(c)
+        self.conv2, self.bn2 = torch.nn.Conv2d(c, c, 3, padding=1, bias=False), torch.nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        return torch.relu(x + self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))))
+
+
+class _ResNet(torch.nn.Module):
+    def __init__(self, c=4):
+        super().__init__()
+        self.stem = torch.nn.Sequential(torch.nn.Conv2d(1, c, 3, padding=1, bias=False), torch.nn.BatchNorm2d(c),
+                                        torch.nn.ReLU())
+        self.block = _Block(c)
+        self.head = torch.nn.Linear(c * 64, 10)
+
+    def forward(self, x):
+        return self.head(self.block(self.stem(x.view(-1, 1, 8, 8))).flatten(1))
+
+
+X64 = np.random.default_rng(1).standard_normal((6, 64)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def exported_resnet():
+    torch.manual_seed(0)
+    tm = _ResNet()
+    return tm, *interop.from_torch(tm, torch.as_tensor(X64))
+
+
+SUBMODULES = ["stem.0", "stem.1", "stem.2", "stem", "block.conv1", "block.bn1", "block.conv2", "block.bn2", "block",
+              "head", ""]
+
+
+def test_an_exported_model_has_an_output_row_per_submodule(exported_resnet):
+    tm, model, params, state = exported_resnet
+    result = interop.compare(tm, model, params, state, X64, training=True, show=False)
+    outputs = [r for r in result.rows if r.what == "output"]
+    assert [r.submodule for r in outputs] == SUBMODULES, str(result)
+    assert all(r.ok and not r.unjudged and not r.note for r in outputs), str(result)
+    assert "not computed" not in str(result)
+    assert all(r.ok for r in result.rows if r.what.startswith("buffer")), str(result)
+    # the replay's hook fires as torch's forward hooks do: once per call, inner before outer, on completion
+    fired = []
+    with submodule_hook(lambda path, cls, outputs: fired.append((path, cls, [x.shape for x in outputs]))):
+        model.apply(params, state, X64)
+    assert [p for p, _, _ in fired] == _torch_calls(copy.deepcopy(tm).eval(), X64)[:-1] == SUBMODULES[:-1]
+    assert fired[0][1:] == ("Conv2d", [(6, 4, 8, 8)]) and fired[-1][1:] == ("Linear", [(6, 10)])
+
+
+def test_an_exported_model_departs_at_the_wrong_parameters_submodule(exported_resnet):
+    tm, model, params, state = exported_resnet
+    wrong = jax.tree_util.tree_map(lambda x: x, params)
+    wrong["block"]["conv2"]["weight"] = 1.01 * wrong["block"]["conv2"]["weight"]
+    result = interop.compare(tm, model, wrong, state, X64, show=False)
+    assert result.first == "block.conv2", str(result)
+    outputs = {r.submodule: r.ok for r in result.rows if r.what == "output"}
+    assert all(outputs[n] for n in SUBMODULES[:SUBMODULES.index("block.conv2")]), str(result)
+
+
+def test_an_exported_model_departs_at_the_wrong_ops_submodule(exported_resnet, monkeypatch):
+    # relu replayed as leaky_relu: nn.ReLU's stem.2 is named, the first whose output departs in torch's order
+    tm, model, params, state = exported_resnet
+    monkeypatch.setitem(_aten.TABLE, "aten.relu", lambda x: jnp.where(x > 0, x, 0.01 * x))
+    result = interop.compare(tm, model, params, state, X64, show=False)
+    assert result.first == "stem.2", str(result)
+    assert [r.ok for r in result.rows if r.what == "output"][:2] == [True, True], str(result)
+
+
+def test_submodule_calls_pass_on_the_dataflow_to_the_output():
+    # hand-written records: a BatchNorm call whose running statistics thread into its second call (no output of
+    # the first), a submodule called twice, a parent completing at its child's last node (the child first)
+    bn = "aten._native_batch_norm_legit_functional.default"
+
+    def stack(*calls):
+        return tuple((c, c.split("@")[0], "M") for c in calls)
+
+    nodes = (
+        Node("c", "aten.relu.default", (Ref("x"),), "", "float32", stack("a", "a.conv")),
+        Node("k", "mul", (Ref("size"), 2), "", None, stack("a", "a.conv")),  # a size the model reuses: no output
+        Node("n", "aten.add.Tensor", (Ref("nbt"), 1), "", None, stack("a", "a.bn")),
+        Node("b", bn, (Ref("c"), None, None, Ref("rm"), Ref("rv"), True, 0.1, 1e-5), "", None, stack("a", "a.bn")),
+        Node("b0", "getitem", (Ref("b"), 0), "", None, stack("a", "a.bn")),
+        Node("b3", "getitem", (Ref("b"), 3), "", None, stack("a", "a.bn")),
+        Node("b4", "getitem", (Ref("b"), 4), "", None, stack("a", "a.bn")),
+        Node("n2", "aten.add.Tensor", (Ref("n"), 1), "", None, stack("a", "a.bn@1")),
+        Node("d", bn, (Ref("b0"), None, None, Ref("b3"), Ref("b4"), True, 0.1, 1e-5), "", None,
+             stack("a", "a.bn@1")),
+        Node("d0", "getitem", (Ref("d"), 0), "", None, stack("a", "a.bn@1")),
+        Node("s", "aten.add.Tensor", (Ref("d0"), Ref("c")), "", None, ()),
+        Node("v", "aten.view.default", (Ref("s"), (Ref("k"), -1)), "", None, ()),
+    )
+    outputs = ((Ref("v"), "output", None), (Ref("n2"), "buffer", "a.bn.num_batches_tracked"))
+    calls = submodule_calls(nodes, outputs)
+    assert calls == {1: (("a.conv", "M", ("c",)),), 6: (("a.bn", "M", ("b0",)),),
+                     9: (("a.bn", "M", ("d0",)), ("a", "M", ("c", "d0")))}
+
+
+@pytest.mark.parity_all
+def test_an_exported_models_partly_used_and_repeated_submodules():
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(inplace=True))
+            self.act, self.lstm = torch.nn.ReLU(), torch.nn.LSTM(4, 3, batch_first=True)
+
+        def forward(self, x):
+            out, _ = self.lstm(self.act(self.act(self.stem(x)) - 0.1).flatten(2).transpose(1, 2))
+            return out[:, -1]
+
+    torch.manual_seed(0)
+    tm, x = Net(), X64[:, :9].reshape(6, 1, 3, 3)
+    model, params, state = interop.from_torch(tm, torch.as_tensor(x))
+    result = interop.compare(tm, model, params, state, x, show=False)
+    assert result.ok, str(result)
+    rows = {(r.submodule, r.what): r for r in result.rows if r.what.startswith("output")}
+    assert [w for n, w in rows if n == "act"] == ["output call 0", "output call 1"], str(result)
+    assert all(not rows[k].unjudged for k in rows if k[0] != "lstm"), str(result)
+    assert rows["lstm", "output"].unjudged and rows["lstm", "output"].note == (
+        "torch's hook sees (6,9,3) (1,6,3) (1,6,3), the model uses (6,9,3) of it: not judged"), str(result)
+
+
+@pytest.mark.parity_all
+def test_an_exported_transformer_judges_every_submodule():
+    # the layers' attention reshapes share size arithmetic (batch * heads) across layers: a size is no output
+    from tests.interop import torch_models  # noqa: PLC0415
+
+    torch.manual_seed(0)
+    tm = torch_models.TransformerClassifier()
+    tokens = torch.randint(0, torch_models.VOCAB, (4, torch_models.SEQ))
+    padding = torch.zeros(4, torch_models.SEQ, dtype=torch.bool)
+    padding[0, -2:] = True
+    model, params, state = interop.from_torch(tm, tokens, padding)
+    result = interop.compare(tm, model, params, state, tokens.numpy(), padding.numpy(), training=True, show=False)
+    outputs = [r for r in result.rows if r.what == "output"]
+    assert {"encoder.layers.0.self_attn", "encoder.layers.0", "encoder"} <= {r.submodule for r in outputs}
+    assert result.ok and not any(r.unjudged for r in outputs), str(result)
+
+
+@pytest.mark.parity_all
+@pytest.mark.parametrize("make", ["book_gpt", "hf_gpt2"])
+def test_exported_gpts_judge_every_submodule(make):
+    # the book's GPTModel and transformers' GPT2LMHeadModel (its ModelOutput read as a dict on both sides)
+    pytest.importorskip("transformers")
+    from tests.interop import test_models  # noqa: PLC0415
+
+    torch.manual_seed(0)
+    tm = getattr(test_models, make)()
+    tokens = torch.randint(0, test_models.GPT_V, (2, 10))
+    model, params, state = interop.from_torch(tm, tokens)
+    result = interop.compare(tm, model, params, state, tokens.numpy(), show=False)
+    outputs = [r for r in result.rows if r.what.startswith("output")]
+    assert len(outputs) > 20 and result.ok and not any(r.unjudged for r in outputs), str(result)
