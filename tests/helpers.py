@@ -36,9 +36,9 @@ def stratified(samples: dict, stride: int, ids, pinned=frozenset()) -> list:
 
 
 # torch's module_db rows (((class, training, sample index), dtype)) that jaxdl misses, with the reason (the float32
-# rule by a hair, torch's own rounding unusually lucky). One table for both harnesses that run the samples: tests/test_module_db.py
-# (jaxdl's constructor; strict xfail there: a listed row that starts passing fails the run) and
-# tests/interop/test_from_torch.py (the module converted by interop.from_torch; same seed, same numbers).
+# rule by a hair, torch's own rounding unusually lucky). One table for both harnesses that run the samples:
+# tests/test_module_db.py (jaxdl's constructor; strict xfail there: a listed row that starts passing fails the run)
+# and tests/interop/test_from_torch.py (the module converted by interop.from_torch; same seed, same numbers).
 KNOWN_MODULE_DB_MISSES = {
     (("TransformerEncoderLayer", False, 34), "float32"):
         "the forward's value, 1.5e-6 against 1.4e-6 allowed: head 0's scores sit where torch's in-projection (MKL's "
