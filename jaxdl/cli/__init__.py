@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from jaxdl.cli import _compare, _gpt, _parity, _train
-from jaxdl.cli._errors import ArgumentParser, error, os_error
+from jaxdl.cli._errors import ArgumentParser, ctrl_c_reaches_the_command, error, os_error
 
 __all__ = ["COMMANDS", "main", "error", "os_error"]
 
@@ -36,4 +36,5 @@ def main(argv=None) -> int:
     if argv[0] not in COMMANDS:
         parser.error(f"unknown command {argv[0]!r}; choose from {', '.join(sorted(COMMANDS))}")
     function, _ = COMMANDS[argv[0]]
-    return function(argv[1:])
+    with ctrl_c_reaches_the_command():
+        return function(argv[1:])

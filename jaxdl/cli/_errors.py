@@ -1,10 +1,15 @@
 """The ``jaxdl`` command's one-line errors: ``jaxdl: error: ...`` on stderr and an exit code."""
 from __future__ import annotations
 
+import _thread
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 
 INTERRUPTED = 130  # a shell's code for a process stopped by SIGINT (128 + 2)
+_CAUGHT = threading.Event()  # set by ``interrupted``: a command has the Ctrl-C, stop delivering it
 
 
 def error(message: str, code: int = 2) -> int:
@@ -19,10 +24,46 @@ def os_error(err: OSError) -> int:
     return error(f"{err.strerror or err}{where}; the run stopped, files written before stay as they were", 1)
 
 
-def interrupted(saved: str) -> int:
-    """Ctrl-C: one line saying what was ``saved`` and how to go on, no traceback; exit 130."""
-    print(f"jaxdl: interrupted (Ctrl-C): {saved}", file=sys.stderr)
+def interrupted(saved) -> int:
+    """Ctrl-C: one line saying what was ``saved`` (a string, or a function giving it, called once the Ctrl-C is
+    marked caught) and how to go on, no traceback; exit 130."""
+    _CAUGHT.set()
+    print(f"jaxdl: interrupted (Ctrl-C): {saved() if callable(saved) else saved}", file=sys.stderr)
     return INTERRUPTED
+
+
+@contextlib.contextmanager
+def ctrl_c_reaches_the_command():
+    """Ctrl-C raises KeyboardInterrupt, as Python's default, until a command's handler has it (``interrupted``).
+    Python drops an exception raised inside a garbage-collector callback (it prints "Exception ignored in ...";
+    JAX registers one), so a single Ctrl-C could be lost there and a run go on: once pressed, it is delivered
+    again every second until ``interrupted`` runs."""
+    if threading.current_thread() is not threading.main_thread():  # signal handlers live in the main thread
+        yield
+        return
+    redelivery = []
+
+    def redeliver():
+        while not _CAUGHT.wait(1.0):
+            _thread.interrupt_main()
+
+    def handler(signum, frame):
+        if _CAUGHT.is_set():
+            return
+        if not redelivery:
+            redelivery.append(threading.Thread(target=redeliver, daemon=True))
+            redelivery[0].start()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        _CAUGHT.set()
+        for thread in redelivery:
+            thread.join()
+        signal.signal(signal.SIGINT, previous)
+        _CAUGHT.clear()
 
 
 def is_out_of_memory(err: BaseException) -> bool:

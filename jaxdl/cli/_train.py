@@ -43,7 +43,7 @@ def main(argv) -> int:
                 raise
             return out_of_memory(err)
         except KeyboardInterrupt:
-            return interrupted(_saved(args, args.out or cfg.train.out_dir or None))
+            return interrupted(lambda: _saved(args, args.out or cfg.train.out_dir or None))
     except ConfigError as err:
         return error(str(err))
     if "unigram_entropy" in res:  # a language model: its loss per epoch beside the no-context baseline
