@@ -13,6 +13,7 @@ import torch
 from tests.helpers import assert_close
 from jaxdl import functional as F
 from jaxdl import nn
+from jaxdl.parity import TOLERANCES
 
 
 def _qkv(key, shape_q=(2, 3, 5, 4), s=6):
@@ -163,20 +164,28 @@ def test_mha_saturated_softmax_gradients_are_torchs(dtype):
 
     with jax.enable_x64(dtype == "float64"):
         grads = jax.grad(mine, argnums=tuple(range(7)))(*map(jnp.asarray, args))
-    targs = [torch.tensor(a, requires_grad=True) for a in args]
-    q, k, v, w, b, ow, ob = targs
-    out = torch.nn.functional.multi_head_attention_forward(q, k, v, E, H, w, b, None, None, False, 0.0, ow, ob,
-                                                           training=False)
-    sum((o * torch.tensor(c)).sum() for o, c in zip(out, cts)).backward()
-    saturated = np.abs(q.grad.numpy()) < 1e-30  # the query rows whose softmax is one-hot in every head
+    def torch_grads(torch_dtype):
+        targs = [torch.tensor(a, dtype=torch_dtype, requires_grad=True) for a in args]
+        q, k, v, w, b, ow, ob = targs
+        out = torch.nn.functional.multi_head_attention_forward(q, k, v, E, H, w, b, None, None, False, 0.0, ow, ob,
+                                                               training=False)
+        sum((o * torch.tensor(c, dtype=torch_dtype)).sum() for o, c in zip(out, cts)).backward()
+        return [t.grad.numpy().astype(np.float64) for t in targs]
+
+    theirs = torch_grads(getattr(torch, dtype))
+    saturated = np.abs(theirs[0]) < 1e-30  # the query rows whose softmax is one-hot in every head
     assert saturated.sum() >= 4
-    for g, t in zip(grads, targs):
-        scale = np.abs(t.grad.numpy()).max()
-        tol = {"rtol": 0, "atol": 8 * np.finfo(dtype).eps * scale} if dtype == "float32" else {"rtol": 1e-10,
-                                                                                                "atol": 1e-12}
-        np.testing.assert_allclose(np.asarray(g), t.grad.numpy(), **tol)
-    if dtype == "float32":
-        np.testing.assert_array_equal(np.asarray(grads[0])[saturated], 0.0)
+    if dtype == "float64":
+        for g, t in zip(grads, theirs):
+            np.testing.assert_allclose(np.asarray(g), t, rtol=1e-10, atol=1e-12)
+        return
+    # float32 by the float32 rule: torch in float64 on the same inputs is the reference, and jaxdl's error within
+    # the rule's factor of torch-float32's (jaxdl's second pass over a nearly saturated row is the more accurate)
+    rule, eps = TOLERANCES["float32"], np.finfo(np.float32).eps
+    for g, t, r in zip(grads, theirs, torch_grads(torch.float64)):
+        mine, torchs = np.abs(np.asarray(g, np.float64) - r).max(), np.abs(t - r).max()
+        assert mine <= rule["factor"] * torchs + rule["ulps"] * eps * np.abs(r).max(), (mine, torchs)
+    np.testing.assert_array_equal(np.asarray(grads[0])[saturated], 0.0)  # torch's exact zeros
 
 
 @pytest.mark.parametrize("index", [68, 160])
