@@ -11,6 +11,8 @@ clamp at its bounds, max/min along a dim at ties) the entry states torch's rule.
 """
 from __future__ import annotations
 
+import functools
+import math
 import operator
 
 import jax
@@ -207,11 +209,55 @@ def _mean(x, dim=None, keepdim=False, dtype=None):
     return jnp.mean(x, _axes(dim, jnp.ndim(x)), dtype=_dtype(dtype), keepdims=keepdim)
 
 
-def _var(reduce):
-    def var(x, dim=None, correction=None, keepdim=False):
-        return reduce(x, _axes(dim, jnp.ndim(x)), ddof=1 if correction is None else correction, keepdims=keepdim)
+def _var(x, dim=None, correction=None, keepdim=False, root=False):
+    """torch.var (``root``: torch.std, its square root): Σ(x − mean)²/max(n − correction, 0), correction 1 by
+    default, with torch's derivative (``_variance``)."""
+    whole = dim is None or not jnp.ndim(x) or (isinstance(dim, (tuple, list)) and not dim)
+    return _variance(x, _axes(dim, jnp.ndim(x)), 1 if correction is None else correction, keepdim, root, whole)
 
-    return var
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3, 4, 5))
+def _variance(x, axes, correction, keepdim, root, whole):
+    """The variance (or its root) of x over ``axes`` with torch's derivative (FunctionsManual.cpp
+    ``var_backward``, ``std_backward``): var's gradient is grad·2/dof·(x − mean), dof = n − correction (over
+    every element with dof ≤ 0, ``whole``: grad·(NaN where x equals the mean, else inf)); std's is var's of
+    grad/(2·std), 0 where std is 0. jax.numpy's derivative of the formula also carries the (mathematically
+    zero) gradient through the mean inside, an extra pass of the replayed training step that XLA does not drop.
+    A JVP rule, so forward mode works too."""
+    dof = math.prod(jnp.shape(x)[a] for a in axes) - correction
+    if dof > 0:
+        var = jnp.var(x, axes, ddof=correction, keepdims=keepdim)
+    else:  # torch divides by max(dof, 0): inf, or NaN where every x equals the mean
+        var = jnp.sum(jnp.square(x - jnp.mean(x, axes, keepdims=True)), axes, keepdims=keepdim) / 0.0
+    return jnp.sqrt(var) if root else var
+
+
+@_variance.defjvp
+def _variance_jvp(axes, correction, keepdim, root, whole, primals, tangents):
+    (x,), (dx,) = primals, tangents
+    out = _variance(x, axes, correction, keepdim, root, whole)
+    mean = jnp.mean(x, axes, keepdims=True)
+    dof = math.prod(jnp.shape(x)[a] for a in axes) - correction
+    if whole and dof <= 0:
+        tangent = jnp.sum(dx * jnp.where(x == mean, jnp.nan, jnp.inf).astype(jnp.result_type(dx)), axes,
+                          keepdims=keepdim)
+    else:
+        tangent = jnp.sum((x - mean) * dx, axes, keepdims=keepdim) * (2.0 / dof if dof else math.inf)
+    if root:
+        tangent = jnp.where(out == 0, 0, tangent / jnp.where(out == 0, 1, out * 2))
+    return out, tangent
+
+
+def _linear(x, w, b=None):
+    """torch.nn.functional.linear with the leading dimensions of a (*, B, in) input flattened into one: the same
+    products, but the weight's gradient is then one 2-D matmul contracting a single axis, which XLA:CPU runs
+    as a library dot; contracting (*, B) it transposes a copy of the input first (the book's GPT trained ~10%
+    slower that way; jaxdl.nn.GPT keeps its residual stream 2-D for the same reason)."""
+    if jnp.ndim(x) <= 2:
+        return F.linear(x, w, b)
+    lead = jnp.shape(x)[:-1]
+    out = F.linear(jnp.reshape(x, (math.prod(lead), jnp.shape(x)[-1])), w, b)
+    return jnp.reshape(out, (*lead, jnp.shape(out)[-1]))
 
 
 def _addmm(bias, a, b, beta=1, alpha=1):
@@ -358,7 +404,7 @@ def _identity(x, *_):
 
 TABLE = {
     # --- jaxdl.functional ---
-    "aten.linear": lambda x, w, b=None: F.linear(x, w, b),
+    "aten.linear": _linear,
     "aten.relu": lambda x: F.relu(x),
     "aten.gelu": lambda x, approximate="none": F.gelu(x, approximate),
     "aten.silu": lambda x: F.silu(x),
@@ -462,7 +508,7 @@ TABLE = {
     "aten.max.dim": _reduce_dim(jnp.argmax), "aten.min.dim": _reduce_dim(jnp.argmin),
     "aten.argmax": lambda x, dim=None, keepdim=False: jnp.argmax(x, dim, keepdims=keepdim),
     "aten.argmin": lambda x, dim=None, keepdim=False: jnp.argmin(x, dim, keepdims=keepdim),
-    "aten.var": _var(jnp.var), "aten.std": _var(jnp.std),
+    "aten.var": _var, "aten.std": functools.partial(_var, root=True),
     "aten.cumsum": lambda x, dim, dtype=None: jnp.cumsum(x, dim, _dtype(dtype)),
     "aten.diff": lambda x, n=1, dim=-1, prepend=None, append=None: jnp.diff(x, n, dim, prepend, append),
     # --- views and copies ---

@@ -116,6 +116,20 @@ class OpTour(tnn.Module):
         return z.sum(0) + loss + pooled.sum() + torch.zeros(3).sum() + torch.arange(3).sum() + x.new_ones(2).sum()
 
 
+class Moments(tnn.Module):
+    """A linear layer on a 3-D input (replayed with its leading dims flattened) and the book GPT's LayerNorm
+    formula: var and std over one, several and every dim, with and without keepdim and correction."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = tnn.Linear(4, 4)
+
+    def forward(self, x):
+        h = self.fc(x)
+        norm = (h - h.mean(-1, keepdim=True)) / torch.sqrt(h.var(-1, keepdim=True, unbiased=False) + 1e-5)
+        return norm + h.var(1).unsqueeze(1) + h.std(dim=(0, 2), keepdim=True, correction=0) + h.var() + h.std()
+
+
 CASES = [
     Case("export/ResidualMLP eval", "interop", case(ResidualMLP, (4, 6), training=False)),
     Case("export/ResNet train (BatchNorm statistics)", "interop",
@@ -123,11 +137,13 @@ CASES = [
     Case("export/ResNet eval", "interop", case(ResNet, (4, 1, 8, 8), training=False), sweep=True),
     Case("export/kinks and ties", "interop", case(Kinks, (3, 4), training=False)),
     Case("export/op tour", "interop", case(OpTour, (2, 6), training=False)),
+    Case("export/var, std and a 3-D linear", "interop", case(Moments, (2, 3, 4), training=False)),
 ]
 # CI runs these (case, dtype) pairs, ~20 s on its 2 cores; ``pytest --parity-all`` runs every pair
 IN_CI = {("export/ResidualMLP eval", "float64"), ("export/ResidualMLP eval", "float32"),
          ("export/ResNet train (BatchNorm statistics)", "float64"), ("export/kinks and ties", "float64"),
-         ("export/op tour", "float64")}
+         ("export/op tour", "float64"), ("export/var, std and a 3-D linear", "float64"),
+         ("export/var, std and a 3-D linear", "float32")}
 
 
 @each_case(CASES, IN_CI)
@@ -144,6 +160,29 @@ def test_kinks_take_torchs_gradient():
         model, params, state = convert_exported(Kinks(), (x.detach(),))
         g = jax.grad(lambda v: jnp.sum(model.apply(params, state, v)[0]))(jnp.asarray(x.detach().numpy()))
     np.testing.assert_array_equal(np.asarray(g), x.grad.numpy())
+
+
+@pytest.mark.parametrize("dim,correction", [(1, 3), (1, 4), (None, 6), (None, 7)])
+def test_variance_without_degrees_of_freedom_is_torchs(dim, correction):
+    """var with correction ≥ n (dof ≤ 0): torch's value (inf, NaN for a constant row) and its two gradient rules
+    (2/dof·(x − mean) along a dim; NaN where x equals the mean, else inf, over every element), and std's
+    zero gradient where std is 0."""
+
+    class Var(tnn.Module):
+        def forward(self, x):
+            return x.var(dim=dim, correction=correction) + x.std(dim=1).sum()
+
+    x = torch.tensor([[1.0, 2.0, 3.5], [2.0, 2.0, 2.0]], dtype=torch.float64, requires_grad=True)
+    with pytest.warns(UserWarning, match="degrees of freedom"):
+        want = Var()(x)
+    want.sum().backward()
+    with jax.enable_x64(True):
+        model, params, state = convert_exported(Var(), (x.detach(),))
+        xj = jnp.asarray(x.detach().numpy())
+        got = model.apply(params, state, xj)[0]
+        g = jax.grad(lambda v: jnp.sum(model.apply(params, state, v)[0]))(xj)
+    np.testing.assert_array_equal(np.asarray(got), want.detach().numpy())
+    np.testing.assert_allclose(np.asarray(g), x.grad.numpy(), rtol=1e-12, atol=0)
 
 
 def test_another_batch_size_and_static_fallback():
