@@ -201,6 +201,16 @@ def _div(a, b, rounding_mode=None):
     return a / b
 
 
+def _pow(a, b):
+    """torch.pow. torch's CPU kernel (PowKernel.cpp) computes a number exponent 2, 3 or −2 as x·x, x·x·x,
+    1/(x·x): ``lax.integer_pow``'s own expansion, and its gradient n·xⁿ⁻¹ is torch's pow_backward without the
+    general ``pow``'s log-based derivative. A Python int exponent takes that road in jax.numpy already; an
+    integral float one (2.0) would not."""
+    if isinstance(b, float) and b in (2.0, 3.0, -2.0) and jnp.issubdtype(jnp.result_type(a), jnp.floating):
+        return jax.lax.integer_pow(a, int(b))
+    return a ** b
+
+
 def _sum(x, dim=None, keepdim=False, dtype=None):
     return jnp.sum(x, _axes(dim, jnp.ndim(x)), dtype=_dtype(dtype), keepdims=keepdim)
 
@@ -476,7 +486,7 @@ TABLE = {
     "aten.rsub": lambda a, b, alpha=1: _sub(b, a, alpha),
     "aten.mul": operator.mul, "aten.div": _div,
     "aten.floor_divide": jnp.floor_divide, "aten.remainder": jnp.remainder, "aten.fmod": jnp.fmod,
-    "aten.neg": operator.neg, "aten.pow": lambda a, b: a ** b,
+    "aten.neg": operator.neg, "aten.pow": _pow,
     "aten.abs": _abs, "aten.sign": jnp.sign,
     "aten.clamp": _clamp, "aten.clip": _clamp,
     "aten.clamp_min": lambda x, lo: _clamp(x, lo, None), "aten.clamp_max": lambda x, hi: _clamp(x, None, hi),

@@ -185,6 +185,29 @@ def test_variance_without_degrees_of_freedom_is_torchs(dim, correction):
     np.testing.assert_allclose(np.asarray(g), x.grad.numpy(), rtol=1e-12, atol=0)
 
 
+def test_integral_powers_are_torchs_products():
+    """pow with a number exponent 2, 3, −2 (an int or an integral float): torch's CPU kernel multiplies, so float32
+    values are bit for bit torch's; gradients as torch's, 0 included (x² and x³ have slope 0 there)."""
+
+    class Powers(tnn.Module):
+        def forward(self, x):
+            return (x.pow(2.0), torch.pow(x, 3.0), x ** 3, (x.abs() + 0.5).pow(-2.0), x.pow(2))
+
+    x32 = torch.randn(4, 64, generator=torch.Generator().manual_seed(0))
+    x32[0, :3] = torch.tensor([0.0, -0.0, 1e-3])
+    model, params, state = convert_exported(Powers(), (x32,))
+    got = model.apply(params, state, jnp.asarray(x32.numpy()))[0]
+    for g, want in zip(got, Powers()(x32), strict=True):
+        np.testing.assert_array_equal(np.asarray(g), want.numpy())
+    x = x32.double().requires_grad_(True)
+    sum(y.sum() for y in Powers()(x)).backward()
+    with jax.enable_x64(True):
+        model, params, state = convert_exported(Powers(), (x.detach(),))
+        grad = jax.grad(lambda v: sum(jnp.sum(y) for y in model.apply(params, state, v)[0]))(
+            jnp.asarray(x.detach().numpy()))
+    np.testing.assert_allclose(np.asarray(grad), x.grad.numpy(), rtol=1e-12, atol=0)
+
+
 def test_another_batch_size_and_static_fallback():
     torch.manual_seed(0)
     module = ResidualMLP()
