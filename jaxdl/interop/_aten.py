@@ -258,16 +258,24 @@ def _variance_jvp(axes, correction, keepdim, root, whole, primals, tangents):
     return out, tangent
 
 
-def _linear(x, w, b=None):
-    """torch.nn.functional.linear with the leading dimensions of a (*, B, in) input flattened into one: the same
-    products, but the weight's gradient is then one 2-D matmul contracting a single axis, which XLA:CPU runs
-    as a library dot; contracting (*, B) it transposes a copy of the input first (the book's GPT trained ~10%
-    slower that way; jaxdl.nn.GPT keeps its residual stream 2-D for the same reason)."""
-    if jnp.ndim(x) <= 2:
-        return F.linear(x, w, b)
+def _flat(product, x, w, *rest):
+    """``product(x, w, *rest)`` of a (*, B, in) input ``x`` with the 2-D ``w``, its leading dimensions flattened into
+    one: the same products, but the weight's gradient is then one 2-D matmul contracting a single axis, which
+    XLA:CPU runs as a library dot; contracting (*, B) it transposes a copy of the input first (the book's GPT
+    trained ~10% slower that way; jaxdl.nn.GPT keeps its residual stream 2-D for the same reason)."""
+    if jnp.ndim(x) <= 2 or jnp.ndim(w) != 2:
+        return product(x, w, *rest)
     lead = jnp.shape(x)[:-1]
-    out = F.linear(jnp.reshape(x, (math.prod(lead), jnp.shape(x)[-1])), w, b)
+    out = product(jnp.reshape(x, (math.prod(lead), jnp.shape(x)[-1])), w, *rest)
     return jnp.reshape(out, (*lead, jnp.shape(out)[-1]))
+
+
+def _linear(x, w, b=None):
+    return _flat(F.linear, x, w, b)
+
+
+def _matmul(a, b):
+    return _flat(matmul.matmul, a, b)
 
 
 def _addmm(bias, a, b, beta=1, alpha=1):
@@ -505,7 +513,7 @@ TABLE = {
     "aten.where": lambda c, a, b: jnp.where(c, a, b),
     "aten.masked_fill": lambda x, mask, value: jnp.where(mask, jnp.asarray(value, jnp.result_type(x)), x),
     # --- products ---
-    "aten.matmul": matmul.matmul, "aten.mm": matmul.matmul, "aten.bmm": matmul.matmul,
+    "aten.matmul": _matmul, "aten.mm": matmul.matmul, "aten.bmm": matmul.matmul,
     "aten.addmm": _addmm,
     "aten.baddbmm": _addmm,
     "aten.einsum": lambda equation, tensors, path=None: matmul.einsum(equation, *tensors),

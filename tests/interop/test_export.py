@@ -117,8 +117,9 @@ class OpTour(tnn.Module):
 
 
 class Moments(tnn.Module):
-    """A linear layer on a 3-D input (replayed with its leading dims flattened) and the book GPT's LayerNorm
-    formula: var and std over one, several and every dim, with and without keepdim and correction."""
+    """A linear layer and a matmul by a matrix on a 3-D input (replayed with its leading dims flattened) and the
+    book GPT's LayerNorm formula: var and std over one, several and every dim, with and without keepdim and
+    correction."""
 
     def __init__(self):
         super().__init__()
@@ -127,7 +128,8 @@ class Moments(tnn.Module):
     def forward(self, x):
         h = self.fc(x)
         norm = (h - h.mean(-1, keepdim=True)) / torch.sqrt(h.var(-1, keepdim=True, unbiased=False) + 1e-5)
-        return norm + h.var(1).unsqueeze(1) + h.std(dim=(0, 2), keepdim=True, correction=0) + h.var() + h.std()
+        return (norm + h.var(1).unsqueeze(1) + h.std(dim=(0, 2), keepdim=True, correction=0) + h.var() + h.std()
+                + h @ self.fc.weight / 4)
 
 
 CASES = [
