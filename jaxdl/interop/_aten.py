@@ -6,8 +6,9 @@ returns (a tuple for a multi-output op; ``None`` stands for an output torch comp
 batch norm's saved mean). Ops that jaxdl.functional has map to it, so values and gradients are torch's (relu'(0) =
 0, batch norm's running statistics, max pooling's first-maximum gradient, GELU's tanh form); views, arithmetic and
 reductions map to jax.numpy with torch's semantics, and where jax.numpy's gradient differs from torch's (abs at 0,
-clamp at its bounds, max/min along a dim at ties) the entry states torch's rule. Products run through
-``jaxdl.matmul`` (torch's float32 matmul precision). ``RANDOM`` names the ops that take a PRNG key (``key=``).
+clamp at its bounds, max/min along a dim at ties, var/std) the entry states torch's rule. Products run through
+``jaxdl.matmul`` (torch's float32 matmul precision), an N-D input by a matrix as one 2-D product (``_flat``).
+``RANDOM`` names the ops that take a PRNG key (``key=``).
 """
 from __future__ import annotations
 
