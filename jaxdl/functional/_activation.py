@@ -146,11 +146,12 @@ def softmax(input, dim: int | None = None, dtype=None):
 def log_softmax(input, dim: int | None = None, dtype=None):
     """x_i − log Σ_j exp(x_j) along ``dim``, as torch.nn.functional.log_softmax (float16/bfloat16 computed in
     float32 and rounded once, as torch does)."""
-    return _normalized_exp("log_softmax", jax.nn.log_softmax, _log_softmax_jvp, input, dim, dtype)
+    return _normalized_exp("log_softmax", jax.nn.log_softmax, lambda axis, _: _log_softmax_jvp(axis), input, dim,
+                           dtype)
 
 
 # JVPs from the output y along ``axis``, whose transposes are torch's backward formulas
-def _softmax_jvp(axis, dtype=None):
+def _softmax_jvp(axis, dtype):
     """u − y·Σu with u = y·t, i.e. y·(t − Σ t·y): symmetric, so also torch's softmax backward y·(g − Σ g·y). Written
     with y applied first so that its transpose (reverse mode) multiplies by y last, y·(g − Σ g·y), as torch rounds
     it; y·(t − Σ t·y) transposes to y·g − y·Σ g·y, which rounds differently where the two terms cancel.
@@ -164,7 +165,7 @@ def _softmax_jvp(axis, dtype=None):
     float64 keeps torch's one pass, as it is compared with torch's float64 element by element; float16/bfloat16
     too: their rounded y sums to 1 only within 2⁻⁸, and torch's gradient is the one-pass formula on that y.
     """
-    twice = dtype is not None and jnp.dtype(dtype) == jnp.float32
+    twice = jnp.dtype(dtype) == jnp.float32
 
     def jvp(y, t):
         u = y * t
@@ -176,14 +177,15 @@ def _softmax_jvp(axis, dtype=None):
     return jvp
 
 
-def _log_softmax_jvp(axis, dtype=None):
+def _log_softmax_jvp(axis):
     """t − Σ e^y·t, transposed torch's log_softmax backward g − e^y·Σ g."""
     return lambda y, t: t - jnp.sum(jnp.exp(y) * t, axis, keepdims=True)
 
 
 def _normalized_exp(name, fn, jvp, input, dim, dtype):
     """softmax's and log_softmax's shared frame: ``fn`` (jax.nn's) along ``dim`` with torch's dtype rules, its
-    derivative ``jvp(axis)`` taken from the rounded output (from_output)."""
+    derivative ``jvp(axis, dtype)`` (dtype: the computation's, after torch's casts) taken from the rounded output
+    (from_output)."""
     if dtype is not None:
         input = input.astype(dtype)
     else:  # torch's fp32_set_opt_dtype: under autocast("cuda") computed in float32 unless dtype is given
