@@ -189,9 +189,10 @@ def _jaxdl_fn(name: str, device: str, kind: str, index: int, under_test) -> Call
 
 
 def _floats(out) -> list:
-    """The float leaves of an op's output (torch tensors or JAX arrays): the ones a gradient flows from."""
+    """The float leaves of an op's output (torch tensors, JAX arrays, their shapes, Python numbers): the ones a
+    gradient flows from."""
     return [leaf for leaf in jax.tree_util.tree_leaves(out, is_leaf=_is_tensor)
-            if (leaf.is_floating_point() if _is_tensor(leaf) else jnp.issubdtype(leaf.dtype, jnp.floating))]
+            if (leaf.is_floating_point() if _is_tensor(leaf) else jnp.issubdtype(jnp.result_type(leaf), jnp.floating))]
 
 
 def _compare_sample(env, name: str, index: int, kind: str = "sample"):
