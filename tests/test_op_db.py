@@ -132,6 +132,8 @@ def test_random_samples_are_left_out_with_the_reason():
     assert left and all("dropout" in reason for _, reason in left)
     drawn = _op_db.left_out_samples("nn.functional.dropout3d")
     assert drawn and all("its own generator" in reason for _, reason in drawn)
+    sdpa = _op_db.left_out_samples("nn.functional.scaled_dot_product_attention", "reference")  # dropout_p 0.5
+    assert len(sdpa) == 12 and all("dropout" in reason for _, reason in sdpa), sdpa
 
 
 @pytest.mark.filterwarnings("ignore:'jaxdl.parity._op_db' found in sys.modules:RuntimeWarning")  # as under -m
