@@ -53,6 +53,8 @@ def test_unet_digits_example():
     assert figures["unet"] < 0.5 * min(figures["noisy_input"], figures["mean_image"]), figures
 
 
+@pytest.mark.parity_all  # ~13 s; in CI, tests/test_readme.py runs the README's copy of this path (a torch ResNet
+# trained, converted through torch.export, trained with fit, loaded back strictly, compare all within the rule)
 def test_resnet_from_torch_example():
     # one epoch in torch, one with fit, on a 4-channel, 1-block ResNet: the converted model has torch's test
     # accuracy, and compare, after the weights went back to torch, finds everything within the float32 rule

@@ -9,15 +9,19 @@ entry of it, the first (sample #0, in float32 where the kind runs in it) include
 list's picks alternate between the dtypes. ``pytest --parity-all`` runs them all. An op is added by adding its
 name to one of OPS's groups (or a new group: the kinds it is compared in).
 """
+import logging
 import runpy
 import sys
 
+import jax
+import jax.numpy as jnp
+import numpy as np
 import pytest
 
 pytest.importorskip("torch")
 
 from jaxdl import parity  # noqa: E402
-from jaxdl.parity import _op_db  # noqa: E402
+from jaxdl.parity import _core, _op_db  # noqa: E402
 from tests.helpers import stratified  # noqa: E402
 
 SAMPLE, SAMPLE_ERROR, SAMPLE_INT64 = ("sample",), ("sample", "error"), ("sample", "int64")
@@ -128,6 +132,8 @@ def test_random_samples_are_left_out_with_the_reason():
     assert left and all("dropout" in reason for _, reason in left)
     drawn = _op_db.left_out_samples("nn.functional.dropout3d")
     assert drawn and all("its own generator" in reason for _, reason in drawn)
+    sdpa = _op_db.left_out_samples("nn.functional.scaled_dot_product_attention", "reference")  # dropout_p 0.5
+    assert len(sdpa) == 12 and all("dropout" in reason for _, reason in sdpa), sdpa
 
 
 @pytest.mark.filterwarnings("ignore:'jaxdl.parity._op_db' found in sys.modules:RuntimeWarning")  # as under -m
@@ -141,3 +147,46 @@ def test_command_line_reports_an_op(monkeypatch, capsys):
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("nn.functional.tanhshrink "))
     samples, passed, failed = map(int, line.split()[1:4])
     assert samples == passed > 0 and failed == 0, line
+
+
+def _separate_programs(env, jax_fn, grad_output, diff_argnums, args, cts):
+    """The harness before one program per sample: values and gradients compiled apart, the cotangents constants."""
+    def objective(*a):
+        leaves = jax.tree_util.tree_leaves(grad_output(jax_fn(*a)))
+        return sum(jnp.sum(_core._promoted_product(o, c)) for o, c in zip(leaves, cts))
+
+    return env.jit(jax_fn)(*args), env.jit(jax.grad(objective, argnums=diff_argnums))(*args)
+
+
+# float32 and float64, values and gradients, a NaN/inf reference sample, an int64 one, a loss with a constant
+VERDICT_SAMPLES = [pytest.param(("nn.functional.max_pool3d", 0, "sample"), marks=pytest.mark.parity_all),  # 12 s
+                   ("nn.functional.layer_norm", 5, "reference"),
+                   ("nn.functional.celu", 3, "reference"), ("nn.functional.gaussian_nll_loss", 12, "reference"),
+                   ("nn.functional.soft_margin_loss", 1, "reference"), ("nn.functional.conv1d", 0, "int64")]
+
+
+@pytest.mark.parametrize("sid", VERDICT_SAMPLES, ids=lambda sid: f"{sid[0].removeprefix('nn.functional.')}-{sid[1]}")
+def test_one_program_keeps_the_verdicts(monkeypatch, sid):
+    # the harness compiles a sample's values and gradients as one program, shared by the float32 run's float64
+    # reference and the float64 run: the rows' verdicts must be those of separate programs, their errors within a
+    # few ulps (XLA may fuse one program's ops otherwise)
+    rows = {d: parity.run_case(_op_db.op_db_case(*sid), d) for d in _op_db.kind_dtypes(sid[2])}
+    monkeypatch.setattr(_core, "_values_and_grads", _separate_programs)
+    before = {d: parity.run_case(_op_db.op_db_case(*sid), d) for d in rows}
+    for d, row in rows.items():
+        assert row.passed == before[d].passed and row.error == before[d].error, (row, before[d])
+        np.testing.assert_allclose([row.value_rel, row.grad_rel or 0.0],
+                                   [before[d].value_rel, before[d].grad_rel or 0.0], rtol=0.1, atol=8 * np.finfo(d).eps)
+
+
+def test_a_sample_compiles_once_per_dtype(caplog):
+    # float32 (values and gradients: one program), its float64 reference and the float64 run (one program; under
+    # JAX's standard promotion, as on the command line: the reference runs in it, the tests' strict one is another
+    # trace context)
+    jax.clear_caches()
+    case = _op_db.op_db_case("nn.functional.tanhshrink", 1)
+    with jax.log_compiles(), caplog.at_level(logging.WARNING), jax.numpy_dtype_promotion("standard"):
+        assert all(parity.run_case(case, d).passed for d in ("float32", "float64"))
+    programs = [r for r in caplog.records if "compilation of jit(" in r.getMessage()
+                and "jit(program)" in r.getMessage()]
+    assert len(programs) == 2, [r.getMessage() for r in caplog.records]

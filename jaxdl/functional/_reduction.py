@@ -12,21 +12,31 @@ def pairwise_sum(x):
     """Σ x over every element, summed as a binary tree of float32 (or wider) additions: error O(log n) ulps, as
     torch's cascade sum of a loss (its reduction kernel). jnp.sum lets XLA merge this sum with the reduction that
     produced the loss (a loss's class sum) into one sequential accumulation: O(n) ulps, 10× torch's error on a
-    768-term label-smoothed cross_entropy. float16/bfloat16 keep jnp.sum, which accumulates in float32."""
+    768-term label-smoothed cross_entropy. float16/bfloat16 (and integers) keep jnp.sum, which accumulates
+    float16/bfloat16 in float32."""
     x = jnp.asarray(x)
-    if not _tree_summed(x):
-        return jnp.sum(x)
+    return _tree_sum(x) if _tree_summed(x.dtype) else jnp.sum(x)
+
+
+def _mean(x):
+    """mean(x): ``pairwise_sum(x) / x.size``; float16/bfloat16 (and integers) keep jnp.mean, which keeps float32
+    accumulation through the division (``jnp.sum(x) / n`` would round the sum to float16 first)."""
+    x = jnp.asarray(x)
+    return _tree_sum(x) / x.size if _tree_summed(x.dtype) else jnp.mean(x)
+
+
+def _tree_summed(dtype) -> bool:
+    """Whether ``pairwise_sum`` sums a ``dtype`` array as a tree: float32 and wider floats."""
+    return jnp.issubdtype(dtype, jnp.floating) and jnp.dtype(dtype) not in (jnp.float16, jnp.bfloat16)
+
+
+def _tree_sum(x):
     x = jnp.ravel(x)
     while x.shape[0] > 1:
         if x.shape[0] % 2:
             x = jnp.concatenate([x, jnp.zeros((1,), x.dtype)])
         x = x[0::2] + x[1::2]
     return x[0] if x.shape[0] else jnp.zeros((), x.dtype)
-
-
-def _tree_summed(x) -> bool:
-    x = jnp.asarray(x)
-    return jnp.issubdtype(x.dtype, jnp.floating) and jnp.dtype(x.dtype) not in (jnp.float16, jnp.bfloat16)
 
 
 def reduce(loss, reduction: str, *, denominator=None):
@@ -41,9 +51,7 @@ def reduce(loss, reduction: str, *, denominator=None):
     if reduction == "sum":
         return pairwise_sum(loss)
     if reduction == "mean":
-        if denominator is None:
-            return pairwise_sum(loss) / jnp.size(loss) if _tree_summed(loss) else jnp.mean(loss)
-        return pairwise_sum(loss) / denominator
+        return _mean(loss) if denominator is None else pairwise_sum(loss) / denominator
     if reduction == "batchmean":  # torch (F.kl_div): a 0-d input has no batch dimension, so it is the sum
         return pairwise_sum(loss) if jnp.ndim(loss) == 0 else pairwise_sum(loss) / jnp.shape(loss)[0]
     raise ValueError(f"unknown reduction {reduction!r}")  # unreachable after check_reduction

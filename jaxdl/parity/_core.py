@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import functools
 import math
 import zlib
 from typing import Any, Callable, Sequence
@@ -200,11 +201,16 @@ def compare_function(
 
     The gradient compared is d/d args[diff_argnums] of sum(grad_output(out) * ct), with one random
     cotangent ``ct`` per float leaf, shared by both frameworks. ``diff_argnums=()`` compares values only.
+    jaxdl's values and gradients come from one compiled program (``_values_and_grads``).
     """
     diff_argnums = tuple(diff_argnums)
     jargs = [env.to_jax(a) for a in args]
-    jout = env.jit(jax_fn)(*jargs)
-    cts = jax.tree_util.tree_map(lambda o: env.randn(*np.shape(o)), grad_output(jout))
+    if not diff_argnums:
+        jout = env.jit(jax_fn)(*jargs)
+    else:  # the cotangents are drawn by the outputs' shapes, before the one program runs
+        cts = jax.tree_util.tree_map(lambda o: env.randn(*np.shape(o)), grad_output(jax.eval_shape(jax_fn, *jargs)))
+        jcts = [env.to_jax(c) for c in jax.tree_util.tree_leaves(cts)]
+        jout, jgrads = _values_and_grads(env, jax_fn, grad_output, diff_argnums, jargs, jcts)
 
     targs = [env.to_torch(a, requires_grad=i in diff_argnums) for i, a in enumerate(args)]
     with env.autocast():
@@ -212,18 +218,35 @@ def compare_function(
     if not diff_argnums:
         return Comparison(values=(to_numpy(jout), to_numpy(tout)))
 
-    jcts = [env.to_jax(c) for c in jax.tree_util.tree_leaves(cts)]
-
-    def jax_objective(*a):
-        leaves = jax.tree_util.tree_leaves(grad_output(jax_fn(*a)))
-        return sum(jnp.sum(_promoted_product(o, c)) for o, c in zip(leaves, jcts))
-
-    jgrads = env.jit(jax.grad(jax_objective, argnums=diff_argnums))(*jargs)
     tleaves = jax.tree_util.tree_leaves(grad_output(tout), is_leaf=lambda x: hasattr(x, "detach"))
     objective = sum((o * env.to_torch(c)).sum() for o, c in zip(tleaves, jax.tree_util.tree_leaves(cts)))
     tgrads = env.torch.autograd.grad(objective, [targs[i] for i in diff_argnums], allow_unused=True)
     tgrads = tuple(g if g is not None else env.torch.zeros_like(targs[i]) for g, i in zip(tgrads, diff_argnums))
     return Comparison(values=(to_numpy(jout), to_numpy(tout)), grads=(to_numpy(jgrads), to_numpy(tgrads)))
+
+
+def _values_and_grads(env: Env, jax_fn: Callable, grad_output: Callable, diff_argnums: tuple, args, cts):
+    """``(jax_fn(*args), d/d args[diff_argnums] of sum(grad_output(out) · cts))``, both from one jitted program, as
+    a jitted training step computes them, the cotangents its arguments (not constants baked into it). The program
+    is one function object per ``jax_fn``: called again with the same ``jax_fn`` on arguments of the same shapes
+    and dtypes (a float32 case's float64 reference run, then its float64 run), JAX's cache serves it. A bf16-mixed
+    run has its own: jaxdl's autocast is read while tracing, which JAX's cache does not see."""
+    return env.jit(_program(jax_fn, grad_output, diff_argnums, env.mixed))(args, cts)
+
+
+@functools.lru_cache(maxsize=8)
+def _program(jax_fn: Callable, grad_output: Callable, diff_argnums: tuple, mixed: bool) -> Callable:
+    del mixed  # a key only
+    def program(args, cts):
+        def objective(*a):
+            out = jax_fn(*a)
+            leaves = jax.tree_util.tree_leaves(grad_output(out))
+            return sum(jnp.sum(_promoted_product(o, c)) for o, c in zip(leaves, cts)), out
+
+        (_, out), grads = jax.value_and_grad(objective, argnums=diff_argnums, has_aux=True)(*args)
+        return out, grads
+
+    return program
 
 
 # --- judging ----------------------------------------------------------------------------------------------

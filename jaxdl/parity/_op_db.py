@@ -143,53 +143,77 @@ def _numpy(env, t):
     return a.astype(env.np_dtype) if a.dtype.kind == "f" else a
 
 
-def _dtype_argument(env, dtype, for_jax: bool):
+def _dtype_argument(dtype, under_test, for_jax: bool):
     """A torch dtype argument as torch's op (``for_jax`` False) or jaxdl's takes it: float64, the dtype the samples
-    are drawn in, stands for the dtype under test (as the drawn tensors are cast to it)."""
-    if dtype == env.torch.float64:
-        dtype = env.torch_dtype
+    are drawn in, stands for the torch dtype ``under_test`` (as the drawn tensors are cast to it)."""
+    if str(dtype) == "torch.float64":
+        dtype = under_test
     return jnp.dtype(str(dtype).removeprefix("torch.")) if for_jax else dtype
 
 
-def _compare_sample(env, name: str, index: int, kind: str = "sample"):
-    op, part = op_infos()[name], _counterpart(name)
-    if kind == "error":
-        return _compare_error(env, name, index)
-    sample = _sample(name, env.device, kind, index)
+def _positions(name: str, sample) -> tuple[list, object, list[int], list[int], list[int]]:
+    """A sample's (leaves, treedef) of (input, args, kwargs) and the leaf positions of its differentiated float
+    tensors, its other tensors (constants: a loss's target, an index) and its torch dtype arguments."""
+    import torch  # noqa: PLC0415
+
+    part = _counterpart(name)
     leaves, treedef = jax.tree_util.tree_flatten((sample.input, sample.args, sample.kwargs))
     constant = [x for i, x in enumerate((sample.input, *sample.args)) if i in part.constant]
     constant += [x for k, x in sample.kwargs.items() if k in part.constant]
     dyn = [i for i, x in enumerate(leaves) if _is_tensor(x) and x.is_floating_point()
            and not any(x is c for c in constant)]
-    consts = {i: _numpy(env, x) for i, x in enumerate(leaves) if _is_tensor(x) and i not in dyn}
-    dtypes = [i for i, x in enumerate(leaves) if isinstance(x, env.torch.dtype)]
+    consts = [i for i, x in enumerate(leaves) if _is_tensor(x) and i not in dyn]
+    dtypes = [i for i, x in enumerate(leaves) if isinstance(x, torch.dtype)]
+    return leaves, treedef, dyn, consts, dtypes
 
-    def call(fn, convert, a):
-        full = list(leaves)
-        for i, c in consts.items():
-            full[i] = convert(c)
-        for i in dtypes:
-            full[i] = _dtype_argument(env, leaves[i], convert == env.to_jax)
-        for i, v in zip(dyn, a):
-            full[i] = v
-        x, args, kwargs = jax.tree_util.tree_unflatten(treedef, full)
-        return fn(x, *args, **kwargs)
 
-    def floats(out):
-        return [leaf for leaf in jax.tree_util.tree_leaves(out, is_leaf=_is_tensor)
-                if (leaf.is_floating_point() if _is_tensor(leaf) else jnp.issubdtype(jnp.result_type(leaf),
-                                                                                     jnp.floating))]
+def _call(fn, under_test, for_jax: bool, leaves, treedef, tensors: list[int], dtypes: list[int], *a):
+    """``fn(input, *args, **kwargs)`` of a sample with the tensors at ``tensors`` replaced by ``a`` (torch dtype
+    arguments as ``_dtype_argument`` gives them)."""
+    full = list(leaves)
+    for i in dtypes:
+        full[i] = _dtype_argument(leaves[i], under_test, for_jax)
+    for i, v in zip(tensors, a):
+        full[i] = v
+    x, args, kwargs = jax.tree_util.tree_unflatten(treedef, full)
+    return fn(x, *args, **kwargs)
 
-    jax_fn = functools.partial(call, part.fn, env.to_jax)
+
+@functools.lru_cache(maxsize=4)
+def _jaxdl_fn(name: str, device: str, kind: str, index: int, under_test) -> Callable:
+    """jaxdl's counterpart on one sample as a function of its tensors (differentiated, then constants; none baked
+    into the program), one object per sample and torch dtype ``under_test``: a float32 case's float64 reference run
+    and its float64 run then share one compiled program (``_core.compare_function``)."""
+    leaves, treedef, dyn, consts, dtypes = _positions(name, _sample(name, device, kind, index))
+    return functools.partial(_call, _counterpart(name).fn, under_test, True, leaves, treedef, dyn + consts, dtypes)
+
+
+def _floats(out) -> list:
+    """The float leaves of an op's output (torch tensors, JAX arrays, their shapes, Python numbers): the ones a
+    gradient flows from."""
+    return [leaf for leaf in jax.tree_util.tree_leaves(out, is_leaf=_is_tensor)
+            if (leaf.is_floating_point() if _is_tensor(leaf) else jnp.issubdtype(jnp.result_type(leaf), jnp.floating))]
+
+
+def _compare_sample(env, name: str, index: int, kind: str = "sample"):
+    if kind == "error":
+        return _compare_error(env, name, index)
+    op = op_infos()[name]
+    leaves, treedef, dyn, consts, dtypes = _positions(name, _sample(name, env.device, kind, index))
+    jax_fn = _jaxdl_fn(name, env.device, kind, index, env.torch_dtype)
+
+    def torch_fn(*a):
+        return _call(op, env.torch_dtype, False, leaves, treedef, dyn + consts, dtypes, *a)
+
+    values = [_numpy(env, leaves[i]) for i in dyn + consts]
     if kind == "int64":  # torch's result dtype is part of the answer
-        jax_fn = functools.partial(_same_dtypes, jax_fn, call(op, env.to_torch, []))
-    return compare_function(env, lambda *a: jax_fn(a), lambda *a: call(op, env.to_torch, a),
-                            [_numpy(env, leaves[i]) for i in dyn], diff_argnums=tuple(range(len(dyn))),
-                            grad_output=floats)
+        jax_fn = functools.partial(_same_dtypes, jax_fn, torch_fn(*(env.to_torch(v) for v in values)))
+    return compare_function(env, jax_fn, torch_fn, values, diff_argnums=tuple(range(len(dyn))),
+                            grad_output=_floats)
 
 
-def _same_dtypes(jax_fn, torch_out, a):
-    out = jax_fn(a)
+def _same_dtypes(jax_fn, torch_out, *a):
+    out = jax_fn(*a)
     mine = [str(x.dtype) for x in jax.tree_util.tree_leaves(out)]
     theirs = [str(x.dtype).removeprefix("torch.") for x in jax.tree_util.tree_leaves(torch_out, is_leaf=_is_tensor)]
     if mine != theirs:
@@ -202,7 +226,7 @@ def _compare_error(env, name: str, index: int):
     error = _sample(name, env.device, "error", index)
     sample = error.sample_input
     to_jax = (lambda t: jnp.asarray(t.detach().cpu().numpy()) if _is_tensor(t)
-              else _dtype_argument(env, t, True) if isinstance(t, env.torch.dtype) else t)
+              else _dtype_argument(t, env.torch_dtype, True) if isinstance(t, env.torch.dtype) else t)
     x, args, kwargs = jax.tree_util.tree_map(to_jax, (sample.input, sample.args, sample.kwargs), is_leaf=_is_tensor)
     try:
         jax.block_until_ready(_counterpart(name).fn(x, *args, **kwargs))
@@ -276,6 +300,11 @@ def _mha_random(sample):
     return "torch draws the attention dropout from its own generator" if training and sample.args[9] > 0 else None
 
 
+def _sdpa_random(sample):
+    return ("torch draws the attention dropout from its own generator" if sample.kwargs.get("dropout_p", 0.0) > 0
+            else None)
+
+
 def _nan_by_position(sample):
     import torch  # noqa: PLC0415
 
@@ -324,6 +353,7 @@ op_counterpart("nn.functional.linear_cross_entropy", F.linear_cross_entropy, con
 for _name in ("relu6", "elu", "selu", "celu"):
     op_counterpart(f"nn.functional.{_name}", getattr(F, _name), _nan_by_position)
 op_counterpart("nn.functional.multi_head_attention_forward", F.multi_head_attention_forward, _mha_random)
+op_counterpart("nn.functional.scaled_dot_product_attention", F.scaled_dot_product_attention, _sdpa_random)
 
 # issue 20's item 2: interpolate's OpInfo variants (one per mode) and torch's antialiased aten op
 def _upsample_bilinear2d_aa(x, output_size=None, align_corners=False, scale_factors=None, **scales):

@@ -234,3 +234,14 @@ def test_margin_losses_under_jit_and_vmap():
     assert_close(jax.jit(jax.vmap(f))(x, y), jax.vmap(f)(x, y))
     g = jax.jit(jax.grad(lambda a: jnp.sum(jax.vmap(f)(a, y))))(x)
     assert bool(jnp.all(jnp.isfinite(g)))
+
+
+def test_half_precision_mean_accumulates_in_float32_like_torch():
+    # 4096 squared errors of 3600: their float16 sum overflows (max 65504), their mean does not; torch's half mean
+    # accumulates in float32, and so does jaxdl's (jnp.mean), where a sum over n would give inf
+    x, y = np.full(4096, 60.0, np.float16), np.zeros(4096, np.float16)
+    for dtype in (jnp.float16, jnp.bfloat16):
+        mine = F.mse_loss(jnp.asarray(x, dtype), jnp.asarray(y, dtype))
+        theirs = torch.nn.functional.mse_loss(torch.tensor(x).to(getattr(torch, jnp.dtype(dtype).name)),
+                                              torch.tensor(y).to(getattr(torch, jnp.dtype(dtype).name)))
+        assert mine.dtype == dtype and float(mine) == float(theirs) == 3600.0

@@ -3,6 +3,9 @@
 Values, parameter and input gradients and BatchNorm buffers are judged by the parity package's rules (float64:
 rtol 1e-10; float32: torch's own rounding against torch-float64), through its ``run_case``/``compare_function``.
 """
+import importlib.util
+import pathlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -15,6 +18,8 @@ from jaxdl.interop import from_export as convert_exported
 from jaxdl.interop import state_dict
 from jaxdl.parity._core import Case, run_case
 from tests.interop.exported import case, convert, each_case, fit_like_torch_and_resume, spec
+
+ROOT = pathlib.Path(__file__).parents[2]
 
 
 class ResidualMLP(tnn.Module):
@@ -34,18 +39,16 @@ class ResidualMLP(tnn.Module):
         return z - z.mean(dim=-1, keepdim=True) + z.sum(0) / 10
 
 
-class Block(tnn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.conv1, self.bn1 = tnn.Conv2d(c, c, 3, padding=1, bias=False), tnn.BatchNorm2d(c)
-        self.conv2, self.bn2 = tnn.Conv2d(c, c, 3, padding=1, bias=False), tnn.BatchNorm2d(c)
-
-    def forward(self, x):
-        return tF.relu(self.bn2(self.conv2(tF.relu(self.bn1(self.conv1(x))))) + x)
+# the residual block of examples/resnet_from_torch.py (the README's), loaded as tests/test_autograd_examples.py does
+_spec = importlib.util.spec_from_file_location("resnet_from_torch", ROOT / "examples" / "resnet_from_torch.py")
+resnet_from_torch = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(resnet_from_torch)
+Block = resnet_from_torch.Block
 
 
 class ResNet(tnn.Module):
-    """Stem conv + BatchNorm, two residual blocks, max pooling, global average pooling, a linear head."""
+    """Stem conv (with a bias) + BatchNorm (momentum 0.2), two of the example's residual blocks, max pooling, global
+    average pooling, a linear head: the example's model with the pools and BatchNorm momentum it lacks."""
 
     def __init__(self, c=4, classes=5):
         super().__init__()
