@@ -295,14 +295,16 @@ def _embedding_bag_left_out(sample):
     return None
 
 
+_ATTENTION_DROPOUT = "torch draws the attention dropout from its own generator"
+
+
 def _mha_random(sample):
     training = sample.kwargs.get("training", True)
-    return "torch draws the attention dropout from its own generator" if training and sample.args[9] > 0 else None
+    return _ATTENTION_DROPOUT if training and sample.args[9] > 0 else None
 
 
 def _sdpa_random(sample):
-    return ("torch draws the attention dropout from its own generator" if sample.kwargs.get("dropout_p", 0.0) > 0
-            else None)
+    return _ATTENTION_DROPOUT if sample.kwargs.get("dropout_p", 0.0) > 0 else None
 
 
 def _nan_by_position(sample):
