@@ -61,6 +61,44 @@ def test_float32_is_judged_against_float64_not_by_a_tolerance():
     assert parity.run_case(_product_case(3), "float64", raise_errors=True).passed  # the perturbation is float32-only
 
 
+def _underflow_case():
+    """(x·2⁻¹³⁰)·2¹⁰⁰ on x in [1, 2): the product is a float32 subnormal, which torch keeps and XLA:CPU's runtime
+    flushes to zero, so jaxdl's float32 result is 0 against torch's 2⁻³⁰·x (rounded to a subnormal's few bits)."""
+    def fn(env):
+        def f(x):
+            return (x * 2.0 ** -130) * 2.0 ** 100
+
+        return parity.compare_function(env, f, f, [env.uniform(8, low=1.0, high=2.0)], diff_argnums=())
+
+    return parity.Case("x scaled through the subnormals", "test", fn)
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="XLA:CPU's flush of subnormals")
+def test_a_failed_float32_row_is_probed_in_xla_cpus_arithmetic():
+    # torch's first run keeps the subnormal product: jaxdl's zeros fail against it; the probes run torch with
+    # subnormals flushed, as XLA:CPU runs, where torch's error is jaxdl's, and the row passes as probed
+    row = parity.run_case(_underflow_case(), "float32", raise_errors=True)
+    assert row.passed and row.probed and row.value_rel == 1.0, parity.format_table([row])
+    assert "pass (probed)" in parity.format_table([row])
+    # a row that fails on a real difference stays failed after its probes (torch rounds x·w correctly in each)
+    off = parity.run_case(_product_case(10), "float32", raise_errors=True)
+    assert not off.passed and off.probed and off.torch_value_rel <= 0.5 * np.finfo(np.float32).eps
+
+
+def test_a_probe_moves_each_float32_input_by_one_ulp_the_same_way_on_every_side():
+    from jaxdl.parity._core import _nudged
+
+    x = np.array([1.0, -3.5, 0.0, np.inf, -np.inf, np.nan, np.finfo(np.float32).max, 1e-40], np.float32)
+    a, b = _nudged(x, 2), _nudged(x.copy(), 2)
+    np.testing.assert_array_equal(a, b)  # the same array moves alike wherever it is converted
+    finite = np.isfinite(x) & (x != 0)
+    up, down = np.nextafter(x[:2], np.float32(np.inf)), np.nextafter(x[:2], np.float32(-np.inf))
+    assert np.all((a[:2] == up) | (a[:2] == down))  # one ulp, either way
+    assert a[6] in (x[6], np.nextafter(x[6], np.float32(0))) and a[7] != x[7]  # the largest stays finite
+    np.testing.assert_array_equal(a[~finite], x[~finite])  # 0, ±inf and NaN stay
+    assert any((_nudged(np.ones(64, np.float32), k) > 1).sum() not in (0, 64) for k in (2, 3))  # up and down
+
+
 def test_parity_command_prints_the_table(capsys):
     from jaxdl.cli import main
 

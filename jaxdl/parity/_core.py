@@ -14,6 +14,17 @@ How a row is judged (one rule per dtype, the table ``TOLERANCES``):
   (torch's own error in the dtype under test) plus a floor of ``ulps`` float32 ulps of ``max|r|``. Both
   sides round on the same machine, so the rule holds on any CPU and on a GPU, where a hand-set tolerance
   tuned on one machine does not. Non-finite elements must be the same on both sides.
+
+A float32 or bf16-mixed row that fails is probed before it is called failed (``PROBES``): one draw of torch's
+rounding is a noisy estimate of its size where the result is ill-conditioned (a saturated softmax row, a gradient
+formed by cancellation), and XLA:CPU rounds in a different arithmetic from torch's default: its runtime flushes
+subnormal results and inputs to zero around every execution (``xla_cpu_ftz`` does not change it). Each probe runs
+torch again, on the CPU with ``torch.set_flush_denormal(True)`` (XLA:CPU's arithmetic); probes after the first also
+move every finite nonzero float32 input by one ulp, up or down at random (``_nudged``). Each probe is judged
+against its own float64 reference (the moved inputs are float32 numbers, so the reference sees them exactly), and
+torch's error is the largest over its first run and the probes; jaxdl's error is still its error on the case's own
+inputs, so the probes change only how well torch's rounding is known. float64 has no reference to absorb a moved
+input, and is not probed.
 """
 from __future__ import annotations
 
@@ -49,6 +60,7 @@ TOLERANCES = {
 # well-conditioned inputs with no float64 reference run (tests/helpers.assert_close): ~100 float32 ulps.
 ELEMENTWISE_FLOAT32 = {"rtol": 1e-5, "atol": 1e-5}
 _EPS32 = float(np.finfo(np.float32).eps)
+PROBES = 4  # torch's extra runs for a row that fails on its first (see the module doc)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +104,7 @@ class Result:
     error: str | None = None
     torch_value_rel: float | None = None  # torch's own relative error in this dtype (None in float64)
     torch_grad_rel: float | None = None
+    probed: bool = False  # failed on torch's first run, judged again with its probes (module doc)
 
 
 CASES: list[Case] = []
@@ -120,8 +133,9 @@ class Env:
     same draws from the same seed), every float array converted to float64 on its way into torch or JAX.
     """
 
-    def __init__(self, dtype: str, torch_module, device: str, seed: int, reference: bool = False):
+    def __init__(self, dtype: str, torch_module, device: str, seed: int, reference: bool = False, probe: int = 0):
         self.dtype = dtype
+        self.probe = probe  # > 0: a probe of torch's float32 rounding (module doc); 1 keeps the inputs, later move them
         self.mixed = dtype == MIXED
         self.reference = reference
         self.np_dtype = np.dtype("float32" if self.mixed or reference else dtype)  # inputs and weights
@@ -156,7 +170,10 @@ class Env:
         return self.rng.integers(low, high, shape).astype(np.int64)
 
     def _computed(self, x: np.ndarray) -> np.ndarray:
-        """Float arrays in the compute dtype (float64 in a reference run; unchanged otherwise)."""
+        """Float arrays in the compute dtype (float64 in a reference run; unchanged otherwise); a float32 array
+        moved by one ulp in a probe after the first (the same in its reference run)."""
+        if self.probe > 1 and x.dtype == np.float32:
+            x = _nudged(x, self.probe)
         return x.astype(self.compute_dtype) if self.reference and np.issubdtype(x.dtype, np.floating) else x
 
     def to_torch(self, x, requires_grad=False):
@@ -171,6 +188,16 @@ class Env:
         if x.dtype == np.int64:
             return jnp.asarray(x, dtype=jnp.int32 if not jax.config.jax_enable_x64 else jnp.int64)
         return jnp.asarray(x)
+
+
+def _nudged(x: np.ndarray, probe: int) -> np.ndarray:
+    """``x`` with every finite nonzero element moved by one ulp of its dtype, up or down at random; the directions
+    are seeded by ``probe`` and ``x``'s bytes, so the two sides and a reference run that see the same array move it
+    alike. An element the move would make infinite stays."""
+    rng = np.random.default_rng([probe, zlib.crc32(np.ascontiguousarray(x).tobytes())])
+    with np.errstate(over="ignore", invalid="ignore"):  # the largest finite element moved up: kept below
+        moved = np.nextafter(x, np.where(rng.random(x.shape) < 0.5, -np.inf, np.inf).astype(x.dtype))
+    return np.where(np.isfinite(x) & (x != 0) & np.isfinite(moved), moved, x)
 
 
 def to_numpy(tree):
@@ -272,6 +299,26 @@ def _max(x) -> float:
     return float(x.max()) if x.size else 0.0
 
 
+def _finite_gap(a, b) -> np.ndarray:
+    """|a − b| where both are finite, else 0."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(np.isfinite(a) & np.isfinite(b), np.abs(a - b), 0.0)
+
+
+def _probe_leaves(pairs, probe_trees) -> list[list]:
+    """Per probe, its trees' leaves as ``_leaf_pairs`` gives them, where they match ``pairs``' shapes (else
+    skipped): a probe is an estimate, never a reason to fail a row."""
+    out = []
+    for trees in probe_trees:
+        try:
+            leaves = _leaf_pairs(*trees)
+        except ValueError:
+            continue
+        if [b.shape for _, b in leaves] == [b.shape for _, b in pairs]:
+            out.append(leaves)
+    return out
+
+
 def _judge_elementwise(pair, tol) -> tuple[float, float, bool]:
     """float64: (max abs error, abs error / max|torch|, every element within atol + rtol·|torch|)."""
     abs_err, scale, ok = 0.0, 0.0, True
@@ -285,18 +332,21 @@ def _judge_elementwise(pair, tol) -> tuple[float, float, bool]:
     return abs_err, (abs_err / scale if scale > 0 else abs_err), ok
 
 
-def _judge_rounding(pair, reference, tol) -> tuple[float, float, float, bool]:
+def _judge_rounding(pair, reference, tol, probes=()) -> tuple[float, float, float, bool]:
     """float32/bf16-mixed by torch's own rounding: (jaxdl's max abs error against the float64 reference, its
-    largest relative error over leaves, torch's largest, whether every leaf is within the bound)."""
+    largest relative error over leaves, torch's largest, whether every leaf is within the bound). ``probes``:
+    (torch's output, its float64 reference) of probe runs; torch's error is the largest of all its runs."""
     pairs, refs = _leaf_pairs(*pair), _leaf_pairs(pair[1], reference)
+    probed = _probe_leaves(pairs, probes)
     abs_err, rel_err, torch_rel, ok = 0.0, 0.0, 0.0, True
-    for (mine, theirs), (_, r) in zip(pairs, refs):
+    for i, ((mine, theirs), (_, r)) in enumerate(zip(pairs, refs)):
         jt_nonfinite = ~np.isfinite(mine) | ~np.isfinite(theirs)
         if not np.all(_same_nonfinite(mine, theirs)[jt_nonfinite]):
             return math.inf, math.inf, 0.0, False
         judged = ~jt_nonfinite & np.isfinite(r)  # where float64 overflows and float32 did not, nothing to judge
         mine, theirs, r = mine[judged], theirs[judged], r[judged]
         e_mine, e_torch, scale = _max(np.abs(mine - r)), _max(np.abs(theirs - r)), _max(np.abs(r))
+        e_torch = max([e_torch, *(_max(_finite_gap(*leaves[i])) for leaves in probed)])
         ok &= e_mine <= tol["factor"] * e_torch + tol["ulps"] * _EPS32 * scale
         abs_err = max(abs_err, e_mine)
         rel_err = max(rel_err, e_mine / scale if scale > 0 else e_mine)
@@ -326,19 +376,49 @@ def torch_device(torch_module) -> str:
     return "cpu"
 
 
-def _comparisons(case: Case, dtype: str, torch_module, device: str, reference: bool = False) -> list[Comparison]:
+def _comparisons(case: Case, dtype: str, torch_module, device: str, reference: bool = False,
+                 probe: int = 0) -> list[Comparison]:
     """``case.fn`` in ``dtype`` (in float64 on float32 inputs when ``reference``), torch's RNG seeded from the
-    case's name alone: every dtype and the reference draw the same inputs and torch-initialised weights."""
+    case's name alone: every dtype and the reference draw the same inputs and torch-initialised weights. A
+    ``probe`` (module doc) runs torch on the CPU with subnormals flushed, as XLA:CPU's runtime runs, except in a
+    reference run."""
     seed = zlib.crc32(case.name.encode())
     torch_devices = [torch_module.cuda.current_device()] if device == "cuda" else []
     # the reference's jaxdl side is never judged, and float64 inputs meet the float32 states some cases build
     # for every dtype: it runs under JAX's standard promotion, whatever the caller's
     promotion = jax.numpy_dtype_promotion("standard") if reference else contextlib.nullcontext()
-    with parity_precision("float64" if reference else dtype, device), promotion, \
+    flush = _flushed_subnormals(torch_module) if probe and not reference and device == "cpu" \
+        else contextlib.nullcontext()
+    with parity_precision("float64" if reference else dtype, device), promotion, flush, \
             torch_module.random.fork_rng(devices=torch_devices):
         torch_module.manual_seed(seed)
-        comparisons = case.fn(Env(dtype, torch_module, device, seed, reference=reference))
+        comparisons = case.fn(Env(dtype, torch_module, device, seed, reference=reference, probe=probe))
     return [comparisons] if isinstance(comparisons, Comparison) else list(comparisons)
+
+
+@contextlib.contextmanager
+def _flushed_subnormals(torch_module):
+    """torch's CPU arithmetic with subnormal results and inputs flushed to zero (``torch.set_flush_denormal``: this
+    thread's FTZ/DAZ flags), as XLA:CPU's runtime sets them around every execution."""
+    torch_module.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch_module.set_flush_denormal(False)
+
+
+def _probes(case: Case, dtype: str, torch_module, device: str) -> list[tuple[list[Comparison], list[Comparison]]]:
+    """``PROBES`` reruns of a failed float32 or bf16-mixed row (module doc): (comparisons, their float64
+    references). A probe that raises (a moved input torch refuses, e.g. a probability above 1) is skipped."""
+    probes = []
+    for probe in range(1, PROBES + 1):
+        try:
+            comparisons = _comparisons(case, dtype, torch_module, device, probe=probe)
+            references = _comparisons(case, "float32", torch_module, device, reference=True, probe=probe)
+        except Exception:  # noqa: BLE001 - a probe only estimates torch's rounding; the row keeps the others
+            continue
+        probes.append((comparisons, references))
+    return probes
 
 
 # The reference of the last few (case, device): the float32 and bf16-mixed rows of a case share one.
@@ -354,7 +434,14 @@ def _reference(case: Case, torch_module, device: str) -> list[Comparison]:
     return _REFERENCES[key]
 
 
-def _judge(case: Case, dtype: str, comparisons, references) -> dict:
+def _probe_runs(probes, i: int, part: str) -> list[tuple]:
+    """(torch's side, its float64 reference's) of comparison ``i``'s ``part`` ("values" or "grads") in each probe."""
+    return [(getattr(comparisons[i], part)[1], getattr(references[i], part)[1]) for comparisons, references in probes
+            if i < min(len(comparisons), len(references)) and getattr(comparisons[i], part) is not None
+            and getattr(references[i], part) is not None]
+
+
+def _judge(case: Case, dtype: str, comparisons, references, probes=()) -> dict:
     tol = case.tol(dtype)
     if references is not None and len(references) != len(comparisons):
         raise ValueError(f"the reference run returned {len(references)} comparisons, the {dtype} run "
@@ -374,7 +461,7 @@ def _judge(case: Case, dtype: str, comparisons, references) -> dict:
                 ref = getattr(references[i], part)
                 if ref is None:
                     raise ValueError(f"comparison {i} has {part} in the {dtype} run but not in the reference run")
-                a, r, t, good = _judge_rounding(pair, ref[1], tol)
+                a, r, t, good = _judge_rounding(pair, ref[1], tol, _probe_runs(probes, i, part))
                 row[f"torch_{prefix}_rel"] = max(row.get(f"torch_{prefix}_rel") or 0.0, t)
             row[f"{prefix}_abs"] = max(row[f"{prefix}_abs"] or 0.0, a)
             row[f"{prefix}_rel"] = max(row[f"{prefix}_rel"] or 0.0, r)
@@ -396,7 +483,11 @@ def run_case(case: Case, dtype: str, torch_module=None, device: str | None = Non
     try:
         comparisons = _comparisons(case, dtype, torch_module, device)
         references = None if dtype == "float64" else _reference(case, torch_module, device)
-        return Result(case.name, case.group, dtype, **_judge(case, dtype, comparisons, references))
+        row = _judge(case, dtype, comparisons, references)
+        if not row["passed"] and references is not None:  # before it is called failed, torch's rounding is probed
+            row = _judge(case, dtype, comparisons, references, _probes(case, dtype, torch_module, device))
+            row["probed"] = True
+        return Result(case.name, case.group, dtype, **row)
     except Exception as exc:  # a broken case is a failed row, with the reason
         if raise_errors:
             raise
@@ -427,7 +518,7 @@ def format_table(results: Sequence[Result]) -> str:
             f"{'grad rel':>8}  {'torch':>8}  result")
     lines = [head, "-" * len(head)]
     for r in results:
-        status = "pass" if r.passed else ("FAIL" + (f" ({r.error})" if r.error else ""))
+        status = ("pass" + " (probed)" * r.probed) if r.passed else ("FAIL" + (f" ({r.error})" if r.error else ""))
         lines.append(f"{r.case:<{name_w}}  {r.dtype:<10}  {num(r.value_abs):>8}  {num(r.value_rel):>8}  "
                      f"{num(r.torch_value_rel):>8}  {num(r.grad_abs):>8}  {num(r.grad_rel):>8}  "
                      f"{num(r.torch_grad_rel):>8}  {status}")
