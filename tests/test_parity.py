@@ -26,12 +26,12 @@ def test_every_parity_group_runs_in_a_test_file():
     assert len(files) > 1 and set(PARITY_FILES.values()) <= files
 
 
-def _product_case(ulps: float, grad_ulps: float = 0.0):
-    """x·w (torch rounds it correctly in float32), jaxdl's float32 value and x-gradient scaled by (1 + n·eps32)."""
-    eps = float(np.finfo(np.float32).eps)
+def _product_case(ulps: float, grad_ulps: float = 0.0, dtype=np.float32):
+    """x·w (torch rounds it correctly), jaxdl's value and x-gradient in ``dtype`` scaled by (1 + n·eps)."""
+    eps = float(np.finfo(dtype).eps)
 
     def fn(env):
-        value, grad = (1 + ulps * eps, 1 + grad_ulps * eps) if env.np_dtype == np.float32 else (1.0, 1.0)
+        value, grad = (1 + ulps * eps, 1 + grad_ulps * eps) if env.np_dtype == dtype else (1.0, 1.0)
 
         @jax.custom_vjp
         def perturbed(x, w):
@@ -41,7 +41,7 @@ def _product_case(ulps: float, grad_ulps: float = 0.0):
         return parity.compare_function(env, perturbed, lambda x, w: x * w, [env.randn(64, 32), env.randn(64, 32)],
                                        diff_argnums=(0, 1))
 
-    return parity.Case(f"x*w perturbed by {ulps} ulps", "test", fn)
+    return parity.Case(f"x*w perturbed by {ulps}/{grad_ulps} {np.dtype(dtype).name} ulps", "test", fn)
 
 
 def test_rounding_rule_passes_torch_exact_results_and_fails_ten_ulps():
@@ -83,6 +83,25 @@ def test_a_failed_float32_row_is_probed_in_xla_cpus_arithmetic():
     # a row that fails on a real difference stays failed after its probes (torch rounds x·w correctly in each)
     off = parity.run_case(_product_case(10), "float32", raise_errors=True)
     assert not off.passed and off.probed and off.torch_value_rel <= 0.5 * np.finfo(np.float32).eps
+
+
+def test_a_failed_float64_gradient_is_probed_by_splitting_its_cotangent():
+    # torch's float64 gradient of a nearly saturated attention row is formed by cancellation: computed for its
+    # cotangent in two parts, torch's own result moves by ~1e-12, as far as jaxdl's is from it (1.6e-12, above the
+    # elementwise 1e-12): the row fails element by element and passes as probed
+    import torch
+
+    from jaxdl.parity import _core
+    from jaxdl.parity._op_db import op_db_case
+
+    case = op_db_case("nn.functional.multi_head_attention_forward", 36)
+    comparisons = _core._comparisons(case, "float64", torch, "cpu")
+    assert not _core._judge(case, "float64", comparisons, None)["passed"]
+    row = parity.run_case(case, "float64", torch, "cpu", raise_errors=True)
+    assert row.passed and row.probed and row.grad_abs > 1e-12, parity.format_table([row])
+    # a real float64 difference stays failed: x·w's gradient is a single rounding, its split moves it by an ulp
+    off = parity.run_case(_product_case(0, grad_ulps=1e6, dtype=np.float64), "float64", raise_errors=True)
+    assert not off.passed and off.probed, parity.format_table([off])
 
 
 def test_a_probe_moves_each_float32_input_by_one_ulp_the_same_way_on_every_side():
