@@ -40,11 +40,6 @@ def stratified(samples: dict, stride: int, ids, pinned=frozenset()) -> list:
 # tests/test_module_db.py (jaxdl's constructor; strict xfail there: a listed row that starts passing fails the run)
 # and tests/interop/test_from_torch.py (the module converted by interop.from_torch; same seed, same numbers).
 KNOWN_MODULE_DB_MISSES = {
-    (("TransformerEncoderLayer", False, 34), "float32"):
-        "the forward's value, 1.5e-6 against 1.44e-6 allowed, and gradients up to 2.6x: torch's error here is its "
-        "median one, jaxdl's its 99.7th percentile (300 redrawn inputs, same weights): head 0's row 1 (scores ~25, "
-        "weights 0.78/0.22) turns q/k's rounding into the output's; one packed in-projection matmul passes the "
-        "value (6.9e-7) but not in_proj_weight's gradient (1.02x) and fails TransformerEncoder train #16/eval #7",
     (("BatchNorm2d", True, 1), "float32"):
         "running_mean (momentum=None: the batch mean) 1.8e-7 from float64 against 1.3e-7 allowed: torch's CPU "
         "kernel sums the batch statistics in double (acc_type<float, false>), so its mean is correctly rounded "

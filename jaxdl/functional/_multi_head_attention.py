@@ -50,8 +50,13 @@ def _pad_last(mask):
     return None if mask is None else jnp.pad(mask, [(0, 0)] * (mask.ndim - 1) + [(0, 1)])
 
 
-def _project(query, key, value, E, in_proj_weight, in_proj_bias, separate, q_w, k_w, v_w):
-    """The in-projection: the packed (3E, E) ``in_proj_weight``, or three separate weights (kdim/vdim ≠ E)."""
+def _project(query, key, value, E, in_proj_weight, in_proj_bias, separate, q_w, k_w, v_w, shared: str):
+    """The in-projection, as torch's ``_in_projection_packed`` / ``_in_projection``: with the packed (3E, E)
+    ``in_proj_weight``, one matmul when query, key and value are one array (``shared="qkv"``: self-attention),
+    query's and one for key and value together when key is value (``"kv"``: encoder-decoder attention), else
+    three; with ``separate`` (kdim/vdim ≠ E) the three q/k/v_proj_weight. Splitting the packed product keeps
+    torch's sums: each output element is the same dot product, but the matmul's shape decides how its kernel
+    (MKL's or XLA's) orders and rounds them."""
     b_q, b_k, b_v = (None,) * 3 if in_proj_bias is None else jnp.split(in_proj_bias, 3)
     if not separate:
         if in_proj_weight is None:
@@ -65,7 +70,12 @@ def _project(query, key, value, E, in_proj_weight, in_proj_bias, separate, q_w, 
         if tuple(jnp.shape(w)) != (E, jnp.shape(x)[-1]):
             raise ValueError(f"multi_head_attention_forward: {name} must have shape {(E, jnp.shape(x)[-1])}; "
                              f"got {tuple(jnp.shape(w))}")
-    return linear(query, q_w, b_q), linear(key, k_w, b_k), linear(value, v_w, b_v)
+    if separate or shared == "":
+        return linear(query, q_w, b_q), linear(key, k_w, b_k), linear(value, v_w, b_v)
+    if shared == "qkv":
+        return tuple(jnp.split(linear(query, in_proj_weight, in_proj_bias), 3, axis=-1))
+    kv_b = None if in_proj_bias is None else in_proj_bias[E:]
+    return (linear(query, q_w, b_q), *jnp.split(linear(key, in_proj_weight[E:], kv_b), 2, axis=-1))
 
 
 def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num_heads: int, in_proj_weight,
@@ -78,7 +88,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
     """concat_h(softmax(Q_h K_hᵀ/√d + mask) V_h) W_outᵀ + b_out: torch.nn.functional.multi_head_attention_forward.
 
     Sequence-first as torch: query (L, N, E) or (L, E), key/value (S, N, Ek|Ev) or (S, E·). Q, K, V come from the
-    packed ``in_proj_weight`` (3E, E) or, with ``use_separate_proj_weight``, from q/k/v_proj_weight; ``bias_k``/
+    packed ``in_proj_weight`` (3E, E) — by one matmul when query is key is value, as torch's
+    ``_in_projection_packed`` (torch's unbatched path loses that identity in its unsqueeze and makes three; the
+    values agree to rounding) — or, with ``use_separate_proj_weight``, from q/k/v_proj_weight; ``bias_k``/
     ``bias_v`` (1, 1, E) append one key/value, ``add_zero_attn`` one zero key/value after the heads split; static_k/
     static_v (N·H, S, d) replace the projected keys/values. Masks: boolean True = masked out, float added;
     key_padding_mask (N, S), attn_mask (L, S) or (N·H, L, S). ``is_causal`` is torch's hint: it needs attn_mask and,
@@ -91,6 +103,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
       without N; None when need_weights=False).
     """
     batched = _check(query, key, value, key_padding_mask, attn_mask, num_heads)
+    shared = ("qkv" if query is key else "kv") if key is value else ""  # before reshapes make new arrays
     if not batched:
         query, key, value = query[:, None], key[:, None], value[:, None]  # (T, E) -> (T, 1, E)
         key_padding_mask = None if key_padding_mask is None else key_padding_mask[None]
@@ -130,7 +143,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check: int, num
                          f"{tuple(key_padding_mask.shape)}")
 
     q, k, v = _project(query, key, value, E, in_proj_weight, in_proj_bias, use_separate_proj_weight,
-                       q_proj_weight, k_proj_weight, v_proj_weight)  # (L, N, E), (S, N, E), (S, N, E)
+                       q_proj_weight, k_proj_weight, v_proj_weight, shared)  # (L, N, E), (S, N, E), (S, N, E)
     if (bias_k is None) != (bias_v is None):
         raise ValueError("multi_head_attention_forward: bias_k and bias_v must be given together")
     if bias_k is not None:

@@ -91,8 +91,9 @@ class MultiheadAttention(Module):
         keys = query if keys is None else keys
         values = keys if values is None else values
         batched = jnp.ndim(query) == 3
-        if self.batch_first and batched:
-            query, keys, values = (jnp.swapaxes(x, 0, 1) if jnp.ndim(x) == 3 else x for x in (query, keys, values))
+        if self.batch_first and batched:  # one array stays one (torch's transpose keeps `query is key is value`)
+            swapped = {id(x): jnp.swapaxes(x, 0, 1) if jnp.ndim(x) == 3 else x for x in (query, keys, values)}
+            query, keys, values = (swapped[id(x)] for x in (query, keys, values))
         out_proj = params["out_proj"]
         out, weights = F.multi_head_attention_forward(
             query, keys, values, self.embed_dim, self.num_heads, params.get("in_proj_weight"),
