@@ -259,6 +259,35 @@ def _variance_jvp(axes, correction, keepdim, root, whole, primals, tangents):
     return out, tangent
 
 
+def standardize(x, dim, eps):
+    """``(x − x.mean(dim, keepdim=True)) / sqrt(x.var(dim, unbiased=False, keepdim=True) + eps)``, a LayerNorm
+    written out in torch ops (the book GPT's), as ``_graph`` finds it in a graph: the same ops forward (so the same
+    values), and the textbook derivative dx̂ = (dx − mean(dx) − x̂·mean(dx·x̂))/s, s = √(var + eps), that
+    jaxdl.functional.layer_norm carries, instead of the chain through mean, var, sqrt and the division (~5% of the
+    book GPT's training step). Equal to torch's op-by-op gradient but for rounding."""
+    return _standardize(x, _axes(dim, jnp.ndim(x)), eps)
+
+
+def _standardize_parts(x, axes, eps):
+    centred = x - _mean(x, axes, keepdim=True)
+    return centred, jnp.sqrt(_var(x, axes, 0, keepdim=True) + eps)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
+def _standardize(x, axes, eps):
+    centred, s = _standardize_parts(x, axes, eps)
+    return centred / s
+
+
+@_standardize.defjvp
+def _standardize_jvp(axes, eps, primals, tangents):
+    (x,), (dx,) = primals, tangents
+    centred, s = _standardize_parts(x, axes, eps)
+    xhat = centred / s
+    avg = lambda t: jnp.mean(t, axes, keepdims=True)  # noqa: E731
+    return xhat, (dx - avg(dx) - xhat * avg(dx * xhat)) * (1 / s)
+
+
 def _flat(product, x, w, *rest):
     """``product(x, w, *rest)`` of a (*, B, in) input ``x`` with the 2-D ``w``, its leading dimensions flattened into
     one: the same products, but the weight's gradient is then one 2-D matmul contracting a single axis, which
@@ -404,6 +433,14 @@ def _rnn(mode):
     return rnn
 
 
+def _tanh(x):
+    """torch.tanh as F.tanh, its output materialized (``optimization_barrier``): F.tanh's float32 form (a
+    polynomial, an exponential and a select) costs more than XLA's tanh, and XLA:CPU kept only the exponential and
+    recomputed the rest in each consumer, the forward's and the backward's 1 − y² (the book GPT's GELU: ~4% of
+    its training step)."""
+    return jax.lax.optimization_barrier(F.tanh(x))
+
+
 def _random(draw):
     def fn(*args, key=None):
         if key is None:
@@ -428,7 +465,7 @@ TABLE = {
     "aten.gelu": lambda x, approximate="none": F.gelu(x, approximate),
     "aten.silu": lambda x: F.silu(x),
     "aten.sigmoid": lambda x: F.sigmoid(x),
-    "aten.tanh": lambda x: F.tanh(x),
+    "aten.tanh": _tanh,
     "aten.leaky_relu": lambda x, slope=0.01: F.leaky_relu(x, slope),
     "aten.hardtanh": lambda x, lo=-1.0, hi=1.0: F.hardtanh(x, lo, hi),
     "aten.relu6": lambda x: F.relu6(x),

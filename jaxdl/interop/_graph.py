@@ -100,6 +100,12 @@ class Graph:
         return sum(1 for node in self.nodes if _aten.lookup(node.target)[1])
 
     @functools.cached_property
+    def standardized(self) -> tuple[dict[int, tuple], frozenset]:
+        """``({index of a division node: (x, dim, eps)}, names of the nodes it replaces)``: the written-out
+        LayerNorms ``standardized_nodes`` finds, replayed by ``_aten.standardize``."""
+        return standardized_nodes(self.nodes, self.outputs, self.calls)
+
+    @functools.cached_property
     def calls(self) -> dict[int, tuple]:
         """``{node index: ((path, class name, output node names), ...)}``: the submodule calls that node
         completes, inner first (``submodule_calls``)."""
@@ -154,6 +160,43 @@ def submodule_calls(nodes: tuple, outputs: tuple) -> dict[int, tuple]:
             for i, entries in done.items()}
 
 
+def standardized_nodes(nodes: tuple, outputs: tuple, calls: dict) -> tuple[dict[int, tuple], frozenset]:
+    """The written-out LayerNorms of a graph: ``div(sub(x, mean(x, d, keepdim)), sqrt(add(var(x, d, unbiased=False,
+    keepdim), eps)))``, eps a positive number, whose inner nodes have no other use (no other node, no output, no
+    submodule call's output reads them). Returns ``Graph.standardized``'s pair."""
+    index = {node.name: i for i, node in enumerate(nodes)}
+    uses: dict[str, int] = {}
+    for node in nodes:
+        for name in _refs(node.args):
+            uses[name] = uses.get(name, 0) + 1
+    kept = {name for value, _, _ in outputs for name in _refs(value)}
+    kept |= {name for entries in calls.values() for _, _, names in entries for name in names}
+
+    def inner(value, target):  # the node ``value`` refers to, if it is a ``target`` only this pattern reads
+        if not isinstance(value, Ref) or value.name not in index or uses.get(value.name) != 1 or value.name in kept:
+            return None
+        node = nodes[index[value.name]]
+        return node if node.target == target else None
+
+    found, replaced = {}, set()
+    for i, node in enumerate(nodes):
+        if node.target != "aten.div.Tensor" or len(node.args) != 2:
+            continue
+        sub, sqrt = inner(node.args[0], "aten.sub.Tensor"), inner(node.args[1], "aten.sqrt.default")
+        add = sqrt and inner(sqrt.args[0], "aten.add.Tensor")
+        if not (sub and add and sub.args[2] == 1 and add.args[2] == 1 and isinstance(add.args[1], float)
+                and add.args[1] > 0):
+            continue
+        mean, var = inner(sub.args[1], "aten.mean.dim"), inner(add.args[0], "aten.var.dim")
+        x = sub.args[0]
+        if (mean and var and mean.args[0] == x == var.args[0] and mean.args[2:] == (True, None)
+                and tuple(mean.args[1]) == tuple(var.args[1]) and var.args[2:] == (False, True)
+                and len({n.dtype for n in (mean, sub, var, add, sqrt, node)}) == 1):
+            found[i] = (x, tuple(mean.args[1]), add.args[1])
+            replaced |= {mean.name, sub.name, var.name, add.name, sqrt.name}
+    return found, frozenset(replaced)
+
+
 def _is_size(node: Node) -> bool:
     """A node whose result is a size (``aten.sym_size.int``, Python arithmetic on sizes), not a tensor."""
     return node.dtype is None and (node.target.startswith("aten.sym_") or not node.target.startswith("aten.")
@@ -195,9 +238,14 @@ def run(graph: Graph, values: dict[str, Any], key) -> tuple[list, dict[str, Any]
     env = dict(values)
     keys = iter(jax.random.split(key, graph.n_random)) if key is not None and graph.n_random else iter(())
     calls = graph.calls if _submodule_hooks else {}
+    standardized, replaced = graph.standardized
     for i, node in enumerate(graph.nodes):
+        if node.name in replaced:
+            continue
         fn, random, elementwise = _aten.lookup(node.target)
-        args = _resolve(node.args, env)
+        if i in standardized:
+            fn, random, elementwise = _aten.standardize, False, False
+        args = _resolve(standardized.get(i, node.args), env)
         if elementwise:
             args = _aten.align(args, node.dtype)
         try:

@@ -190,6 +190,38 @@ def test_variance_without_degrees_of_freedom_is_torchs(dim, correction):
     np.testing.assert_allclose(np.asarray(g), x.grad.numpy(), rtol=1e-12, atol=0)
 
 
+def test_written_out_layer_norm_replays_as_one_op_unless_its_parts_are_used_elsewhere():
+    """The book GPT's LayerNorm formula replays as one op with the textbook derivative (``_aten.standardize``);
+    where a part of it is used elsewhere (here the square root), op by op. Both give torch's float64 values and
+    gradients (for a random cotangent: the plain sum of a normalized row has gradient 0)."""
+
+    class Norm(tnn.Module):
+        def __init__(self, reuse):
+            super().__init__()
+            self.reuse = reuse
+
+        def forward(self, x):
+            root = torch.sqrt(x.var(-1, keepdim=True, unbiased=False) + 1e-5)
+            out = (x - x.mean(-1, keepdim=True)) / root * 3
+            return out + root if self.reuse else out
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 5, 6, dtype=torch.float64, generator=gen, requires_grad=True)
+    cot = torch.randn(3, 5, 6, dtype=torch.float64, generator=gen)
+    for reuse, fused in ((False, 1), (True, 0)):
+        x.grad = None
+        want = Norm(reuse)(x)
+        (want * cot).sum().backward()
+        with jax.enable_x64(True):
+            model, params, state = convert_exported(Norm(reuse), (x.detach(),))
+            assert len(model.eval_graph.standardized[0]) == fused
+            f = lambda v: model.apply(params, state, v)[0]  # noqa: E731
+            got, vjp = jax.vjp(f, jnp.asarray(x.detach().numpy()))
+            (g,) = vjp(jnp.asarray(cot.numpy()))
+        np.testing.assert_allclose(np.asarray(got), want.detach().numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(np.asarray(g), x.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
 def test_integral_powers_are_torchs_products():
     """pow with a number exponent 2, 3, −2 (an int or an integral float): torch's CPU kernel multiplies, so float32
     values are bit for bit torch's; gradients as torch's, 0 included (x² and x³ have slope 0 there)."""
