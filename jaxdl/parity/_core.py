@@ -25,11 +25,12 @@ judged against its own float64 reference (the moved inputs are float32 numbers, 
 exactly), and torch's error is the largest over its first run and the probes; jaxdl's error is still its error on
 the case's own inputs, so the probes change only how well torch's rounding is known.
 
-float64 has no reference to absorb a moved input. Its probes keep the inputs and split each gradient's random
-cotangent in two (``_torch_grads``): the gradient is linear in it, so torch's two gradients added differ from its
-direct one only by torch's own float64 rounding (no kink, tie or branch moves: the forward is the same). A gradient
-element also passes within ``ROUNDING_FACTOR`` times the most torch's moved across the probes: a gradient formed by
-cancellation (a nearly saturated softmax row) carries float64 rounding far above 1e-10 of itself, in torch too.
+float64 has no reference to absorb a moved input. Its probes keep the inputs (torch runs again on one thread with
+subnormals flushed) and split each gradient's random cotangent in two (``_torch_grads``): the gradient is linear in
+it, so torch's two gradients added differ from its direct one only by torch's own float64 rounding (no kink, tie or
+branch moves: the forward is the same). A gradient element also passes within ``ROUNDING_FACTOR`` times the most
+torch's moved across the probes: a gradient formed by cancellation (a nearly saturated softmax row) carries float64
+rounding far above 1e-10 of itself, in torch too.
 """
 from __future__ import annotations
 
@@ -140,7 +141,7 @@ class Env:
 
     def __init__(self, dtype: str, torch_module, device: str, seed: int, reference: bool = False, probe: int = 0):
         self.dtype = dtype
-        self.probe = probe  # > 0: a probe of torch's float32 rounding (module doc); 1 keeps the inputs, later move them
+        self.probe = probe  # > 0: a probe of torch's rounding (module doc); float32's after the first move inputs
         self.mixed = dtype == MIXED
         self.reference = reference
         self.np_dtype = np.dtype("float32" if self.mixed or reference else dtype)  # inputs and weights
@@ -176,8 +177,9 @@ class Env:
 
     def _computed(self, x: np.ndarray) -> np.ndarray:
         """Float arrays in the compute dtype (float64 in a reference run; unchanged otherwise); a float32 array
-        moved by one ulp in a probe after the first (the same in its reference run)."""
-        if self.probe > 1 and x.dtype == np.float32:
+        moved by one ulp in a float32 or bf16-mixed probe after the first (the same in its reference run). A float64
+        probe moves no input, not even a float32 state a case builds in every dtype (module doc)."""
+        if self.probe > 1 and self.dtype != "float64" and x.dtype == np.float32:
             x = _nudged(x, self.probe)
         return x.astype(self.compute_dtype) if self.reference and np.issubdtype(x.dtype, np.floating) else x
 
@@ -264,7 +266,7 @@ def _torch_grads(env: Env, outputs, cts, wrt) -> tuple:
         objective = sum((o * c).sum() for o, c in zip(outputs, parts))
         return env.torch.autograd.grad(objective, wrt, allow_unused=True, retain_graph=retain)
 
-    if env.probe and env.dtype == "float64" and not env.reference:
+    if env.probe and env.dtype == "float64":  # a reference run's dtype is the float32 it judges
         f = 1.0 / (2 * env.probe + 1)
         first, second = grads([c * f for c in cts], retain=True), grads([c - c * f for c in cts])
         total = tuple(None if a is None else a + b for a, b in zip(first, second))
